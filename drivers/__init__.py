@@ -1,0 +1,1 @@
+"""Plug-ins for scale-agent: scales, outputs. Found by the core only through entry points."""

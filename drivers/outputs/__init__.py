@@ -1,0 +1,1 @@
+"""Output drivers: lights, lamps and interlocks the packer relies on."""

@@ -1,0 +1,1 @@
+"""Scale drivers, one module per wire protocol."""

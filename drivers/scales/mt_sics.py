@@ -1,0 +1,203 @@
+"""Mettler Toledo MT-SICS (levels 0 and 1) over a serial line.
+
+Every command and reply ends in CR LF. A weight reply reads ``S S      1.250 kg`` (stable) or
+``S D      1.248 kg`` (dynamic): the command tag, the status, a right-aligned 10-character
+value with the sign inside it, and the unit as displayed. ``S I`` means busy, ``S +`` overload,
+``S -`` underload; ``ES``/``ET``/``EL`` are syntax, transmission and logic errors.
+Source: MT-SICS reference manual 11780711, sections S, SI, SIR, Z, T, I2, I4 (summarised in
+reference/protocols.md section 1). The frame carries no gross/net flag: S and SI report net.
+
+In `continuous` mode the driver sends ``SIR`` and the scale streams at its update rate; in
+`poll` mode it sends ``SI`` every `poll_interval_s`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
+
+from drivers.scales._serial import SerialSettings, open_port, read_available, write
+from scale_agent.errors import DeviceUnavailableError
+from scale_agent.plugins import ScaleCommand, ScaleIdentity
+from scale_agent.weights import Mode, Reading, ReadingKind, Unit, Weight
+
+if TYPE_CHECKING:
+    import serial
+
+MAX_LINE = 128  # the longest MT-SICS reply (an I2 identity) is well below this
+IDENTITY_TIMEOUT_S = 1.0
+_WEIGHT_TAGS = frozenset({b"S", b"SI", b"SIR", b"SR"})
+_ERRORS = {b"ES": "syntax error", b"ET": "transmission error", b"EL": "logical error"}
+_STATUS = {b"I": "busy", b"+": "overload", b"-": "underload", b"L": "logical error"}
+# The value field: an optional minus sign, digits, an optional decimal point. Decimal() alone
+# would also take "1_000", "1e3" or "NaN", none of which a scale sends.
+_NUMBER = re.compile(rb"-?\d+(?:\.\d*)?")
+_UNITS = {b"g": Unit.G, b"kg": Unit.KG, b"lb": Unit.LB, b"lbs": Unit.LB, b"oz": Unit.OZ}
+# 7E1 bytes read on an 8N1 port arrive with bit 7 set; MT-SICS is pure ASCII, so mask it off.
+_SEVEN_BITS = bytes(i & 0x7F for i in range(256))
+
+
+class Settings(SerialSettings):
+    """MT-SICS keys (besides the port settings)."""
+
+    mode: Literal["continuous", "poll"] = "continuous"
+    poll_interval_s: float = Field(default=0.1, ge=0.02, le=10)
+
+
+def _quoted(rest: bytes) -> list[str]:
+    """The quoted strings of an identity reply; quotes may hold spaces."""
+    parts = rest.split(b'"')
+    return [part.decode("ascii", "replace") for part in parts[1::2]]
+
+
+def parse_line(line: bytes) -> Reading:
+    """Decode one MT-SICS reply line (without CR LF). Never raises."""
+    tokens = line.split()
+    if not tokens:
+        return Reading(ReadingKind.ERROR, line, error="empty line")
+    tag = tokens[0]
+    if tag in _ERRORS:
+        return Reading(ReadingKind.ERROR, line, error=tag.decode(), detail={"text": _ERRORS[tag]})
+    status = tokens[1] if len(tokens) > 1 else b""
+    if tag in _WEIGHT_TAGS:
+        return _parse_weight(line, tokens, status)
+    if tag in {b"Z", b"ZI", b"T", b"TA", b"TAC"} or tag.startswith(b"I"):
+        detail = {
+            "command": tag.decode("ascii", "replace"),
+            "status": status.decode("ascii", "replace"),
+        }
+        if tag.startswith(b"I") and status == b"A":
+            values = _quoted(line)
+            if values:
+                detail["value"] = values[0]
+        elif status in _STATUS:
+            return Reading(
+                ReadingKind.REPLY, line, error=_STATUS[status].replace(" ", "_"), detail=detail
+            )
+        return Reading(ReadingKind.REPLY, line, detail=detail)
+    return Reading(ReadingKind.ERROR, line, error="unknown reply")
+
+
+def _parse_weight(line: bytes, tokens: list[bytes], status: bytes) -> Reading:
+    # The common case first and lean: decoders must keep up with continuous streams.
+    if len(tokens) == 4 and (status == b"S" or status == b"D"):  # noqa: PLR2004, PLR1714
+        unit = _UNITS.get(tokens[3])
+        if unit is not None and _NUMBER.fullmatch(tokens[2]):
+            weight = Weight(Decimal(tokens[2].decode("ascii")), unit)
+            return Reading(ReadingKind.WEIGHT, line, weight, status == b"S", Mode.NET)
+        return Reading(ReadingKind.ERROR, line, error="malformed weight reply")
+    if status in {b"+", b"-"}:
+        return Reading(
+            ReadingKind.STATUS, line, is_overload=status == b"+", is_underload=status == b"-"
+        )
+    if status in _STATUS:
+        return Reading(ReadingKind.STATUS, line, error=_STATUS[status].replace(" ", "_"))
+    return Reading(ReadingKind.ERROR, line, error="malformed weight reply")
+
+
+class Decoder:
+    """Incremental MT-SICS decoder: bytes in any fragmentation, readings out."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def feed(self, data: bytes) -> list[Reading]:
+        """Add bytes; return the readings of every line completed by them."""
+        buffer = self._buffer + data.translate(_SEVEN_BITS)
+        readings = []
+        start = 0
+        # Walk the buffer by index and cut it once: slicing per frame would copy the rest of
+        # a large read again for every line.
+        while (end := buffer.find(b"\n", start)) >= 0:
+            line = buffer[start:end].rstrip(b"\r")
+            start = end + 1
+            if len(line) > MAX_LINE:
+                readings.append(Reading(ReadingKind.ERROR, line[:MAX_LINE], error="overlong line"))
+            elif line:
+                readings.append(parse_line(line))
+        buffer = buffer[start:]
+        if len(buffer) > MAX_LINE:  # no terminator in sight: wrong baud rate or protocol
+            readings.append(Reading(ReadingKind.ERROR, buffer[:MAX_LINE], error="overlong line"))
+            buffer = b""
+        self._buffer = buffer
+        return readings
+
+
+class MtSicsScale:
+    """An MT-SICS scale on a serial port or serial-over-TCP URL."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._port: serial.SerialBase | None = None
+        self._decoder = Decoder()
+        self._next_poll = 0.0
+
+    @property
+    def device(self) -> str:
+        """The port URL."""
+        return self.settings.port
+
+    def open(self) -> ScaleIdentity:
+        """Open the port, ask for model (I2) and serial number (I4), start the stream."""
+        self.close()
+        port = open_port(self.settings)
+        self._port = port
+        self._decoder = Decoder()
+        write(port, self.device, b"@\r\nI2\r\nI4\r\n")
+        answers: dict[str, str] = {}
+        deadline = time.monotonic() + IDENTITY_TIMEOUT_S
+        while time.monotonic() < deadline and not {"I2", "I4"} <= answers.keys():
+            for reading in self._decoder.feed(read_available(port, self.device)):
+                detail = reading.detail
+                if reading.kind is ReadingKind.REPLY and detail and "value" in detail:
+                    answers[detail["command"]] = detail["value"]
+        if not answers:
+            self.close()
+            s = self.settings
+            framing = f"{s.baudrate} baud {s.bytesize}{s.parity}{s.stopbits}"
+            raise DeviceUnavailableError(
+                self.device,
+                f"no MT-SICS answer to I2/I4 at {framing}: "
+                "check the baud rate, parity and protocol",
+            )
+        if self.settings.mode == "continuous":
+            write(port, self.device, b"SIR\r\n")
+        return ScaleIdentity(model=answers.get("I2"), serial=answers.get("I4"), details=answers)
+
+    def read(self) -> list[Reading]:
+        """Readings decoded since the last call; polls with SI in poll mode."""
+        port = self._require_port()
+        if self.settings.mode == "poll" and time.monotonic() >= self._next_poll:
+            write(port, self.device, b"SI\r\n")
+            self._next_poll = time.monotonic() + self.settings.poll_interval_s
+        return self._decoder.feed(read_available(port, self.device))
+
+    def send(self, command: ScaleCommand) -> bool:
+        """Zero or tare; in continuous mode the stream is restarted afterwards."""
+        port = self._require_port()
+        code = {ScaleCommand.ZERO: b"Z\r\n", ScaleCommand.TARE: b"T\r\n"}[command]
+        if self.settings.mode == "continuous":
+            code += b"SIR\r\n"  # any command ends SIR on the scale; start it again
+        write(port, self.device, code)
+        return True
+
+    def close(self) -> None:
+        """Close the port; safe to call twice."""
+        port, self._port = self._port, None
+        if port is not None:
+            # Closing a port whose device vanished can fail; it is gone either way.
+            with contextlib.suppress(OSError):
+                port.close()
+
+    def _require_port(self) -> serial.SerialBase:
+        if self._port is None:
+            raise DeviceUnavailableError(self.device, "port is not open")
+        return self._port
+
+
+DRIVER = MtSicsScale

@@ -1,0 +1,3 @@
+"""scale-agent: weigh-before-seal verification for warehouse packing stations."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,7 @@
+"""`python -m scale_agent`."""
+
+import sys
+
+from scale_agent.cli import main
+
+sys.exit(main())

@@ -1,0 +1,41 @@
+"""Assembling a station from a validated config: drivers from the registry, the publisher."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from scale_agent.mqtt import Publisher
+from scale_agent.plugins import OUTPUT_GROUP, SCALE_GROUP, OutputDriver, ScaleDriver, load_driver
+from scale_agent.runtime import StationRuntime
+
+if TYPE_CHECKING:
+    from scale_agent.clock import Clock
+    from scale_agent.config import StationConfig
+
+
+def make_publisher(runtime: StationRuntime) -> Publisher:
+    """The MQTT publisher for a runtime, subscribed to its job topic."""
+    config = runtime.config
+    station = config.agent.station
+    mqtt = config.agent.mqtt
+    return Publisher(
+        mqtt,
+        runtime.topics,
+        config.data_dir,
+        client_id=mqtt.client_id or f"scale-agent-{station.site}-{station.line}-{station.id}",
+        status_payload=runtime.status_payload,
+        on_job=runtime.submit_job_data,
+        log=runtime.log,
+    )
+
+
+def build_runtime(config: StationConfig, *, clock: Clock | None = None) -> StationRuntime:
+    """Instantiate the configured scale and outputs and wire them into a runtime."""
+    scale_module = load_driver(SCALE_GROUP, config.agent.scale.driver, "scale.driver")
+    scale = cast("ScaleDriver", scale_module.DRIVER(config.scale_settings))
+    outputs = [
+        cast("OutputDriver", load_driver(OUTPUT_GROUP, name).DRIVER(settings))
+        for name, settings in config.outputs
+    ]
+    publisher = make_publisher if config.agent.mqtt.enabled else None
+    return StationRuntime(config, scale, outputs, clock=clock, publisher_factory=publisher)

@@ -1,0 +1,244 @@
+"""Station configuration: one TOML file, validated in two passes, every problem reported at once.
+
+Pass 1 checks the common sections against `AgentConfig`. Pass 2 hands each driver section's
+remaining keys to the chosen driver's own `Settings` model. Problems from both passes, the
+catalog included, are gathered into one `ConfigError` whose lines name dotted TOML locations,
+so an integrator fixes a file in one round instead of one error per restart. Nothing here opens
+a port.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from scale_agent.catalog import Catalog, load_catalog
+from scale_agent.errors import CatalogError, ConfigError, Problem, UnknownDriverError
+from scale_agent.plugins import OUTPUT_GROUP, SCALE_GROUP, load_driver
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from scale_agent.plugins import DriverSettings
+
+TopicSafe = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
+PositiveGrams = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=4)]
+
+
+class Section(BaseModel):
+    """A config section: unknown keys are errors, values are frozen after loading."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StationSection(Section):
+    """Who this station is (it names the MQTT topics) and where it keeps its files."""
+
+    site: TopicSafe
+    line: TopicSafe
+    id: TopicSafe
+    data_dir: Path = Path("/var/lib/scale-agent")
+    catalog: Path
+
+
+class DriverSection(BaseModel):
+    """A section that names a driver; its other keys belong to that driver's `Settings`."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    driver: str
+
+
+class SettleSection(Section):
+    """How a settled weight is recognised in the stream of readings."""
+
+    mode: Literal["device", "window", "both"] = "both"
+    window_readings: int = Field(default=5, ge=2, le=200)
+    band_g: PositiveGrams = Decimal(2)
+    min_time_s: float = Field(default=0.3, ge=0, le=30)
+    timeout_s: float = Field(default=10.0, gt=0, le=300)
+    load_threshold_g: PositiveGrams = Decimal(20)
+    empty_threshold_g: PositiveGrams = Decimal(10)
+    fault_after_s: float = Field(default=2.0, gt=0, le=60)
+
+
+class ToleranceSection(Section):
+    """The first verifier's policy: absolute and percent limits, under and over separately."""
+
+    name: str = "default"
+    version: str = "1"
+    under_g: PositiveGrams | None = Decimal(20)
+    under_pct: Annotated[Decimal, Field(ge=0, le=100)] | None = Decimal(2)
+    over_g: PositiveGrams | None = Decimal(30)
+    over_pct: Annotated[Decimal, Field(ge=0, le=100)] | None = Decimal(3)
+    combine: Literal["larger", "smaller"] = "larger"
+    scale_interval_g: PositiveGrams = Decimal(1)
+    explain_fit_sigma: Annotated[Decimal, Field(gt=0, le=10)] = Decimal(3)
+
+    @field_validator("under_pct", "over_pct", "under_g", "over_g")
+    @classmethod
+    def _not_nan(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and not value.is_finite():
+            raise ValueError("must be a finite number")
+        return value
+
+
+class MqttSection(Section):
+    """The broker this station reports to. `url` is mqtt://host:port or mqtts://host:port."""
+
+    enabled: bool = True
+    url: str = "mqtt://127.0.0.1:1883"
+    client_id: str | None = None
+    username: str | None = None
+    password_file: Path | None = None
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+    publish_verdicts: bool = False
+    outbox_max_rows: int = Field(default=100_000, ge=100)
+
+    @field_validator("url")
+    @classmethod
+    def _broker_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"mqtt", "mqtts"} or not parts.hostname:
+            raise ValueError("must look like mqtt://host:1883 or mqtts://host:8883")
+        _ = parts.port  # raises ValueError for a port that is not a number
+        return value
+
+
+def _default_outputs() -> list[DriverSection]:
+    return [DriverSection(driver="console")]
+
+
+class AgentConfig(Section):
+    """The whole station file (pass 1)."""
+
+    station: StationSection
+    scale: DriverSection
+    settle: SettleSection = SettleSection()
+    tolerance: ToleranceSection = ToleranceSection()
+    outputs: list[DriverSection] = Field(default_factory=_default_outputs)
+    mqtt: MqttSection = MqttSection()
+
+
+@dataclass(frozen=True)
+class StationConfig:
+    """A fully validated station: common sections, driver settings, and the catalog."""
+
+    path: Path
+    agent: AgentConfig
+    scale_settings: DriverSettings
+    outputs: list[tuple[str, DriverSettings]]
+    catalog: Catalog
+
+    @property
+    def data_dir(self) -> Path:
+        """Where the ledger lives (relative paths are taken from the config file's folder)."""
+        return resolve(self.path, self.agent.station.data_dir)
+
+
+def resolve(config_path: Path, path: Path) -> Path:
+    """A path from the config, taken relative to the config file's folder."""
+    return path if path.is_absolute() else config_path.parent / path
+
+
+def _location(loc: Iterable[int | str], prefix: str = "") -> str:
+    text = prefix
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text or "(top level)"
+
+
+def problems_from(error: ValidationError, prefix: str = "") -> list[Problem]:
+    """Turn pydantic's errors into `Problem`s with dotted TOML locations and plain wording."""
+    problems = []
+    for item in error.errors(include_url=False):
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling against config/station.example.toml)"
+        elif item["type"] == "missing":
+            message = "required key is missing"
+        problems.append(Problem(_location(item["loc"], prefix), message))
+    return problems
+
+
+def _driver_settings(
+    group: str, section: Mapping[str, Any], location: str, problems: list[Problem]
+) -> DriverSettings | None:
+    """Pass 2 for one driver section; problems are appended, not raised."""
+    name = section.get("driver")
+    if not isinstance(name, str):
+        return None  # pass 1 already reported the missing or mistyped driver key
+    try:
+        module = load_driver(group, name, f"{location}.driver")
+    except UnknownDriverError as exc:
+        problems.extend(exc.problems)
+        return None
+    keys = {key: value for key, value in section.items() if key != "driver"}
+    try:
+        return module.Settings.model_validate(keys)
+    except ValidationError as exc:
+        problems.extend(problems_from(exc, location))
+        return None
+
+
+def validate_config(data: Mapping[str, Any], path: Path) -> StationConfig:
+    """Validate parsed TOML (both passes and the catalog) or raise one `ConfigError`."""
+    problems: list[Problem] = []
+    agent: AgentConfig | None = None
+    try:
+        agent = AgentConfig.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(problems_from(exc))
+
+    scale_raw = data.get("scale")
+    scale_settings = None
+    if isinstance(scale_raw, dict):
+        scale_settings = _driver_settings(SCALE_GROUP, scale_raw, "scale", problems)
+    outputs: list[tuple[str, DriverSettings]] = []
+    outputs_raw = data.get("outputs", [{"driver": "console"}])
+    if isinstance(outputs_raw, list):
+        for index, raw in enumerate(outputs_raw):
+            if isinstance(raw, dict):
+                settings = _driver_settings(OUTPUT_GROUP, raw, f"outputs[{index}]", problems)
+                if settings is not None:
+                    outputs.append((str(raw["driver"]), settings))
+
+    catalog = None
+    if agent is not None:
+        try:
+            catalog = load_catalog(resolve(path, agent.station.catalog))
+        except CatalogError as exc:
+            problems.extend(exc.problems)
+
+    if problems or agent is None or scale_settings is None or catalog is None:
+        raise ConfigError(str(path), problems)
+    return StationConfig(path, agent, scale_settings, outputs, catalog)
+
+
+def load_config(path: Path) -> StationConfig:
+    """Read and validate a station file.
+
+    Raises:
+        ConfigError: listing every problem found, each with its location.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), [Problem(str(path), f"cannot read: {exc.strerror}")]) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), [Problem(str(path), f"not valid TOML: {exc}")]) from exc
+    return validate_config(data, path)

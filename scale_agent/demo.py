@@ -1,0 +1,237 @@
+"""`scale-agent demo`: a whole station with nothing installed or configured.
+
+A simulated bench scale (MT-SICS over a pseudo-terminal), the console light, the ledger, and
+MQTT alerts. A stream of orders from the example catalog is packed, some correctly, some one
+item short, some underfilled, some with an extra item or overweight; the demo only decides
+what lands on the platter, and the station judges it exactly as it would a real parcel.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from scale_agent.app import build_runtime
+from scale_agent.config import validate_config
+from scale_agent.jobs import Job, JobLine
+from scale_agent.ledger import Ledger
+from scale_agent.plugins import SimulatedBench
+from scale_agent.verifier import plan
+from scale_agent.weights import Weight, format_grams
+
+if TYPE_CHECKING:
+    from scale_agent.catalog import Catalog
+    from scale_agent.config import StationConfig
+    from scale_agent.runtime import RecordedVerdict, StationRuntime
+    from scale_agent.verifier import Expectation
+
+SCENARIOS = (
+    "correct",
+    "one short",
+    "correct",
+    "underfilled",
+    "correct",
+    "overweight",
+    "one short",
+    "correct",
+    "extra item",
+    "correct",
+    "underfilled",
+    "one short",
+)
+VERDICT_TIMEOUT_S = 20.0
+
+
+def default_data_dir() -> Path:
+    """Where the demo keeps its ledger unless told otherwise."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "scale-agent" / "demo"
+
+
+def demo_config(mqtt_url: str | None, data_dir: Path) -> StationConfig:
+    """The embedded demo station, with the broker and data folder given on the command line."""
+    station = resources.files("scale_agent") / "data" / "demo-station.toml"
+    data = tomllib.loads(station.read_text(encoding="utf-8"))
+    data["station"]["data_dir"] = str(data_dir)
+    if mqtt_url is None:
+        data["mqtt"] = {"enabled": False}
+    else:
+        data["mqtt"]["url"] = mqtt_url
+    return validate_config(data, Path(str(station)))
+
+
+@dataclass
+class Parcel:
+    """One packed parcel of the demo and what became of it."""
+
+    number: int
+    job: Job
+    scenario: str
+    true_g: Decimal
+    expectation: Expectation
+    outcome: RecordedVerdict | None = None
+
+
+def make_order(catalog: Catalog, rng: random.Random, index: int) -> Job:
+    """A plausible order of one to three catalog SKUs, in a carton that fits."""
+    chosen = rng.sample(sorted(catalog.skus), rng.randint(1, 3))
+    lines = tuple(JobLine(sku, rng.choice((1, 1, 2))) for sku in chosen)
+    grams = sum(catalog.skus[line.sku].weight.in_grams * line.qty for line in lines)
+    carton = "BOX-S" if grams < 700 else "BOX-M" if grams < 1800 else "BOX-L"  # noqa: PLR2004
+    return Job(f"SO-{1001 + index}", lines, carton)
+
+
+def packed_weight(expectation: Expectation, scenario: str, rng: random.Random) -> Decimal:
+    """The true weight of what the packer put in the carton, pieces varying as real ones do."""
+    total = Decimal(str(rng.gauss(float(expectation.carton_g), float(expectation.carton_spread_g))))
+    units = [line for line in expectation.lines for _ in range(line.qty)]
+    for unit in units:
+        total += Decimal(str(rng.gauss(float(unit.unit_g), float(unit.spread_g))))
+    # Underfilled and overweight parcels miss the limit by a margin, not by a whole unit.
+    margin = max(expectation.sigma_g * 2, Decimal(10))
+    under = expectation.expected_g - expectation.lower_g
+    over = expectation.upper_g - expectation.expected_g
+    if scenario == "one short":
+        total -= rng.choice(units).unit_g
+    elif scenario == "extra item":
+        total += rng.choice(units).unit_g
+    elif scenario == "underfilled":
+        total -= under + margin
+    elif scenario == "overweight":
+        total += over + margin
+    return total.quantize(Decimal("0.1"))
+
+
+class Demo:
+    """Drives the simulated bench through a sequence of parcels."""
+
+    def __init__(
+        self, runtime: StationRuntime, bench: SimulatedBench, out: TextIO, seed: int = 7
+    ) -> None:
+        self.runtime = runtime
+        self.bench = bench
+        self.out = out
+        self.rng = random.Random(seed)  # noqa: S311 - a demo, not cryptography
+        self.parcels: list[Parcel] = []
+        self._verdict = threading.Event()
+        self._latest: RecordedVerdict | None = None
+        runtime.listeners.append(self._on_verdict)
+
+    def _on_verdict(self, recorded: RecordedVerdict) -> None:
+        self._latest = recorded
+        self._verdict.set()
+
+    def pack(self, count: int | None, stop: threading.Event) -> None:
+        """Pack `count` parcels (forever when None), unless stopped."""
+        config = self.runtime.config
+        number = 0
+        while (count is None or number < count) and not stop.is_set():
+            job = make_order(config.catalog, self.rng, number)
+            scenario = SCENARIOS[number % len(SCENARIOS)]
+            expectation = plan(job, config.catalog, config.agent.tolerance)
+            number += 1
+            parcel = Parcel(
+                number, job, scenario, packed_weight(expectation, scenario, self.rng), expectation
+            )
+            self.parcels.append(parcel)
+            items = ", ".join(f"{line.qty} x {line.sku}" for line in job.lines)
+            self.out.write(
+                f"\n-- parcel {number}: order {job.order_id} ({items} in {job.carton_id}),"
+                f" packed {scenario}\n"
+            )
+            self._verdict.clear()
+            self.runtime.submit_job(job)
+            if stop.wait(0.4):
+                return
+            self.bench.place(Weight.grams(parcel.true_g))
+            if self._verdict.wait(VERDICT_TIMEOUT_S):
+                parcel.outcome = self._latest
+            if stop.wait(0.8):
+                return
+            self.bench.remove()
+            if stop.wait(0.6):
+                return
+
+    def summary(self) -> str:
+        """The table printed at the end."""
+        rows = [("#", "order", "packed", "expected", "measured", "verdict", "why")]
+        for parcel in self.parcels:
+            verdict = parcel.outcome.verdict if parcel.outcome else None
+            rows.append(
+                (
+                    str(parcel.number),
+                    parcel.job.order_id,
+                    parcel.scenario,
+                    format_grams(parcel.expectation.expected_g),
+                    format_grams(verdict.measured_g) if verdict and verdict.measured_g else "-",
+                    verdict.kind.value if verdict else "NO VERDICT",
+                    verdict.reason if verdict else "",
+                )
+            )
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+        lines = []
+        for row in rows:
+            cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+            lines.append("  ".join([*cells, row[-1]]))
+        return "\n".join(lines)
+
+
+def run_demo(parcels: int | None, mqtt_url: str | None, data_dir: Path, out: TextIO) -> int:
+    """Run the demo; returns the exit code."""
+    config = demo_config(mqtt_url, data_dir)
+    runtime = build_runtime(config)
+    bench = getattr(runtime.link.driver, "bench", None)
+    if not isinstance(bench, SimulatedBench):  # pragma: no cover - the demo config says simulated
+        out.write("the demo scale driver offers no simulated bench\n")
+        return 1
+    demo = Demo(runtime, bench, out)
+    station = threading.Thread(target=runtime.run, name="station", daemon=True)
+    stop = threading.Event()
+    out.write(f"scale-agent demo: station {runtime.topics.root}\nledger: {runtime.ledger_path}\n")
+    out.write(
+        f"alerts: {'MQTT ' + mqtt_url if mqtt_url else 'MQTT disabled'}"
+        f" (topic {runtime.topics.alert})\n"
+    )
+    station.start()
+    try:
+        demo.pack(parcels, stop)
+    except KeyboardInterrupt:
+        stop.set()
+        out.write("\ninterrupted\n")
+    publisher = runtime.publisher
+    if publisher is not None and publisher.has_connected:
+        publisher.wait_drained(3.0)
+    broker_error = publisher.last_error if publisher is not None else ""
+    runtime.stop()
+    station.join(timeout=10)
+    out.write("\n" + demo.summary() + "\n\n")
+    flagged = sum(1 for p in demo.parcels if p.outcome and p.outcome.is_flagged)
+    ledger = Ledger(config.data_dir)
+    try:
+        backlog = ledger.backlog()
+    finally:
+        ledger.close()
+    if publisher is None:
+        out.write(
+            f"{flagged} flagged parcel(s) recorded in {runtime.ledger_path} (MQTT disabled)\n"
+        )
+    elif backlog == 0:
+        out.write(
+            f"{flagged} alert(s) delivered to {publisher.address} under {runtime.topics.alert}\n"
+        )
+    else:
+        problem = "did not confirm them all" if publisher.has_connected else "was not reachable"
+        out.write(
+            f"broker {publisher.address} {problem} ({broker_error}).\n"
+            f"{backlog} message(s), alerts included, are kept in the outbox of "
+            f"{runtime.ledger_path}\nand will be delivered the next time this station reaches "
+            "its broker.\n"
+        )
+    return 0

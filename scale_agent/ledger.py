@@ -1,0 +1,238 @@
+"""The station's evidence ledger and MQTT outbox: one SQLite database per station.
+
+Each verdict is written with its evidence and chained to the previous record by hash, in the
+same transaction as the outbox rows owed to the broker, and before the light shows it. WAL mode
+with `synchronous=FULL`: packing PCs get switched off hard, and a verdict a packer has seen must
+survive that (reference/engineering.md section 6.1).
+
+A connection belongs to one thread (sqlite3's rule), so the station and the publisher each
+open their own `Ledger` on the same file; WAL lets them work side by side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from scale_agent.errors import LedgerError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+LEDGER_FILE = "ledger.sqlite3"
+GENESIS_HASH = "0" * 64
+RECORD_COLUMNS = (
+    "seq",
+    "parcel_id",
+    "order_id",
+    "verdict",
+    "recorded_at",
+    "body",
+    "prev_hash",
+    "hash",
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS verdicts (
+    seq INTEGER PRIMARY KEY,
+    parcel_id TEXT NOT NULL UNIQUE,
+    order_id TEXT,
+    verdict TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    body TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS verdicts_by_order ON verdicts (order_id);
+-- AUTOINCREMENT: ids never come back after the newest row is acknowledged and deleted,
+-- so the publisher can page through the outbox by id.
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    msg_id TEXT NOT NULL UNIQUE,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    qos INTEGER NOT NULL DEFAULT 1,
+    retain INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """A message still owed to the broker."""
+
+    id: int
+    msg_id: str
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message to put in the outbox with a verdict."""
+
+    msg_id: str
+    topic: str
+    payload: bytes
+    qos: int = 1
+
+
+def record_hash(prev_hash: str, body: str) -> str:
+    """The chain link: SHA-256 over the previous hash and this record's canonical body."""
+    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+
+
+def canonical(body: dict[str, Any]) -> str:
+    """Canonical JSON for hashing: sorted keys, no spaces, non-ASCII kept."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+class Ledger:
+    """One connection to a station's ledger file."""
+
+    def __init__(self, data_dir: Path, max_outbox_rows: int = 100_000) -> None:
+        self.path = data_dir / LEDGER_FILE
+        self.max_outbox_rows = max_outbox_rows
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise LedgerError(f"cannot open ledger {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    def record(
+        self,
+        parcel_id: str,
+        *,
+        order_id: str | None,
+        verdict: str,
+        recorded_at: str,
+        body: dict[str, Any],
+        outgoing: list[Outgoing],
+    ) -> int:
+        """Append a verdict to the chain and queue its messages, in one transaction.
+
+        Returns the record's sequence number.
+        """
+        text = canonical(body)
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT hash FROM verdicts ORDER BY seq DESC LIMIT 1").fetchone()
+            prev_hash = row[0] if row else GENESIS_HASH
+            cursor = db.execute(
+                "INSERT INTO verdicts (parcel_id, order_id, verdict, recorded_at, body, prev_hash,"
+                " hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    parcel_id,
+                    order_id,
+                    verdict,
+                    recorded_at,
+                    text,
+                    prev_hash,
+                    record_hash(prev_hash, text),
+                ),
+            )
+            for message in outgoing:
+                self._enqueue(message)
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            db.execute("ROLLBACK") if db.in_transaction else None
+            raise LedgerError(f"cannot record verdict in {self.path}: {exc}") from exc
+        return int(cursor.lastrowid or 0)
+
+    def enqueue(self, message: Outgoing) -> None:
+        """Queue one message on its own (events, not verdicts)."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._enqueue(message)
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._db.execute("ROLLBACK") if self._db.in_transaction else None
+            raise LedgerError(f"cannot queue message in {self.path}: {exc}") from exc
+
+    def _enqueue(self, message: Outgoing) -> None:
+        self._db.execute(
+            "INSERT INTO outbox (msg_id, topic, payload, qos, created_at) VALUES (?, ?, ?, ?, ?)",
+            (message.msg_id, message.topic, message.payload, message.qos, time.time()),
+        )
+        # Bounded backlog: past the limit the oldest rows go, and the loss is counted (and
+        # reported in status) rather than letting the disk fill on a months-long outage.
+        dropped = self._db.execute(
+            "DELETE FROM outbox WHERE id <= (SELECT MAX(id) FROM outbox) - ?",
+            (self.max_outbox_rows,),
+        ).rowcount
+        if dropped:
+            self._db.execute(
+                "INSERT INTO counters VALUES ('outbox_dropped', ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                (dropped,),
+            )
+
+    # -- outbox, for the publisher ----------------------------------------------------
+
+    def pending(self, limit: int, after_id: int = 0) -> list[OutboxRow]:
+        """The oldest messages still owed, with id above `after_id`."""
+        rows = self._db.execute(
+            "SELECT id, msg_id, topic, payload, qos, retain FROM outbox WHERE id > ?"
+            " ORDER BY id LIMIT ?",
+            (after_id, limit),
+        ).fetchall()
+        return [OutboxRow(r[0], r[1], r[2], bytes(r[3]), r[4], bool(r[5])) for r in rows]
+
+    def acknowledge(self, row_ids: list[int]) -> None:
+        """Forget messages the broker acknowledged."""
+        if row_ids:
+            self._db.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in row_ids])
+
+    def backlog(self) -> int:
+        """How many messages are still owed to the broker."""
+        return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+
+    def dropped(self) -> int:
+        """How many messages the bounded outbox had to drop, ever."""
+        row = self._db.execute("SELECT value FROM counters WHERE name='outbox_dropped'").fetchone()
+        return int(row[0]) if row else 0
+
+    # -- evidence ---------------------------------------------------------------------
+
+    def records(self, order_id: str | None = None) -> list[dict[str, Any]]:
+        """Verdict records (all, or one order's), oldest first, with their chain fields."""
+        query = f"SELECT {', '.join(RECORD_COLUMNS)} FROM verdicts"  # noqa: S608 - constant
+        params: tuple[str, ...] = ()
+        if order_id is not None:
+            query += " WHERE order_id = ?"
+            params = (order_id,)
+        columns = RECORD_COLUMNS
+        return [
+            dict(zip(columns, row, strict=True))
+            for row in self._db.execute(query + " ORDER BY seq", params)
+        ]
+
+    def verify_chain(self) -> int | None:
+        """Walk the chain; return the seq of the first broken record, or None when intact."""
+        prev_hash = GENESIS_HASH
+        expected_seq = 1
+        for row in self._db.execute("SELECT seq, body, prev_hash, hash FROM verdicts ORDER BY seq"):
+            seq, body, stored_prev, stored_hash = row
+            if seq != expected_seq or stored_prev != prev_hash:
+                return int(seq)
+            if record_hash(prev_hash, body) != stored_hash:
+                return int(seq)
+            prev_hash, expected_seq = stored_hash, seq + 1
+        return None

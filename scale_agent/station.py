@@ -1,0 +1,342 @@
+"""The station's state machine: pure logic that turns events into effects.
+
+```
+IDLE --job--> WAITING --load--> SETTLING --settled--> JUDGED --unload--> IDLE (or next job)
+```
+
+It owns no threads and does no I/O: the runtime (`scale_agent.runtime`) feeds it jobs,
+readings, link changes and clock ticks, and carries out the effects it returns, in order:
+a verdict is always recorded before the light that shows it. Awkward cases handled on purpose:
+
+- a parcel already on the platter when the order arrives is judged at once;
+- a parcel removed before a verdict sends the station back to WAITING;
+- a weight that changes after the verdict (item added or taken out) is judged again;
+- a parcel with no order is judged NO_JOB; an order then scanned for it is judged at once;
+- an order with an unknown SKU or carton is judged UNKNOWN_SKU without weighing;
+- a scale that is silent, sends errors or drops its link shows FAULT; a parcel that was
+  settling gets a SCALE_FAULT verdict and is weighed again once the scale is back;
+- no settled weight within the timeout gives UNSTABLE (re-seat the parcel).
+
+A failed parcel keeps its order loaded: the packer fixes it and it is judged again. Only a PASS
+followed by an unload, or a new order, ends it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from scale_agent.errors import JobError
+from scale_agent.plugins import Indication, Signal
+from scale_agent.settle import Settled, Settler
+from scale_agent.verifier import Expectation, Verdict, VerdictKind, judge, plan
+from scale_agent.weights import format_grams
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from scale_agent.catalog import Catalog
+    from scale_agent.config import SettleSection, ToleranceSection
+    from scale_agent.jobs import Job
+    from scale_agent.weights import Reading
+
+MAX_QUEUED_JOBS = 20
+
+
+class State(StrEnum):
+    """Where the station is in a parcel's life."""
+
+    IDLE = "idle"
+    WAITING = "waiting"
+    SETTLING = "settling"
+    JUDGED = "judged"
+
+
+@dataclass(frozen=True)
+class Show:
+    """Effect: show this indication on every output."""
+
+    indication: Indication
+
+
+@dataclass(frozen=True)
+class Record:
+    """Effect: record (and, when flagged, publish) this verdict with its evidence."""
+
+    verdict: Verdict
+    evidence: tuple[Reading, ...] = ()
+    is_rejudged: bool = False
+
+
+@dataclass(frozen=True)
+class Note:
+    """Effect: log an event (snake_case, past tense) with its fields."""
+
+    event: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+Effect = Show | Record | Note
+
+
+class StationLogic:
+    """One station's state, driven by `on_*` calls that each return the effects to carry out."""
+
+    def __init__(self, settle: SettleSection, policy: ToleranceSection, catalog: Catalog) -> None:
+        self.settle = settle
+        self.policy = policy
+        self.catalog = catalog
+        self.state = State.IDLE
+        self.job: Job | None = None
+        self.expectation: Expectation | None = None
+        self.queue: deque[Job] = deque()
+        self.last_verdict: Verdict | None = None
+        self.is_faulted = True  # until the scale has sent a first usable reading
+        self.fault_reason = "waiting for the scale"
+        self.last_frame_at: float | None = None
+        self.last_usable_at: float | None = None
+        self.last_weight_g: Decimal | None = None
+        self._settler = Settler(settle)
+        self._settling_since = 0.0
+        self._judged_g: Decimal | None = None
+        self._started_at: float | None = None
+
+    # -- what the packer sees -------------------------------------------------------------
+
+    def indication(self) -> Indication:
+        """The indication for the current state (faults win over everything else)."""
+        if self.is_faulted:
+            return Indication(Signal.FAULT, f"scale fault: {self.fault_reason}")
+        if self.state is State.JUDGED and self.last_verdict is not None:
+            verdict = self.last_verdict
+            return Indication(
+                verdict.kind.signal,
+                f"{verdict.kind.value}: {verdict.reason}",
+                is_seal_enabled=verdict.kind is VerdictKind.PASS,
+            )
+        if self.state is State.SETTLING:
+            return Indication(Signal.SETTLING, "weighing...")
+        if self.job is not None:
+            expected = self.expectation.expected_g if self.expectation else None
+            text = f"order {self.job.order_id}: place the parcel"
+            if expected is not None:
+                text += f" (expect {format_grams(expected)})"
+            return Indication(Signal.READY, text)
+        return Indication(Signal.IDLE, "scan or send the next order")
+
+    def _show(self) -> Show:
+        return Show(self.indication())
+
+    # -- events -------------------------------------------------------------------------
+
+    def on_job(self, job: Job, now: float) -> list[Effect]:
+        """An order arrived (scanned, pushed by the WMS, or typed)."""
+        self._started_at = self._started_at or now
+        if self.job is not None and self._parcel_present() and self.state is not State.IDLE:
+            if len(self.queue) >= MAX_QUEUED_JOBS:
+                return [Note("job_rejected", {"order_id": job.order_id, "reason": "queue full"})]
+            self.queue.append(job)
+            return [Note("job_queued", {"order_id": job.order_id, "queued": str(len(self.queue))})]
+        effects: list[Effect] = []
+        if self.job is not None:
+            effects.append(
+                Note("job_replaced", {"order_id": self.job.order_id, "by": job.order_id})
+            )
+        effects.extend(self._activate(job, now))
+        return effects
+
+    def on_reading(self, reading: Reading, now: float) -> list[Effect]:
+        """A frame arrived from the scale."""
+        self.last_frame_at = now
+        if not reading.is_usable_weight:
+            return self._on_unusable(reading, now)
+        self.last_usable_at = now
+        effects: list[Effect] = []
+        if self.is_faulted:
+            self.is_faulted = False
+            effects += [Note("scale_recovered"), self._show()]
+        assert reading.weight is not None  # noqa: S101 - is_usable_weight guarantees it
+        grams = reading.weight.in_grams
+        self.last_weight_g = grams
+        if self.state in {State.IDLE, State.WAITING}:
+            if grams >= self.settle.load_threshold_g:
+                effects.extend(self._start_settling(now))
+                effects.extend(self._feed(reading, now))
+            return effects
+        if grams < self.settle.empty_threshold_g:
+            return effects + self._on_unload(now)
+        return effects + self._feed(reading, now)
+
+    def on_tick(self, now: float) -> list[Effect]:
+        """Time passed: check for a silent scale and a settle timeout."""
+        self._started_at = self._started_at or now
+        effects: list[Effect] = []
+        since = self.last_usable_at if self.last_usable_at is not None else self._started_at
+        if not self.is_faulted and now - since > self.settle.fault_after_s:
+            effects.extend(self._fault(f"no usable weight for {now - since:.1f} s", now))
+        if (
+            self.state is State.SETTLING
+            and not self.is_faulted
+            and now - self._settling_since > self.settle.timeout_s
+        ):
+            verdict = self._verdict(
+                VerdictKind.UNSTABLE,
+                f"no settled weight within {self.settle.timeout_s:g} s: re-seat the parcel",
+            )
+            effects.extend(self._judged(verdict, ()))
+        return effects
+
+    def on_link_down(self, reason: str, now: float) -> list[Effect]:
+        """The driver lost its device (unplugged, port gone, connection refused)."""
+        if self.is_faulted and self.fault_reason == reason:
+            return []
+        return self._fault(reason, now)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _parcel_present(self) -> bool:
+        return self.last_weight_g is not None and (
+            self.last_weight_g >= self.settle.load_threshold_g
+        )
+
+    def _activate(self, job: Job, now: float) -> list[Effect]:
+        self.job, self.expectation = job, None
+        try:
+            self.expectation = plan(job, self.catalog, self.policy)
+        except JobError as exc:
+            self.job = None
+            verdict = Verdict(VerdictKind.UNKNOWN_SKU, job.order_id, exc.reason)
+            self.last_verdict = verdict
+            return [
+                Record(verdict),
+                Show(Indication(Signal.FAULT, f"order {job.order_id}: {exc.reason}")),
+            ]
+        effects: list[Effect] = [
+            Note(
+                "job_loaded",
+                {
+                    "order_id": job.order_id,
+                    "expected_g": str(self.expectation.expected_g),
+                    "is_detectable": str(self.expectation.is_detectable),
+                },
+            )
+        ]
+        if self._parcel_present() and not self.is_faulted:
+            # Parcel already on the platter: weigh it for this order now.
+            effects.extend(self._start_settling(now))
+        else:
+            self.state = State.WAITING
+            effects.append(self._show())
+        return effects
+
+    def _start_settling(self, now: float) -> list[Effect]:
+        self.state = State.SETTLING
+        self._settling_since = now
+        self._settler.reset()
+        return [self._show()]
+
+    def _feed(self, reading: Reading, now: float) -> list[Effect]:
+        if self.state is State.JUDGED:
+            return self._feed_after_verdict(reading, now)
+        settled = self._settler.feed(reading)
+        if settled is None:
+            return []
+        return self._judge(settled)
+
+    def _feed_after_verdict(self, reading: Reading, now: float) -> list[Effect]:
+        assert reading.weight is not None  # noqa: S101 - only usable readings come here
+        judged = self._judged_g
+        if judged is not None and abs(reading.weight.in_grams - judged) <= self.settle.band_g:
+            self._settler.reset()
+            return []
+        settled = self._settler.feed(reading)
+        if settled is None:
+            return []
+        self._settling_since = now
+        return self._judge(settled, is_rejudged=True)
+
+    def _judge(self, settled: Settled, *, is_rejudged: bool = False) -> list[Effect]:
+        if self.expectation is None:
+            verdict = Verdict(
+                VerdictKind.NO_JOB,
+                None,
+                "parcel weighed with no order loaded: scan the order",
+                measured_g=settled.weight.in_grams,
+            )
+        else:
+            verdict = judge(self.expectation, settled.weight, self.policy.explain_fit_sigma)
+        self._judged_g = settled.weight.in_grams
+        return self._judged(verdict, settled.readings, is_rejudged=is_rejudged)
+
+    def _judged(
+        self, verdict: Verdict, evidence: tuple[Reading, ...], *, is_rejudged: bool = False
+    ) -> list[Effect]:
+        self.state = State.JUDGED
+        self.last_verdict = verdict
+        self._settler.reset()
+        if verdict.kind is VerdictKind.UNSTABLE:
+            self._judged_g = None  # any later settled weight is judged
+        return [Record(verdict, evidence, is_rejudged=is_rejudged), self._show()]
+
+    def _verdict(self, kind: VerdictKind, reason: str) -> Verdict:
+        expectation = self.expectation
+        return Verdict(
+            kind,
+            self.job.order_id if self.job else None,
+            reason,
+            expected_g=expectation.expected_g if expectation else None,
+            lower_g=expectation.lower_g if expectation else None,
+            upper_g=expectation.upper_g if expectation else None,
+            measured_g=self.last_weight_g,
+            policy=expectation.policy if expectation else "",
+        )
+
+    def _on_unload(self, now: float) -> list[Effect]:
+        previous = self.state
+        verdict = self.last_verdict
+        effects: list[Effect] = []
+        if previous is State.SETTLING:
+            effects.append(Note("parcel_removed_before_verdict", {"order_id": self._order_id()}))
+        is_done = previous is State.JUDGED and (
+            verdict is not None and verdict.kind is VerdictKind.PASS
+        )
+        if is_done or self.expectation is None:
+            self.job = self.expectation = None
+        self.state = State.WAITING if self.job is not None else State.IDLE
+        self._judged_g = None
+        self._settler.reset()
+        if self.queue:
+            effects.extend(self._activate(self.queue.popleft(), now))
+            return effects
+        effects.append(self._show())
+        return effects
+
+    def _on_unusable(self, reading: Reading, now: float) -> list[Effect]:
+        if reading.is_overload or reading.is_underload:
+            state = "overload" if reading.is_overload else "underload"
+            return self._fault(f"scale reports {state}", now)
+        return []  # errors and garbage are counted by the runtime, never judged
+
+    def _fault(self, reason: str, now: float) -> list[Effect]:
+        _ = now
+        effects: list[Effect] = []
+        was_faulted = self.is_faulted
+        self.is_faulted, self.fault_reason = True, reason
+        if not was_faulted:
+            effects.append(Note("scale_faulted", {"reason": reason}))
+        if self.state is State.SETTLING:
+            verdict = self._verdict(
+                VerdictKind.SCALE_FAULT, f"scale fault while weighing: {reason}"
+            )
+            self.last_verdict = verdict
+            effects.append(Record(verdict))
+            # Weigh again once the scale is back: the order stays loaded.
+            self.state = State.WAITING if self.job is not None else State.IDLE
+            self._settler.reset()
+        effects.append(self._show())
+        return effects
+
+    def _order_id(self) -> str:
+        return self.job.order_id if self.job else ""

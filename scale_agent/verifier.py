@@ -1,0 +1,354 @@
+"""Pure verdict rules: (order, catalog, policy) -> expectation; (expectation, weight) -> verdict.
+
+Expected gross weight E = sum(qty x unit weight) + carton tare. The combined spread sigma0 adds
+in quadrature every unit's spread, the carton's spread and the scale's own uncertainty
+(taken as 2d/sqrt(3): the in-service error of a class III scale at 500-2000 d is 2 d, read as a
+rectangular distribution; reference/metrology.md sections 6.1 and 6.3).
+
+Tolerance limits are absolute and/or percent of E, separately under and over, combined as the
+larger or the smaller. Outside the limits the verifier searches a bounded set of explanations
+(up to three units missing or extra across the order's lines) and names the ones that fit
+within `explain_fit_sigma`; when none fits it says UNDER or OVER, unexplained.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from scale_agent.errors import JobError
+from scale_agent.plugins import Signal
+from scale_agent.weights import format_grams
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from scale_agent.catalog import Catalog
+    from scale_agent.config import ToleranceSection
+    from scale_agent.jobs import Job
+    from scale_agent.weights import Weight
+
+MAX_EXPLAINED_UNITS = 3
+MAX_EXPLANATIONS = 3
+# A missing unit is provable only when it stands clear of the combined spread; 5 sigma0 is the
+# detectability margin of reference/metrology.md Example B.
+DETECTABLE_SIGMAS = Decimal(5)
+_SQRT3 = Decimal(3).sqrt()
+
+
+class VerdictKind(StrEnum):
+    """Every answer the verifier or the station can give about a parcel."""
+
+    PASS = "PASS"  # noqa: S105 - a verdict, not a password
+    UNDER = "UNDER"
+    OVER = "OVER"
+    MISSING_ITEM = "MISSING_ITEM"
+    EXTRA_ITEM = "EXTRA_ITEM"
+    RECHECK = "RECHECK"
+    UNVERIFIABLE = "UNVERIFIABLE"
+    UNSTABLE = "UNSTABLE"
+    SCALE_FAULT = "SCALE_FAULT"
+    NO_JOB = "NO_JOB"
+    UNKNOWN_SKU = "UNKNOWN_SKU"
+
+    @property
+    def signal(self) -> Signal:
+        """The light this verdict shows."""
+        if self is VerdictKind.PASS:
+            return Signal.PASS
+        if self in {VerdictKind.RECHECK, VerdictKind.UNSTABLE, VerdictKind.UNVERIFIABLE}:
+            return Signal.RECHECK
+        if self is VerdictKind.SCALE_FAULT:
+            return Signal.FAULT
+        return Signal.FAIL
+
+
+@dataclass(frozen=True)
+class PlannedLine:
+    """An order line with the weights that will be used for it."""
+
+    sku: str
+    name: str
+    qty: int
+    unit_g: Decimal
+    spread_g: Decimal
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What the parcel of one order should weigh, and how sure we can be."""
+
+    order_id: str
+    lines: tuple[PlannedLine, ...]
+    carton_id: str | None
+    carton_g: Decimal
+    carton_spread_g: Decimal
+    expected_g: Decimal
+    sigma_g: Decimal
+    lower_g: Decimal
+    upper_g: Decimal
+    policy: str
+
+    @property
+    def lightest_unit_g(self) -> Decimal:
+        """The lightest single unit in the order."""
+        return min(line.unit_g for line in self.lines)
+
+    @property
+    def is_detectable(self) -> bool:
+        """True when one missing lightest unit would be caught and stands clear of the noise."""
+        lightest = self.lightest_unit_g
+        return lightest >= DETECTABLE_SIGMAS * self.sigma_g and (
+            self.expected_g - lightest < self.lower_g
+        )
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One explanation of a difference: some units missing (or extra), and how well it fits.
+
+    `parts` holds (sku, qty, unit grams) per SKU involved; `fit_sigma` is how far the measured
+    difference lies from the hypothesis, in the hypothesis's own combined sigma.
+    """
+
+    parts: tuple[tuple[str, int, Decimal], ...]
+    direction: str  # "missing" | "extra"
+    fit_sigma: Decimal
+
+    @property
+    def units(self) -> int:
+        """How many units the hypothesis moves."""
+        return sum(qty for _, qty, _ in self.parts)
+
+    def describe(self) -> str:
+        """`1 x SKU-1023 (150 g) missing`."""
+        items = " and ".join(
+            f"{qty} x {sku} ({format_grams(grams)})" for sku, qty, grams in self.parts
+        )
+        return f"{items} {self.direction}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The judgment of one parcel, with everything needed to defend it."""
+
+    kind: VerdictKind
+    order_id: str | None
+    reason: str
+    expected_g: Decimal | None = None
+    lower_g: Decimal | None = None
+    upper_g: Decimal | None = None
+    measured_g: Decimal | None = None
+    sigma_g: Decimal | None = None
+    policy: str = ""
+    explanation: tuple[Hypothesis, ...] = field(default_factory=tuple)
+    is_detectable: bool | None = None
+
+    @property
+    def difference_g(self) -> Decimal | None:
+        """Measured minus expected, in grams."""
+        if self.measured_g is None or self.expected_g is None:
+            return None
+        return self.measured_g - self.expected_g
+
+    @property
+    def is_flagged(self) -> bool:
+        """True for every verdict but PASS: these go to the supervisors."""
+        return self.kind is not VerdictKind.PASS
+
+
+def _limit(absolute: Decimal | None, pct: Decimal | None, expected: Decimal, mode: str) -> Decimal:
+    candidates = [absolute, None if pct is None else expected * pct / 100]
+    present = [value for value in candidates if value is not None]
+    if not present:
+        return Decimal(0)
+    return max(present) if mode == "larger" else min(present)
+
+
+def plan(job: Job, catalog: Catalog, policy: ToleranceSection) -> Expectation:
+    """Work out the expected weight, spread and limits of an order.
+
+    Raises:
+        JobError: when a SKU or carton is neither declared in the job nor in the catalog.
+    """
+    lines = []
+    unknown = []
+    for line in job.lines:
+        item = catalog.skus.get(line.sku)
+        unit = line.unit_weight or (item.weight if item else None)
+        spread = line.spread or (item.spread if item else None)
+        if unit is None:
+            unknown.append(line.sku)
+            continue
+        spread_g = spread.in_grams if spread is not None else Decimal(0)
+        lines.append(
+            PlannedLine(
+                line.sku, item.name if item else line.sku, line.qty, unit.in_grams, spread_g
+            )
+        )
+    if unknown:
+        raise JobError(f"unknown SKU: {', '.join(unknown)}", order_id=job.order_id)
+    carton_g = carton_spread_g = Decimal(0)
+    if job.carton_tare is not None:
+        carton_g = job.carton_tare.in_grams
+        carton_spread_g = job.carton_spread.in_grams if job.carton_spread else Decimal(0)
+    elif job.carton_id is not None:
+        carton = catalog.cartons.get(job.carton_id)
+        if carton is None:
+            raise JobError(f"unknown carton: {job.carton_id}", order_id=job.order_id)
+        carton_g, carton_spread_g = carton.weight.in_grams, carton.spread.in_grams
+    expected = sum((line.qty * line.unit_g for line in lines), carton_g)
+    scale_u = 2 * policy.scale_interval_g / _SQRT3
+    variance = sum((line.qty * line.spread_g**2 for line in lines), carton_spread_g**2)
+    sigma = (variance + scale_u**2).sqrt()
+    under = _limit(policy.under_g, policy.under_pct, expected, policy.combine)
+    over = _limit(policy.over_g, policy.over_pct, expected, policy.combine)
+    return Expectation(
+        order_id=job.order_id,
+        lines=tuple(lines),
+        carton_id=job.carton_id,
+        carton_g=carton_g,
+        carton_spread_g=carton_spread_g,
+        expected_g=expected,
+        sigma_g=sigma,
+        lower_g=expected - under,
+        upper_g=expected + over,
+        policy=f"{policy.name}@{policy.version}",
+    )
+
+
+def _unit_sets(
+    size: int, weights: list[float], available: list[int], low: float, high: float
+) -> Iterator[tuple[int, ...]]:
+    """Index multisets of exactly `size` (1 to 3) units whose summed weight lies in [low, high].
+
+    `weights` are the distinct lines' unit weights in ascending order and `available[i]` how
+    many units of line i may be used. The last unit of a set is found by bisection, so the work
+    grows at most with the square of the line count. Floats are fine here: this only
+    shortlists candidates, whose fit is then computed exactly.
+    """
+    count = len(weights)
+    if size == 1:
+        yield from (
+            (i,) for i in range(bisect.bisect_left(weights, low), count) if weights[i] <= high
+        )
+        return
+    for i in range(count):
+        if weights[i] * size > high:  # every later set is heavier still
+            return
+        inner = [(i, j) for j in range(i, count)] if size == 3 else [(i,)]  # noqa: PLR2004
+        for prefix in inner:
+            partial = sum(weights[n] for n in prefix)
+            if partial + weights[prefix[-1]] > high:
+                break
+            start = bisect.bisect_left(weights, low - partial, lo=prefix[-1])
+            for k in range(start, count):
+                if partial + weights[k] > high:
+                    break
+                chosen = (*prefix, k)
+                if all(chosen.count(n) <= available[n] for n in chosen):
+                    yield chosen
+
+
+def _rank(hypothesis: Hypothesis) -> tuple[Decimal, list[str]]:
+    # An Occam penalty of one sigma per unit beyond the first: "one book missing" beats
+    # "a mug and a case missing" unless the pair fits far better.
+    return hypothesis.fit_sigma + (hypothesis.units - 1), [part[0] for part in hypothesis.parts]
+
+
+def explain(
+    expectation: Expectation, difference_g: Decimal, fit_sigma: Decimal
+) -> list[Hypothesis]:
+    """The best explanations of a difference by up to three whole units missing or extra.
+
+    Candidates are multisets of one to three units from the order's lines (missing at most what
+    was ordered), searched by size. Because ranking penalises every extra unit by one sigma,
+    larger sets are only searched as far as they could still beat the third-best hypothesis:
+    the search stays bounded even for 100-line orders. Ties break on SKU ids, so the output is
+    deterministic. Hypotheses that fit worse than `fit_sigma` are not reported.
+    """
+    direction = "missing" if difference_g < 0 else "extra"
+    target = abs(difference_g)
+    sigma0_sq = expectation.sigma_g**2
+    lines = sorted(expectation.lines, key=lambda planned: (planned.unit_g, planned.sku))
+    if direction == "missing":
+        available = [min(line.qty, MAX_EXPLAINED_UNITS) for line in lines]
+        sigma_bound = expectation.sigma_g  # removing units only removes spread
+    else:
+        available = [MAX_EXPLAINED_UNITS] * len(lines)
+        widest = max(line.spread_g for line in lines)
+        sigma_bound = (sigma0_sq + MAX_EXPLAINED_UNITS * widest**2).sqrt()
+    weights = [float(line.unit_g) for line in lines]
+    best: list[Hypothesis] = []
+    for size in range(1, MAX_EXPLAINED_UNITS + 1):
+        limit = fit_sigma
+        if len(best) == MAX_EXPLANATIONS:
+            limit = min(limit, _rank(best[-1])[0] - (size - 1))
+        if limit < 0:
+            break  # no larger set can rank among the best
+        window = float(limit * sigma_bound) + 1e-6
+        low, high = float(target) - window, float(target) + window
+        for chosen in _unit_sets(size, weights, available, low, high):
+            units = [lines[index] for index in chosen]
+            shift = sum(unit.unit_g for unit in units)
+            spread_sq = sum(unit.spread_g**2 for unit in units)
+            adjusted = sigma0_sq - spread_sq if direction == "missing" else sigma0_sq + spread_sq
+            fit = abs(target - shift) / max(adjusted, Decimal("1e-12")).sqrt()
+            if fit <= fit_sigma:
+                parts = tuple(
+                    (lines[index].sku, chosen.count(index), lines[index].unit_g)
+                    for index in sorted(set(chosen))
+                )
+                best.append(Hypothesis(parts, direction, fit))
+        best = sorted(best, key=_rank)[:MAX_EXPLANATIONS]
+    return best
+
+
+def judge(expectation: Expectation, measured: Weight, fit_sigma: Decimal) -> Verdict:
+    """Judge a settled weight against an expectation."""
+    measured_g = measured.in_grams
+    difference = measured_g - expectation.expected_g
+
+    def verdict(
+        kind: VerdictKind, reason: str, explanation: tuple[Hypothesis, ...] = ()
+    ) -> Verdict:
+        return Verdict(
+            kind,
+            expectation.order_id,
+            reason,
+            expected_g=expectation.expected_g,
+            lower_g=expectation.lower_g,
+            upper_g=expectation.upper_g,
+            measured_g=measured_g,
+            sigma_g=expectation.sigma_g,
+            policy=expectation.policy,
+            explanation=explanation,
+            is_detectable=expectation.is_detectable,
+        )
+
+    if expectation.lower_g <= measured_g <= expectation.upper_g:
+        if not expectation.is_detectable:
+            lightest = format_grams(expectation.lightest_unit_g)
+            return verdict(
+                VerdictKind.UNVERIFIABLE,
+                f"weight fits, but a missing {lightest} unit would not show: count the items",
+            )
+        return verdict(VerdictKind.PASS, "weight within limits")
+    hypotheses = tuple(explain(expectation, difference, fit_sigma))
+    is_light = difference < 0
+    amount = f"{'light' if is_light else 'heavy'} by {abs(difference).quantize(Decimal('0.1'))} g"
+    if hypotheses:
+        best = hypotheses[0]
+        return verdict(
+            VerdictKind.MISSING_ITEM if is_light else VerdictKind.EXTRA_ITEM,
+            f"{amount}: {best.describe()} explains it within "
+            f"{best.fit_sigma.quantize(Decimal('0.1'))} sigma",
+            hypotheses,
+        )
+    return verdict(
+        VerdictKind.UNDER if is_light else VerdictKind.OVER,
+        f"{amount}: no whole number of the order's units explains it",
+    )

@@ -1,0 +1,113 @@
+"""The shared suite every serial scale driver reruns over a pseudo-terminal.
+
+A subclass names its driver module and supplies `respond(request) -> bytes` frames for a
+stable weight, a moving weight and garbage; the suite opens the real device path.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar, cast
+
+import pytest
+
+from scale_agent.errors import DeviceUnavailableError
+from scale_agent.plugins import SCALE_GROUP, ScaleDriver, load_driver
+from scale_agent.weights import Reading, ReadingKind, Weight
+from tests.fakes.pty_peer import PtyPeer
+
+
+class ScaleDriverContract:
+    """Subclass and fill in the class variables."""
+
+    driver_name: ClassVar[str]
+    settings: ClassVar[dict[str, Any]] = {}
+    stable_weight: ClassVar[Weight]
+    moving_weight: ClassVar[Weight]
+
+    def respond(self, request: bytes) -> bytes:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    frame: bytes = b""  # what the scale currently answers with
+
+    def stable_frame(self) -> bytes:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def moving_frame(self) -> bytes:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @pytest.fixture
+    def peer(self) -> Any:
+        self.frame = self.stable_frame()
+        peer = PtyPeer(self.respond)
+        yield peer
+        peer.close()
+
+    def _driver(self, port: str) -> ScaleDriver:
+        module = load_driver(SCALE_GROUP, self.driver_name)
+        settings = module.Settings.model_validate({"port": port, **self.settings})
+        return cast("ScaleDriver", module.DRIVER(settings))
+
+    def _read_until(self, driver: ScaleDriver, peer: PtyPeer, kind: ReadingKind) -> Reading:
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            if self.settings.get("mode") != "poll":
+                peer.push(self.frame)
+            for reading in driver.read():
+                if reading.kind is kind:
+                    return reading
+        raise AssertionError(f"no {kind} reading within 3 s")
+
+    @staticmethod
+    def _read_for(driver: ScaleDriver, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            driver.read()
+
+    def test_reads_a_stable_weight(self, peer: PtyPeer) -> None:
+        driver = self._driver(peer.path)
+        try:
+            driver.open()
+            reading = self._read_until(driver, peer, ReadingKind.WEIGHT)
+            assert reading.weight == self.stable_weight
+            assert reading.is_stable is True
+        finally:
+            driver.close()
+
+    def test_reads_a_moving_weight_as_not_stable(self, peer: PtyPeer) -> None:
+        driver = self._driver(peer.path)
+        try:
+            driver.open()
+            self.frame = self.moving_frame()
+            reading = self._read_until(driver, peer, ReadingKind.WEIGHT)
+            while reading.is_stable:
+                reading = self._read_until(driver, peer, ReadingKind.WEIGHT)
+            assert reading.weight == self.moving_weight
+        finally:
+            driver.close()
+
+    def test_garbage_gives_error_readings_and_never_a_weight(self, peer: PtyPeer) -> None:
+        driver = self._driver(peer.path)
+        try:
+            driver.open()
+            self.frame = b"\x00\xff garbage \x13\x10\r\n" * 3
+            reading = self._read_until(driver, peer, ReadingKind.ERROR)
+            assert reading.weight is None
+        finally:
+            driver.close()
+
+    def test_a_vanished_device_raises_device_unavailable(self, peer: PtyPeer) -> None:
+        driver = self._driver(peer.path)
+        try:
+            driver.open()
+            peer.hang_up()
+            with pytest.raises(DeviceUnavailableError):
+                self._read_for(driver, 3.0)
+        finally:
+            driver.close()
+            driver.close()  # closing twice is safe
+
+    def test_a_missing_port_is_diagnosed_in_plain_words(self) -> None:
+        driver = self._driver("/dev/does-not-exist-scale")
+        with pytest.raises(DeviceUnavailableError, match="is missing"):
+            driver.open()
