@@ -64,6 +64,7 @@ class SettleSection(Section):
     min_time_s: float = Field(default=0.3, ge=0, le=30)
     timeout_s: float = Field(default=10.0, gt=0, le=300)
     load_threshold_g: PositiveGrams = Decimal(20)
+    load_confirm_s: float = Field(default=0.15, ge=0, le=5)
     empty_threshold_g: PositiveGrams = Decimal(10)
     fault_after_s: float = Field(default=2.0, gt=0, le=60)
 

@@ -102,6 +102,7 @@ class StationLogic:
         self._settling_since = 0.0
         self._judged_g: Decimal | None = None
         self._started_at: float | None = None
+        self._load_since: float | None = None
 
     # -- what the packer sees -------------------------------------------------------------
 
@@ -161,7 +162,14 @@ class StationLogic:
         grams = reading.weight.in_grams
         self.last_weight_g = grams
         if self.state in {State.IDLE, State.WAITING}:
-            if grams >= self.settle.load_threshold_g:
+            if grams < self.settle.load_threshold_g:
+                self._load_since = None
+                return effects
+            # A load must hold for a moment: the platter bounces through the threshold when
+            # a parcel is lifted off, and a bounce is not a parcel.
+            if self._load_since is None:
+                self._load_since = now
+            if now - self._load_since >= self.settle.load_confirm_s:
                 effects.extend(self._start_settling(now))
                 effects.extend(self._feed(reading, now))
             return effects
@@ -233,6 +241,7 @@ class StationLogic:
 
     def _start_settling(self, now: float) -> list[Effect]:
         self.state = State.SETTLING
+        self._load_since = None
         self._settling_since = now
         self._settler.reset()
         return [self._show()]

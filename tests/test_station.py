@@ -136,9 +136,18 @@ def test_a_parcel_without_an_order_is_no_job_then_judged_once_scanned(bench: Ben
     assert bench.verdicts() == [VerdictKind.NO_JOB, VerdictKind.PASS]
 
 
+def test_a_bounce_through_the_load_threshold_is_not_a_parcel(bench: Bench) -> None:
+    bench.job()
+    bench.weigh("0g", 2)
+    bench.weigh("60g", 2, stable=False)  # the platter springs back as a parcel is lifted
+    bench.weigh("0g", 4)
+    assert Signal.SETTLING not in bench.signals()
+    assert bench.notes() == ["job_loaded"]
+
+
 def test_a_parcel_removed_before_the_verdict_returns_to_waiting(bench: Bench) -> None:
     bench.job()
-    bench.weigh("1024g", 2, stable=False)
+    bench.weigh("1024g", 5, stable=False)
     bench.weigh("0g", 2)
     assert bench.verdicts() == []
     assert "parcel_removed_before_verdict" in bench.notes()
@@ -165,7 +174,7 @@ def test_a_scale_fault_while_settling_is_recorded_and_the_parcel_weighed_again(
     bench: Bench,
 ) -> None:
     bench.job()
-    bench.weigh("1024g", 2, stable=False)
+    bench.weigh("1024g", 5, stable=False)
     bench.effects += bench.logic.on_link_down("ttyUSB0 disconnected", bench.now)
     assert bench.verdicts() == [VerdictKind.SCALE_FAULT]
     assert bench.signals()[-1] is Signal.FAULT
