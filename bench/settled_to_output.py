@@ -16,6 +16,7 @@ from pathlib import Path
 
 from scale_agent.config import validate_config
 from scale_agent.jobs import Job, JobLine
+from scale_agent.logs import configure
 from scale_agent.plugins import Indication, ScaleCommand, ScaleIdentity, Signal
 from scale_agent.runtime import StationRuntime
 from scale_agent.weights import Reading, ReadingKind, Weight
@@ -55,7 +56,7 @@ class IdleScale:
 
 
 def main(parcels: int = 300) -> None:
-    logging.disable(logging.INFO)  # the station logs every parcel; keep the figures readable
+    configure(json=False, level=logging.WARNING)  # the station logs every parcel
     folder = Path(tempfile.mkdtemp())
     (folder / "catalog.csv").write_text(CATALOG)
     data = {
@@ -67,13 +68,12 @@ def main(parcels: int = 300) -> None:
             "data_dir": str(folder / "data"),
         },
         "scale": {"driver": "simulated"},
-        "settle": {"mode": "device", "fault_after_s": 60},
+        "settle": {"mode": "device", "fault_after_s": 60, "load_confirm_s": 0},
         "mqtt": {"enabled": False},
     }
     config = validate_config(data, folder / "station.toml")
     light = TimingLight()
     runtime = StationRuntime(config, IdleScale(), [light])
-    runtime._ledger = __import__("scale_agent.ledger", fromlist=["Ledger"]).Ledger(config.data_dir)  # noqa: SLF001
     latencies = []
     now = time.monotonic()
     template = Reading(

@@ -25,6 +25,7 @@ def make_publisher(runtime: StationRuntime) -> Publisher:
         client_id=mqtt.client_id or f"scale-agent-{station.site}-{station.line}-{station.id}",
         status_payload=runtime.status_payload,
         on_job=runtime.submit_job_data,
+        on_command=runtime.submit_command_data,
         log=runtime.log,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
@@ -86,6 +87,84 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(args.parcels, mqtt, data_dir, sys.stdout)
 
 
+def _data_dir(args: argparse.Namespace) -> Path:
+    """The ledger folder: --data-dir, else the one the station config names."""
+    if args.data_dir:
+        return Path(args.data_dir)
+    if not args.config:
+        raise UsageError("say where the ledger is: --data-dir DIR, or -c STATION.toml")
+    from scale_agent.config import load_config  # noqa: PLC0415
+
+    return load_config(Path(args.config)).data_dir
+
+
+class UsageError(Exception):
+    """Raised when the command line is incomplete; printed, exit 2."""
+
+
+def _records(args: argparse.Namespace) -> int:
+    from scale_agent import records  # noqa: PLC0415
+
+    ledger = records.open_ledger(_data_dir(args))
+    try:
+        if args.action == "find":
+            found = ledger.records(order_id=args.order_id)
+            if not found:
+                print(f"no records for order {args.order_id}")
+                return 1
+            for record in found:
+                print(records.describe(record))
+            return 0
+        if args.action == "export":
+            since = records.parse_since(args.since) if args.since else None
+            found = ledger.records(order_id=args.order, since=since)
+            records.export(found, ledger, args.format, sys.stdout)
+            return 0
+        proof = records.chain_proof(ledger)
+        if proof["intact"]:
+            print(f"chain intact: {proof['records']} record(s), head {proof['head_hash']}")
+            return 0
+        seq = proof["first_broken_seq"]
+        broken = next((r for r in ledger.records() if r["seq"] == seq), None)
+        where = f" (order {broken['order_id']}, parcel {broken['parcel_id']})" if broken else ""
+        print(f"chain BROKEN at record {proof['first_broken_seq']}{where}: {proof['problem']}")
+        return 1
+    finally:
+        ledger.close()
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from scale_agent.messages import json_schemas  # noqa: PLC0415
+
+    folder = Path(args.out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, schema in json_schemas().items():
+        (folder / name).write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+        print(folder / name)
+    return 0
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    from scale_agent.config import MqttSection  # noqa: PLC0415
+    from scale_agent.monitor import run_monitor  # noqa: PLC0415
+
+    settings = MqttSection(
+        url=args.mqtt,
+        username=args.username,
+        password_file=Path(args.password_file) if args.password_file else None,
+        ca_file=Path(args.ca_file) if args.ca_file else None,
+    )
+    plain = args.plain or not sys.stdout.isatty()
+    return run_monitor(
+        settings,
+        site=args.site,
+        share=args.share,
+        plain=plain,
+        duration_s=args.duration,
+        out=sys.stdout,
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser (one sub-command per task)."""
     top = argparse.ArgumentParser(
@@ -114,11 +193,49 @@ def parser() -> argparse.ArgumentParser:
 
     drivers = commands.add_parser("drivers", help="list installed drivers")
     drivers.set_defaults(handler=_drivers)
+
+    records = commands.add_parser("records", help="look up, export and verify the evidence")
+    records.add_argument("--data-dir", help="the station's ledger folder")
+    records.add_argument("-c", "--config", help="station TOML (its data_dir is used)")
+    actions = records.add_subparsers(dest="action", required=True)
+    find = actions.add_parser("find", help="every verdict recorded for an order")
+    find.add_argument("order_id")
+    export = actions.add_parser("export", help="records with evidence and chain proof")
+    export.add_argument("--since", help="ISO date or time, UTC unless a zone is given")
+    export.add_argument("--order", help="only this order (a dispute bundle)")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    actions.add_parser("verify", help="walk the hash chain; exit 1 naming the first break")
+    records.set_defaults(handler=_records)
+
+    schema = commands.add_parser("schema", help="write the JSON Schemas of the MQTT payloads")
+    schema.add_argument("--out", default="docs/schemas", help="folder (default: %(default)s)")
+    schema.set_defaults(handler=_schema)
+
+    monitor = commands.add_parser("monitor", help="live view of every station and its alerts")
+    monitor.add_argument("--mqtt", default="mqtt://127.0.0.1:1883", help="broker URL")
+    monitor.add_argument("--site", help="only this site")
+    monitor.add_argument("--share", help="share the alert stream with other monitors (group)")
+    monitor.add_argument("--username")
+    monitor.add_argument("--password-file")
+    monitor.add_argument("--ca-file", help="CA certificate for mqtts://")
+    monitor.add_argument("--plain", action="store_true", help="print lines, no screen")
+    monitor.add_argument("--duration", type=float, help="stop after this many seconds")
+    monitor.set_defaults(handler=_monitor)
     return top
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `scale-agent` command."""
     args = parser().parse_args(argv)
-    code: int = args.handler(args)
+    try:
+        code: int = args.handler(args)
+    except UsageError as exc:
+        print(f"scale-agent: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except FileNotFoundError as exc:  # records.LedgerMissingError among them
+        print(f"scale-agent: {exc}", file=sys.stderr)
+        return 1
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return EX_CONFIG
     return code

@@ -90,6 +90,14 @@ class ToleranceSection(Section):
         return value
 
 
+CommandName = Literal["zero", "tare", "reweigh", "override", "reload_catalog"]
+
+
+def _default_commands() -> list[CommandName]:
+    # Tare is off by default: a tared carton would vanish from the gross weight we compare.
+    return ["zero", "reweigh", "override", "reload_catalog"]
+
+
 class MqttSection(Section):
     """The broker this station reports to. `url` is mqtt://host:port or mqtts://host:port."""
 
@@ -103,7 +111,11 @@ class MqttSection(Section):
     key_file: Path | None = None
     keepalive_s: int = Field(default=30, ge=5, le=3600)
     publish_verdicts: bool = False
+    publish_weight: bool = False
+    weight_interval_s: float = Field(default=0.5, ge=0.05, le=60)
+    health_interval_s: float = Field(default=30.0, ge=1, le=3600)
     outbox_max_rows: int = Field(default=100_000, ge=100)
+    accept_commands: list[CommandName] = Field(default_factory=_default_commands)
 
     @field_validator("url")
     @classmethod
@@ -194,6 +206,40 @@ def _driver_settings(
         return None
 
 
+def _output_settings(raw: object, problems: list[Problem]) -> list[tuple[str, DriverSettings]]:
+    """Pass 2 for every [[outputs]] entry."""
+    outputs: list[tuple[str, DriverSettings]] = []
+    if not isinstance(raw, list):
+        return outputs  # pass 1 reported it
+    for index, section in enumerate(raw):
+        if isinstance(section, dict):
+            settings = _driver_settings(OUTPUT_GROUP, section, f"outputs[{index}]", problems)
+            if settings is not None:
+                outputs.append((str(section["driver"]), settings))
+    return outputs
+
+
+MQTT_FILES = ("password_file", "ca_file", "cert_file", "key_file")
+
+
+def _resolve_mqtt_files(agent: AgentConfig, path: Path, problems: list[Problem]) -> AgentConfig:
+    """Take the MQTT credential files relative to the config file, and check they exist."""
+    mqtt = agent.mqtt
+    resolved: dict[str, Path] = {}
+    for key in MQTT_FILES:
+        value: Path | None = getattr(mqtt, key)
+        if value is None:
+            continue
+        resolved[key] = resolve(path, value)
+        if mqtt.enabled and not resolved[key].is_file():
+            problems.append(Problem(f"mqtt.{key}", f"file not found: {resolved[key]}"))
+    if mqtt.cert_file is not None and mqtt.key_file is None:
+        problems.append(Problem("mqtt.key_file", "cert_file needs its key_file"))
+    if mqtt.password_file is not None and mqtt.username is None:
+        problems.append(Problem("mqtt.username", "password_file is set, but no username"))
+    return agent.model_copy(update={"mqtt": mqtt.model_copy(update=resolved)})
+
+
 def validate_config(data: Mapping[str, Any], path: Path) -> StationConfig:
     """Validate parsed TOML (both passes and the catalog) or raise one `ConfigError`."""
     problems: list[Problem] = []
@@ -207,15 +253,10 @@ def validate_config(data: Mapping[str, Any], path: Path) -> StationConfig:
     scale_settings = None
     if isinstance(scale_raw, dict):
         scale_settings = _driver_settings(SCALE_GROUP, scale_raw, "scale", problems)
-    outputs: list[tuple[str, DriverSettings]] = []
-    outputs_raw = data.get("outputs", [{"driver": "console"}])
-    if isinstance(outputs_raw, list):
-        for index, raw in enumerate(outputs_raw):
-            if isinstance(raw, dict):
-                settings = _driver_settings(OUTPUT_GROUP, raw, f"outputs[{index}]", problems)
-                if settings is not None:
-                    outputs.append((str(raw["driver"]), settings))
+    outputs = _output_settings(data.get("outputs", [{"driver": "console"}]), problems)
 
+    if agent is not None:
+        agent = _resolve_mqtt_files(agent, path, problems)
     catalog = None
     if agent is not None:
         try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -53,8 +53,10 @@ class CartonPayload(_Strict):
 
 
 class OrderPayload(_Strict):
-    """An order as JSON."""
+    """An order as JSON (the `job` topic, `scale-agent verify --order`)."""
 
+    schema_id: Literal["scale-agent/job/1"] = "scale-agent/job/1"
+    msg_id: str | None = Field(default=None, max_length=128)
     order_id: Identifier
     lines: list[LinePayload] = Field(min_length=1, max_length=1000)
     carton: Identifier | CartonPayload | None = None

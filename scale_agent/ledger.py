@@ -16,7 +16,7 @@ import json
 import sqlite3
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from scale_agent.errors import LedgerError
 
@@ -77,6 +77,14 @@ class OutboxRow:
 
 
 @dataclass(frozen=True)
+class ChainBreak:
+    """Where the hash chain is broken, and how."""
+
+    seq: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """A message to put in the outbox with a verdict."""
 
@@ -99,14 +107,20 @@ def canonical(body: dict[str, Any]) -> str:
 class Ledger:
     """One connection to a station's ledger file."""
 
-    def __init__(self, data_dir: Path, max_outbox_rows: int = 100_000) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        max_outbox_rows: int = 100_000,
+        *,
+        synchronous: Literal["FULL", "NORMAL"] = "FULL",
+    ) -> None:
         self.path = data_dir / LEDGER_FILE
         self.max_outbox_rows = max_outbox_rows
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute(f"PRAGMA synchronous={synchronous}")
             self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise LedgerError(f"cannot open ledger {self.path}: {exc}") from exc
@@ -196,9 +210,17 @@ class Ledger:
         return [OutboxRow(r[0], r[1], r[2], bytes(r[3]), r[4], bool(r[5])) for r in rows]
 
     def acknowledge(self, row_ids: list[int]) -> None:
-        """Forget messages the broker acknowledged."""
-        if row_ids:
+        """Forget messages the broker acknowledged, in one transaction (one disk sync)."""
+        if not row_ids:
+            return
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in row_ids])
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise LedgerError(f"cannot acknowledge messages in {self.path}: {exc}") from exc
 
     def backlog(self) -> int:
         """How many messages are still owed to the broker."""
@@ -211,28 +233,45 @@ class Ledger:
 
     # -- evidence ---------------------------------------------------------------------
 
-    def records(self, order_id: str | None = None) -> list[dict[str, Any]]:
-        """Verdict records (all, or one order's), oldest first, with their chain fields."""
-        query = f"SELECT {', '.join(RECORD_COLUMNS)} FROM verdicts"  # noqa: S608 - constant
-        params: tuple[str, ...] = ()
+    def records(
+        self, order_id: str | None = None, since: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Verdict records (all, one order's, and/or from an ISO UTC time on), oldest first.
+
+        `since` must be written as `recorded_at` is (`datetime.isoformat()` in UTC), so that
+        the text comparison is a time comparison.
+        """
+        conditions, params = [], []
         if order_id is not None:
-            query += " WHERE order_id = ?"
-            params = (order_id,)
-        columns = RECORD_COLUMNS
+            conditions.append("order_id = ?")
+            params.append(order_id)
+        if since is not None:
+            conditions.append("recorded_at >= ?")
+            params.append(since)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        query = f"SELECT {', '.join(RECORD_COLUMNS)} FROM verdicts{where} ORDER BY seq"  # noqa: S608 - built from constants
         return [
-            dict(zip(columns, row, strict=True))
-            for row in self._db.execute(query + " ORDER BY seq", params)
+            dict(zip(RECORD_COLUMNS, row, strict=True)) for row in self._db.execute(query, params)
         ]
 
-    def verify_chain(self) -> int | None:
-        """Walk the chain; return the seq of the first broken record, or None when intact."""
+    def verify_chain(self) -> ChainBreak | None:
+        """Walk the chain from the first record; return the first break, or None if intact."""
         prev_hash = GENESIS_HASH
         expected_seq = 1
-        for row in self._db.execute("SELECT seq, body, prev_hash, hash FROM verdicts ORDER BY seq"):
-            seq, body, stored_prev, stored_hash = row
-            if seq != expected_seq or stored_prev != prev_hash:
-                return int(seq)
+        rows = self._db.execute("SELECT seq, body, prev_hash, hash FROM verdicts ORDER BY seq")
+        for seq, body, stored_prev, stored_hash in rows:
+            if seq != expected_seq:
+                return ChainBreak(int(seq), f"record {expected_seq} before it is missing")
+            if stored_prev != prev_hash:
+                return ChainBreak(int(seq), "its link to the previous record does not match")
             if record_hash(prev_hash, body) != stored_hash:
-                return int(seq)
+                return ChainBreak(int(seq), "its content does not match its hash (edited)")
             prev_hash, expected_seq = stored_hash, seq + 1
         return None
+
+    def head(self) -> tuple[int, str]:
+        """The number of records and the newest record's hash (the chain's head)."""
+        row = self._db.execute(
+            "SELECT seq, hash FROM verdicts ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)

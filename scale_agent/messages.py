@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -46,7 +46,10 @@ class Topics:
         self.alert = f"{self.root}/alert"
         self.verdict = f"{self.root}/verdict"
         self.event = f"{self.root}/event"
+        self.health = f"{self.root}/health"
+        self.weight = f"{self.root}/weight"
         self.job = f"{self.root}/job"
+        self.command = f"{self.root}/command"
 
 
 class Payload(BaseModel):
@@ -113,6 +116,7 @@ class VerdictPayload(Payload):
     explanation: list[Explanation]
     is_detectable: bool | None
     is_rejudged: bool
+    override: SealOverride | None = None
 
     @classmethod
     def build(
@@ -123,6 +127,7 @@ class VerdictPayload(Payload):
         parcel_id: str,
         judged_at: datetime,
         is_rejudged: bool,
+        override: SealOverride | None = None,
     ) -> VerdictPayload:
         """The payload for a verdict."""
         return cls(
@@ -149,7 +154,17 @@ class VerdictPayload(Payload):
             ],
             is_detectable=verdict.is_detectable,
             is_rejudged=is_rejudged,
+            override=override,
         )
+
+
+class SealOverride(BaseModel):
+    """Who let a failed parcel be sealed, and why."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    operator: str
+    reason: str
 
 
 class StatusPayload(Payload):
@@ -161,9 +176,86 @@ class StatusPayload(Payload):
 
 
 class EventPayload(Payload):
-    """Command results and rejected input (an invalid job, for example)."""
+    """Command results and rejected input (an invalid job or command, for example)."""
 
     schema_id: Literal["scale-agent/event/1"] = "scale-agent/event/1"
-    event: str
+    event: Literal[
+        "job_rejected", "command_rejected", "command_done", "override_applied", "catalog_reloaded"
+    ]
     reason: str
     order_id: str | None = None
+    command: str | None = None
+    request_id: str | None = None  # the `request_id` of the command this answers
+    override: SealOverride | None = None
+
+
+class ScaleHealth(BaseModel):
+    """How the scale is doing, as the station sees it (never just "connected")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    state: Literal["ok", "fault"]
+    fault_reason: str | None
+    device: str
+    model: str | None
+    serial: str | None
+    reconnects: int
+    parse_errors: int
+    seconds_since_last_reading: float | None
+    seconds_since_last_stable: float | None
+    empty_reading: Mass | None  # the last weight shown with the platter empty: zero drift
+
+
+class HealthPayload(Payload):
+    """Periodic station telemetry (retained, so a monitor sees it on start)."""
+
+    schema_id: Literal["scale-agent/health/1"] = "scale-agent/health/1"
+    station_state: Literal["idle", "waiting", "settling", "judged"]
+    order_id: str | None
+    scale: ScaleHealth
+    outbox_backlog: int
+    outbox_dropped: int
+    last_verdict: VerdictKind | None
+    interval_s: float
+
+
+class WeightPayload(Payload):
+    """The live weight, rate-limited (QoS 0: a missed one is replaced by the next)."""
+
+    schema_id: Literal["scale-agent/weight/1"] = "scale-agent/weight/1"
+    weight: Mass
+    is_stable: bool | None
+
+
+class CommandPayload(BaseModel):
+    """A command for the station (subscribed on `command`).
+
+    `zero` and `tare` go to the scale; `reweigh` weighs the parcel on the platter again;
+    `override` lets a failed parcel be sealed (needs `operator` and `reason`);
+    `reload_catalog` re-reads the catalog file.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_id: Literal["scale-agent/command/1"] = "scale-agent/command/1"
+    request_id: str | None = Field(default=None, max_length=128)
+    command: Literal["zero", "tare", "reweigh", "override", "reload_catalog"]
+    operator: str | None = Field(default=None, min_length=1, max_length=128)
+    reason: str | None = Field(default=None, min_length=3, max_length=500)
+    order_id: str | None = Field(default=None, max_length=128)
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schema of every payload, by file name (written by `scale-agent schema`)."""
+    from scale_agent.jobs import OrderPayload  # noqa: PLC0415 - jobs is not needed otherwise
+
+    models: dict[str, type[BaseModel]] = {
+        "status": StatusPayload,
+        "verdict": VerdictPayload,  # also the `alert` payload
+        "event": EventPayload,
+        "health": HealthPayload,
+        "weight": WeightPayload,
+        "command": CommandPayload,
+        "job": OrderPayload,
+    }
+    return {f"{name}.schema.json": model.model_json_schema() for name, model in models.items()}

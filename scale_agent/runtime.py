@@ -1,76 +1,67 @@
-"""The I/O shell around `StationLogic`: threads, the scale link, outputs, ledger and MQTT.
+"""The I/O shell around `StationLogic`: the station loop, ledger, outputs and MQTT.
 
 Threads, each with one job:
 
-- `scale-link`: opens the scale driver, reads frames, reconnects with backoff and jitter;
+- `scale-link` (`scale_agent.link`): owns the scale driver, reads, reconnects;
 - the station loop (the caller of `StationRuntime.run`): the only owner of station state and
   of the ledger connection that records verdicts;
-- paho's network thread and `outbox-drain` (in `scale_agent.mqtt`).
+- paho's network thread and `outbox-drain` (`scale_agent.mqtt`).
 
-They talk through one queue into the station loop, so the state machine never needs a lock.
+They talk through one queue into the station loop, so the state machine needs no lock.
 """
 
 from __future__ import annotations
 
+import json
 import queue
-import random
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from uuid import uuid4
 
 import structlog
+from pydantic import ValidationError
 
 from scale_agent import __version__, systemd
+from scale_agent.catalog import load_catalog
 from scale_agent.clock import Clock, SystemClock
-from scale_agent.errors import DeviceError, JobError
+from scale_agent.config import resolve
+from scale_agent.errors import CatalogError, JobError
 from scale_agent.jobs import Job, parse_job
 from scale_agent.ledger import LEDGER_FILE, Ledger, Outgoing
+from scale_agent.link import CommandSent, LinkDown, LinkUp, ScaleLink
 from scale_agent.logs import RateLimiter
 from scale_agent.messages import (
+    CommandPayload,
     EventPayload,
+    HealthPayload,
+    Mass,
+    Payload,
+    ScaleHealth,
+    SealOverride,
     StationIdentity,
     StatusPayload,
     Topics,
     VerdictPayload,
+    WeightPayload,
 )
-from scale_agent.plugins import (
-    SAFE_INDICATION,
-    Indication,
-    OutputDriver,
-    ScaleDriver,
-    ScaleIdentity,
-)
-from scale_agent.station import Note, Record, Show, StationLogic
+from scale_agent.outputs import Outputs
+from scale_agent.plugins import OutputDriver, ScaleCommand, ScaleDriver
+from scale_agent.station import Effect, Note, Override, Record, Refused, Show, State, StationLogic
+from scale_agent.weights import ReadingKind
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from decimal import Decimal
 
     from scale_agent.config import StationConfig
-    from scale_agent.logs import Log
     from scale_agent.mqtt import Publisher
-    from scale_agent.verifier import Verdict
+    from scale_agent.verifier import Expectation, Verdict
     from scale_agent.weights import Reading
 
 TICK_S = 0.05
-BACKOFF_MIN_S = 0.5
-BACKOFF_MAX_S = 10.0
 MAX_EVIDENCE_READINGS = 50
-
-
-@dataclass(frozen=True)
-class LinkUp:
-    """The scale link opened its device."""
-
-    identity: ScaleIdentity
-
-
-@dataclass(frozen=True)
-class LinkDown:
-    """The scale link lost (or could not open) its device."""
-
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -82,109 +73,19 @@ class IncomingJob:
 
 
 @dataclass(frozen=True)
+class IncomingCommand:
+    """A command as raw bytes (from the `command` topic), parsed in the station loop."""
+
+    data: bytes
+
+
+@dataclass(frozen=True)
 class RecordedVerdict:
     """A verdict as recorded: what listeners (the demo, tests) are told."""
 
     parcel_id: str
     verdict: Verdict
     is_flagged: bool
-
-
-class ScaleLink:
-    """Keeps a scale driver open and streams its readings into the station queue."""
-
-    def __init__(
-        self, driver: ScaleDriver, clock: Clock, emit: Callable[[object], None], log: Log
-    ) -> None:
-        self.driver = driver
-        self._clock = clock
-        self._emit = emit
-        self._log = log
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="scale-link", daemon=True)
-        self._random = random.Random()  # noqa: S311 - jitter, not cryptography
-        self.identity: ScaleIdentity | None = None
-        self.reconnects = 0
-        self._limiter = RateLimiter()
-
-    def start(self) -> None:
-        """Start the reader thread."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop reading and close the driver."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=3)
-        self.driver.close()
-
-    def _run(self) -> None:
-        delay = BACKOFF_MIN_S
-        while not self._stop.is_set():
-            try:
-                identity = self.driver.open()
-                self._connected(identity)
-                delay = BACKOFF_MIN_S
-                while not self._stop.is_set():
-                    readings = self.driver.read()
-                    if readings:
-                        now, wall = self._clock.monotonic(), self._clock.time()
-                        for reading in readings:
-                            self._emit(replace(reading, received_at=now, wall_time=wall))
-            except DeviceError as exc:
-                self.driver.close()
-                self._emit(LinkDown(str(exc)))
-                held = self._limiter.allow("scale_unavailable")
-                if held is not None:
-                    self._log.warning(
-                        "scale_unavailable", reason=str(exc), retry_in_s=delay, suppressed=held
-                    )
-                # Backoff with jitter: many stations re-opening converters at once would
-                # otherwise retry in lockstep.
-                self._stop.wait(delay * (0.5 + self._random.random()))
-                delay = min(delay * 2, BACKOFF_MAX_S)
-                self.reconnects += 1
-
-    def _connected(self, identity: ScaleIdentity) -> None:
-        previous = self.identity
-        if previous is not None and previous.serial and identity.serial != previous.serial:
-            self._log.warning("scale_replaced", was=previous.describe(), now=identity.describe())
-        self.identity = identity
-        self._log.info("scale_connected", device=self.driver.device, scale=identity.describe())
-        self._emit(LinkUp(identity))
-
-
-class Outputs:
-    """All configured outputs; one failing output never stops the others or the verdicts."""
-
-    def __init__(self, drivers: list[OutputDriver], log: Log) -> None:
-        self.drivers = drivers
-        self._log = log
-        self._limiter = RateLimiter()
-
-    def _each(self, action: str, call: Callable[[OutputDriver], None]) -> None:
-        for driver in self.drivers:
-            try:
-                call(driver)
-            except DeviceError as exc:
-                held = self._limiter.allow(f"{action}:{id(driver)}")
-                if held is not None:
-                    self._log.error(
-                        "output_failed", action=action, reason=str(exc), suppressed=held
-                    )
-
-    def open(self) -> None:
-        """Open every output (each shows its safe state)."""
-        self._each("open", lambda driver: driver.open())
-
-    def show(self, indication: Indication) -> None:
-        """Show an indication on every output."""
-        self._each("show", lambda driver: driver.show(indication))
-
-    def close(self) -> None:
-        """Leave every output in its safe state."""
-        self._each("show", lambda driver: driver.show(SAFE_INDICATION))
-        self._each("close", lambda driver: driver.close())
 
 
 class StationRuntime:
@@ -215,10 +116,14 @@ class StationRuntime:
         self.publisher = publisher_factory(self) if publisher_factory else None
         self.parse_errors = 0
         self.last_loop_at = self.clock.monotonic()
+        self.last_stable_at: float | None = None
+        self.empty_reading_g: Decimal | None = None
+        self.on_started: Callable[[], object] | None = None
         self._stop = threading.Event()
         self._limiter = RateLimiter()
         self._ledger: Ledger | None = None
-        self.on_started: Callable[[], object] | None = None
+        self._next_health = 0.0
+        self._next_weight = 0.0
 
     # -- inputs from other threads --------------------------------------------------------
 
@@ -230,6 +135,10 @@ class StationRuntime:
         """Queue an order as JSON bytes; it is validated in the station loop."""
         self.events.put(IncomingJob(data, source))
 
+    def submit_command_data(self, data: bytes) -> None:
+        """Queue a command as JSON bytes; it is validated in the station loop."""
+        self.events.put(IncomingCommand(data))
+
     def stop(self) -> None:
         """Ask the station loop to finish."""
         self._stop.set()
@@ -240,17 +149,29 @@ class StationRuntime:
         payload = StatusPayload(**self.identity, state=online, version=__version__)
         return payload.model_dump_json().encode()
 
+    @property
+    def ledger_path(self) -> str:
+        """Where the ledger file is."""
+        return str(self.config.data_dir / LEDGER_FILE)
+
+    @property
+    def ledger(self) -> Ledger:
+        """The station loop's ledger connection (open while `run` runs)."""
+        if self._ledger is None:
+            self._ledger = Ledger(self.config.data_dir, self.config.agent.mqtt.outbox_max_rows)
+        return self._ledger
+
     # -- the station loop -------------------------------------------------------------------
 
     def run(self) -> None:
         """Open everything, run the loop until `stop()`, then leave everything safe."""
-        self._ledger = Ledger(self.config.data_dir, self.config.agent.mqtt.outbox_max_rows)
+        ledger = self.ledger
         self.outputs.open()
         self._carry_out([Show(self.logic.indication())])
         if self.publisher is not None:
             self.publisher.start()
         self.link.start()
-        self.log.info("station_started", ledger=str(self._ledger.path))
+        self.log.info("station_started", ledger=str(ledger.path))
         if self.on_started is not None:
             self.on_started()
         watchdog_s = systemd.watchdog_period_s()
@@ -268,7 +189,8 @@ class StationRuntime:
             self.outputs.close()
             if self.publisher is not None:
                 self.publisher.stop()
-            self._ledger.close()
+            ledger.close()
+            self._ledger = None
             self.log.info("station_stopped")
 
     def step(self, timeout_s: float) -> None:
@@ -282,25 +204,159 @@ class StationRuntime:
         if event is not None:
             self._carry_out(self._dispatch(event, now))
         self._carry_out(self.logic.on_tick(now))
+        if self.publisher is not None and now >= self._next_health:
+            self._next_health = now + self.config.agent.mqtt.health_interval_s
+            self._publish_live(self.topics.health, self.health(now), retain=True)
 
-    def _dispatch(self, event: object, now: float) -> list[Show | Record | Note]:
+    def _dispatch(self, event: object, now: float) -> list[Effect]:
+        effects: list[Effect] = []
         if isinstance(event, LinkDown):
-            return self.logic.on_link_down(event.reason, now)
-        if isinstance(event, LinkUp):
+            effects = self.logic.on_link_down(event.reason, now)
+        elif isinstance(event, CommandSent):
+            self._event(
+                "command_done" if event.is_sent else "command_rejected",
+                f"{event.command.value} sent to the scale"
+                if event.is_sent
+                else f"this scale's protocol cannot {event.command.value}",
+                command=event.command.value,
+            )
+        elif isinstance(event, Job):
+            effects = self.logic.on_job(event, now)
+        elif isinstance(event, IncomingJob):
+            effects = self._incoming_job(event, now)
+        elif isinstance(event, IncomingCommand):
+            effects = self._incoming_command(event.data, now)
+        elif not isinstance(event, LinkUp):
+            effects = self._reading(event, now)  # type: ignore[arg-type]
+        return effects
+
+    def _incoming_job(self, event: IncomingJob, now: float) -> list[Effect]:
+        try:
+            job = parse_job(event.data)
+        except JobError as exc:
+            self.log.warning(
+                "job_rejected", reason=exc.reason, source=event.source, order_id=exc.order_id
+            )
+            self._event("job_rejected", exc.reason, order_id=exc.order_id)
             return []
-        if isinstance(event, Job):
-            return self.logic.on_job(event, now)
-        if isinstance(event, IncomingJob):
-            try:
-                job = parse_job(event.data)
-            except JobError as exc:
-                self._reject_job(exc, event.source)
-                return []
-            return self.logic.on_job(job, now)
-        reading: Reading = event  # type: ignore[assignment]
-        if reading.kind.value == "error":
+        return self.logic.on_job(job, now)
+
+    def _reading(self, reading: Reading, now: float) -> list[Effect]:
+        if reading.kind is ReadingKind.ERROR:
             self._count_parse_error(reading)
+        elif reading.is_usable_weight and reading.weight is not None:
+            grams = reading.weight.in_grams
+            if reading.is_stable:
+                self.last_stable_at = now
+                if self.logic.state in {State.IDLE, State.WAITING} and (
+                    abs(grams) < self.config.agent.settle.empty_threshold_g
+                ):
+                    self.empty_reading_g = grams
+            mqtt = self.config.agent.mqtt
+            if mqtt.publish_weight and self.publisher is not None and now >= self._next_weight:
+                self._next_weight = now + mqtt.weight_interval_s
+                payload = WeightPayload(
+                    **self.identity, weight=Mass(value=float(grams)), is_stable=reading.is_stable
+                )
+                self._publish_live(self.topics.weight, payload, qos=0)
         return self.logic.on_reading(reading, now)
+
+    # -- commands -------------------------------------------------------------------------------
+
+    def _incoming_command(self, data: bytes, now: float) -> list[Effect]:
+        try:
+            command = CommandPayload.model_validate_json(data)
+        except ValidationError as exc:
+            reason = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'command'}: {e['msg']}"
+                for e in exc.errors(include_url=False)
+            )
+            request_id = _request_id(data)
+            self._event("command_rejected", f"invalid command: {reason}", request_id=request_id)
+            return []
+        if command.command not in self.config.agent.mqtt.accept_commands:
+            self._event(
+                "command_rejected",
+                f"this station does not accept '{command.command}' commands",
+                command=command.command,
+                request_id=command.request_id,
+            )
+            return []
+        self.log.info(
+            "command_received",
+            command=command.command,
+            operator=command.operator,
+            request_id=command.request_id,
+        )
+        return self._carry_command(command, now)
+
+    def _carry_command(self, command: CommandPayload, now: float) -> list[Effect]:
+        name, request_id = command.command, command.request_id
+        if name == "override":
+            if command.operator is None or command.reason is None:
+                self._event(
+                    "command_rejected",
+                    "an override needs an operator and a reason",
+                    command=name,
+                    request_id=request_id,
+                )
+                return []
+            override = Override(command.operator, command.reason)
+            return self.logic.on_override(override, command.order_id, now)
+        if name == "reweigh":
+            return self.logic.on_reweigh(now)
+        if name == "reload_catalog":
+            self._reload_catalog(request_id)
+            return []
+        why_not = self.logic.can_zero()
+        if why_not is not None:
+            self._event(
+                "command_rejected",
+                f"cannot {name} now: {why_not}",
+                command=name,
+                request_id=request_id,
+            )
+            return []
+        self.link.send(ScaleCommand.ZERO if name == "zero" else ScaleCommand.TARE)
+        return []
+
+    def _reload_catalog(self, request_id: str | None) -> None:
+        path = resolve(self.config.path, self.config.agent.station.catalog)
+        try:
+            catalog = load_catalog(path)
+        except CatalogError as exc:
+            problems = "; ".join(str(problem) for problem in exc.problems)
+            self._event(
+                "command_rejected",
+                f"catalog kept, the new one has problems: {problems}",
+                command="reload_catalog",
+                request_id=request_id,
+            )
+            return
+        self.logic.catalog = catalog
+        self._event(
+            "catalog_reloaded",
+            f"{len(catalog.skus)} SKUs, {len(catalog.cartons)} cartons from {path}",
+            command="reload_catalog",
+            request_id=request_id,
+        )
+
+    # -- effects --------------------------------------------------------------------------------
+
+    def _carry_out(self, effects: list[Effect]) -> None:
+        for effect in effects:
+            if isinstance(effect, Record):
+                self._record(effect)
+            elif isinstance(effect, Show):
+                self.outputs.show(effect.indication)
+            elif isinstance(effect, Refused):
+                kind = "job_rejected" if effect.command == "job" else "command_rejected"
+                self._event(kind, effect.reason, command=effect.command)
+            else:
+                self._note(effect)
+
+    def _note(self, note: Note) -> None:
+        self.log.info(note.event, **note.fields)
 
     def _count_parse_error(self, reading: Reading) -> None:
         self.parse_errors += 1
@@ -314,47 +370,60 @@ class StationRuntime:
                 total=self.parse_errors,
             )
 
-    def _reject_job(self, exc: JobError, source: str) -> None:
-        self.log.warning("job_rejected", reason=exc.reason, source=source, order_id=exc.order_id)
-        payload = EventPayload(
-            **self.identity,
-            event="job_rejected",
-            reason=exc.reason,
-            order_id=exc.order_id,
-        )
-        assert self._ledger is not None  # noqa: S101 - run() opened it
-        self._ledger.enqueue(
-            Outgoing(payload.msg_id, self.topics.event, payload.model_dump_json().encode())
-        )
-        if self.publisher is not None:
-            self.publisher.wake()
+    def _event(self, event: str, reason: str, **fields: str | None) -> None:
+        """Queue an `event` message (through the outbox: command answers are not dropped)."""
+        payload = EventPayload(**self.identity, event=event, reason=reason, **fields)
+        self.log.info(event, reason=reason, **fields)
+        if self.config.agent.mqtt.enabled:
+            self.ledger.enqueue(
+                Outgoing(payload.msg_id, self.topics.event, payload.model_dump_json().encode())
+            )
+            if self.publisher is not None:
+                self.publisher.wake()
 
-    def _carry_out(self, effects: list[Show | Record | Note]) -> None:
-        for effect in effects:
-            if isinstance(effect, Record):
-                self._record(effect)
-            elif isinstance(effect, Show):
-                self.outputs.show(effect.indication)
-            else:
-                self.log.info(effect.event, **effect.fields)
+    def _publish_live(
+        self, topic: str, payload: Payload, *, qos: int = 1, retain: bool = False
+    ) -> None:
+        """Publish straight away if connected; live data is not worth replaying later."""
+        assert self.publisher is not None  # noqa: S101 - callers check
+        self.publisher.publish_now(
+            topic, payload.model_dump_json().encode(), qos=qos, retain=retain
+        )
 
     def _record(self, effect: Record) -> None:
         """Write the verdict and its messages to the ledger (before any light shows it)."""
-        assert self._ledger is not None  # noqa: S101 - run() opened it
         verdict = effect.verdict
         parcel_id = str(uuid4())
         judged_at = datetime.fromtimestamp(self.clock.time(), UTC)
+        override = (
+            SealOverride(operator=effect.override.operator, reason=effect.override.reason)
+            if effect.override
+            else None
+        )
         payload = VerdictPayload.build(
             verdict,
             identity=self.identity,
             parcel_id=parcel_id,
             judged_at=judged_at,
             is_rejudged=effect.is_rejudged,
+            override=override,
         )
         outgoing = []
-        if verdict.is_flagged:
+        if verdict.is_flagged and override is None:
             outgoing.append(
                 Outgoing(payload.msg_id, self.topics.alert, payload.model_dump_json().encode())
+            )
+        if override is not None:
+            event = EventPayload(
+                **self.identity,
+                event="override_applied",
+                reason=f"{verdict.kind.value} overridden: {override.reason}",
+                order_id=verdict.order_id,
+                command="override",
+                override=override,
+            )
+            outgoing.append(
+                Outgoing(event.msg_id, self.topics.event, event.model_dump_json().encode())
             )
         if self.config.agent.mqtt.publish_verdicts:
             copy = payload.model_copy(update={"msg_id": str(uuid4())})
@@ -363,19 +432,22 @@ class StationRuntime:
             )
         body = payload.model_dump(mode="json", exclude={"msg_id", "sent_at"})
         body["evidence"] = [_evidence(r) for r in effect.evidence[-MAX_EVIDENCE_READINGS:]]
+        body["order"] = _order_evidence(effect.expectation)
+        body["policy_settings"] = self.config.agent.tolerance.model_dump(mode="json")
         identity = self.link.identity
         body["scale"] = {
             "device": self.link.driver.device,
             "model": identity.model if identity else None,
             "serial": identity.serial if identity else None,
         }
-        self._ledger.record(
+        body["operator"] = override.operator if override else None
+        self.ledger.record(
             parcel_id,
             order_id=verdict.order_id,
             verdict=verdict.kind.value,
             recorded_at=judged_at.isoformat(),
             body=body,
-            outgoing=outgoing if self._mqtt_enabled else [],
+            outgoing=outgoing if self.config.agent.mqtt.enabled else [],
         )
         self.log.info(
             "parcel_judged",
@@ -383,6 +455,7 @@ class StationRuntime:
             verdict=verdict.kind.value,
             reason=verdict.reason,
             parcel_id=parcel_id,
+            override=override.reason if override else None,
         )
         if self.publisher is not None:
             self.publisher.wake()
@@ -390,14 +463,47 @@ class StationRuntime:
         for listener in self.listeners:
             listener(recorded)
 
-    @property
-    def _mqtt_enabled(self) -> bool:
-        return self.config.agent.mqtt.enabled
+    # -- health ---------------------------------------------------------------------------------
 
-    @property
-    def ledger_path(self) -> str:
-        """Where the ledger file is."""
-        return str(self.config.data_dir / LEDGER_FILE)
+    def health(self, now: float) -> HealthPayload:
+        """What `health` reports: the scale as last seen, the backlog, the station's state."""
+        logic = self.logic
+        identity = self.link.identity
+
+        def age(at: float | None) -> float | None:
+            return None if at is None else round(now - at, 3)
+
+        scale = ScaleHealth(
+            state="fault" if logic.is_faulted else "ok",
+            fault_reason=logic.fault_reason if logic.is_faulted else None,
+            device=self.link.driver.device,
+            model=identity.model if identity else None,
+            serial=identity.serial if identity else None,
+            reconnects=self.link.reconnects,
+            parse_errors=self.parse_errors,
+            seconds_since_last_reading=age(logic.last_frame_at),
+            seconds_since_last_stable=age(self.last_stable_at),
+            empty_reading=Mass.of(self.empty_reading_g),
+        )
+        ledger = self.ledger
+        return HealthPayload(
+            **self.identity,
+            station_state=logic.state.value,
+            order_id=logic.job.order_id if logic.job else None,
+            scale=scale,
+            outbox_backlog=ledger.backlog(),
+            outbox_dropped=ledger.dropped(),
+            last_verdict=logic.last_verdict.kind if logic.last_verdict else None,
+            interval_s=self.config.agent.mqtt.health_interval_s,
+        )
+
+
+def _request_id(data: bytes) -> str | None:
+    try:
+        value = json.loads(data).get("request_id")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _evidence(reading: Reading) -> dict[str, object]:
@@ -406,4 +512,27 @@ def _evidence(reading: Reading) -> dict[str, object]:
         "weight": str(reading.weight) if reading.weight else None,
         "stable": reading.is_stable,
         "at": reading.wall_time,
+    }
+
+
+def _order_evidence(expectation: Expectation | None) -> dict[str, object] | None:
+    """The order and the catalog entries it was judged with, as they were at that moment."""
+    if expectation is None:
+        return None
+    return {
+        "lines": [
+            {
+                "sku": line.sku,
+                "name": line.name,
+                "qty": line.qty,
+                "unit_g": str(line.unit_g),
+                "spread_g": str(line.spread_g),
+            }
+            for line in expectation.lines
+        ],
+        "carton": {
+            "id": expectation.carton_id,
+            "tare_g": str(expectation.carton_g),
+            "spread_g": str(expectation.carton_spread_g),
+        },
     }

@@ -62,12 +62,34 @@ class Show:
 
 
 @dataclass(frozen=True)
+class Override:
+    """A supervisor's decision to let a failed parcel be sealed, and why."""
+
+    operator: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Record:
-    """Effect: record (and, when flagged, publish) this verdict with its evidence."""
+    """Effect: record (and, when flagged, publish) this verdict with its evidence.
+
+    `expectation` is what the verdict was judged against (None when there was no order);
+    `override` is set on the record that documents a supervisor's override.
+    """
 
     verdict: Verdict
     evidence: tuple[Reading, ...] = ()
     is_rejudged: bool = False
+    expectation: Expectation | None = None
+    override: Override | None = None
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Effect: a command could not be carried out now; the reason goes back to the sender."""
+
+    command: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -78,7 +100,7 @@ class Note:
     fields: dict[str, str] = field(default_factory=dict)
 
 
-Effect = Show | Record | Note
+Effect = Show | Record | Note | Refused
 
 
 class StationLogic:
@@ -103,6 +125,7 @@ class StationLogic:
         self._judged_g: Decimal | None = None
         self._started_at: float | None = None
         self._load_since: float | None = None
+        self.override: Override | None = None
 
     # -- what the packer sees -------------------------------------------------------------
 
@@ -110,6 +133,13 @@ class StationLogic:
         """The indication for the current state (faults win over everything else)."""
         if self.is_faulted:
             return Indication(Signal.FAULT, f"scale fault: {self.fault_reason}")
+        if self.state is State.JUDGED and self.override is not None:
+            override = self.override
+            return Indication(
+                Signal.PASS,
+                f"OVERRIDE by {override.operator}: {override.reason}",
+                is_seal_enabled=True,
+            )
         if self.state is State.JUDGED and self.last_verdict is not None:
             verdict = self.last_verdict
             return Indication(
@@ -202,6 +232,35 @@ class StationLogic:
             return []
         return self._fault(reason, now)
 
+    def on_override(self, override: Override, order_id: str | None, now: float) -> list[Effect]:
+        """A supervisor lets the judged, failed parcel be sealed anyway (audited)."""
+        _ = now
+        verdict = self.last_verdict
+        if self.state is not State.JUDGED or verdict is None or not verdict.is_flagged:
+            return [Refused("override", "no failed parcel is waiting on this station")]
+        if self.is_faulted:
+            return [Refused("override", f"the scale is faulted: {self.fault_reason}")]
+        if order_id is not None and order_id != verdict.order_id:
+            return [Refused("override", f"the parcel on the scale is {verdict.order_id}")]
+        self.override = override
+        return [Record(verdict, expectation=self.expectation, override=override), self._show()]
+
+    def on_reweigh(self, now: float) -> list[Effect]:
+        """Forget the current judgment and weigh the parcel on the platter again."""
+        if not self._parcel_present() or self.state not in {State.JUDGED, State.SETTLING}:
+            return [Refused("reweigh", "no parcel on the platter")]
+        self.override = None
+        return [
+            Note("reweigh_requested", {"order_id": self._order_id()}),
+            *self._start_settling(now),
+        ]
+
+    def can_zero(self) -> str | None:
+        """Why the scale may not be zeroed now, or None when it may."""
+        if self.state in {State.SETTLING, State.JUDGED} or self._parcel_present():
+            return "a parcel is on the platter"
+        return None
+
     # -- internals ------------------------------------------------------------------------
 
     def _parcel_present(self) -> bool:
@@ -218,6 +277,7 @@ class StationLogic:
             verdict = Verdict(VerdictKind.UNKNOWN_SKU, job.order_id, exc.reason)
             self.last_verdict = verdict
             return [
+                Refused("job", f"order {job.order_id}: {exc.reason}"),
                 Record(verdict),
                 Show(Indication(Signal.FAULT, f"order {job.order_id}: {exc.reason}")),
             ]
@@ -284,10 +344,12 @@ class StationLogic:
     ) -> list[Effect]:
         self.state = State.JUDGED
         self.last_verdict = verdict
+        self.override = None  # an override was for the parcel as it was
         self._settler.reset()
         if verdict.kind is VerdictKind.UNSTABLE:
             self._judged_g = None  # any later settled weight is judged
-        return [Record(verdict, evidence, is_rejudged=is_rejudged), self._show()]
+        record = Record(verdict, evidence, is_rejudged=is_rejudged, expectation=self.expectation)
+        return [record, self._show()]
 
     def _verdict(self, kind: VerdictKind, reason: str) -> Verdict:
         expectation = self.expectation
@@ -309,8 +371,9 @@ class StationLogic:
         if previous is State.SETTLING:
             effects.append(Note("parcel_removed_before_verdict", {"order_id": self._order_id()}))
         is_done = previous is State.JUDGED and (
-            verdict is not None and verdict.kind is VerdictKind.PASS
+            (verdict is not None and verdict.kind is VerdictKind.PASS) or self.override is not None
         )
+        self.override = None
         if is_done or self.expectation is None:
             self.job = self.expectation = None
         self.state = State.WAITING if self.job is not None else State.IDLE

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.fakes.mosquitto import Mosquitto
+from tests.fakes.mt_sics_scale import FakeMtSicsScale
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -42,8 +43,16 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
 
 @pytest.fixture
 def own_broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    """A Mosquitto this test may stop and restart."""
-    server = Mosquitto(tmp_path)
+    """A Mosquitto this test may stop and restart; it keeps sessions across restarts."""
+    server = Mosquitto(tmp_path, persistent=True)
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def scale() -> Iterator[FakeMtSicsScale]:
+    """An MT-SICS scale on a pseudo-terminal, streaming what the test sets."""
+    fake = FakeMtSicsScale()
+    yield fake
+    fake.close()

@@ -99,3 +99,26 @@ def test_drivers_lists_every_installed_driver(capsys: pytest.CaptureFixture[str]
     for name in ("mt-sics", "simulated", "console"):
         assert f" {name} " in out
     assert "UNAVAILABLE" not in out
+
+
+def test_missing_mqtt_credential_files_are_reported_before_anything_connects(
+    tmp_path: Path,
+) -> None:
+    path = write_station(
+        tmp_path,
+        "/dev/ttyUSB0",
+        "mqtts://broker:8883",
+        extra='username = "bench-1"\npassword_file = "secret"\ncert_file = "bench.crt"\n',
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert sorted(str(p) for p in caught.value.problems) == [
+        "mqtt.cert_file: file not found: " + str(tmp_path / "bench.crt"),
+        "mqtt.key_file: cert_file needs its key_file",
+        "mqtt.password_file: file not found: " + str(tmp_path / "secret"),
+    ]
+    (tmp_path / "secret").write_text("pw\n")
+    (tmp_path / "bench.crt").write_text("cert\n")
+    path.write_text(path.read_text().replace('cert_file = "bench.crt"', ""))
+    config = load_config(path)
+    assert config.agent.mqtt.password_file == tmp_path / "secret"  # relative to the file

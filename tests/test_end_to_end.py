@@ -3,70 +3,30 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.publish as mqtt_publish
-import pytest
 
-from scale_agent.app import make_publisher
-from scale_agent.config import load_config
 from scale_agent.ledger import Ledger
-from scale_agent.plugins import SCALE_GROUP, Signal, load_driver
-from scale_agent.runtime import StationRuntime
+from scale_agent.plugins import Signal
 from tests.fakes.mosquitto import Mosquitto, Subscriber
-from tests.fakes.mt_sics_scale import FakeMtSicsScale
 from tests.fakes.recording_light import RecordingLight
 from tests.station_files import write_station
+from tests.station_harness import running_station, wait_until
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
     from pathlib import Path
 
-    from scale_agent.plugins import ScaleDriver
+    from scale_agent.runtime import StationRuntime
+    from tests.fakes.mt_sics_scale import FakeMtSicsScale
+
 
 ORDER = {
     "order_id": "SO-77",
     "lines": [{"sku": "SKU-1023", "qty": 1}, {"sku": "SKU-2040", "qty": 2}],
     "carton": "BOX-S",
 }
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
-
-
-@contextmanager
-def running_station(config_path: Path, light: RecordingLight) -> Iterator[StationRuntime]:
-    config = load_config(config_path)
-    module = load_driver(SCALE_GROUP, "mt-sics")
-    scale = cast("ScaleDriver", module.DRIVER(config.scale_settings))
-    runtime = StationRuntime(
-        config,
-        scale,
-        [light],
-        publisher_factory=make_publisher if config.agent.mqtt.enabled else None,
-    )
-    thread = threading.Thread(target=runtime.run, name="station-under-test")
-    thread.start()
-    try:
-        yield runtime
-    finally:
-        runtime.stop()
-        thread.join(timeout=10)
-
-
-@pytest.fixture
-def scale() -> Iterator[FakeMtSicsScale]:
-    fake = FakeMtSicsScale()
-    yield fake
-    fake.close()
 
 
 def alerts(messages: list[tuple[str, bytes, bool]]) -> list[dict[str, Any]]:
@@ -147,34 +107,45 @@ def test_a_short_parcel_fails_and_its_alert_reaches_the_supervisor(
         ledger.close()
 
 
+def pack_short_parcel(
+    runtime: StationRuntime, scale: FakeMtSicsScale, light: RecordingLight, order_id: str
+) -> None:
+    """The WMS sends an order; the packer places a parcel with a book and the case missing."""
+    runtime.submit_job_data(json.dumps({**ORDER, "order_id": order_id}).encode(), "test")
+    wait_until(lambda: light.shown[-1].text.startswith(f"order {order_id}:"))
+    scale.set_weight("0.600")
+    wait_until(lambda: light.signals()[-1:] == [Signal.FAIL])
+    scale.set_weight("0.000")
+    wait_until(lambda: light.signals()[-1:] == [Signal.READY])
+
+
 def test_alerts_raised_while_the_broker_is_down_arrive_when_it_returns(
     tmp_path: Path, scale: FakeMtSicsScale, own_broker: Mosquitto
 ) -> None:
     config = write_station(tmp_path, scale.path, own_broker.url, site="outage")
     light = RecordingLight()
-    with running_station(config, light) as runtime:
-        wait_until(lambda: runtime.publisher is not None and runtime.publisher.is_connected)
-        own_broker.stop()
-        wait_until(lambda: runtime.publisher is not None and not runtime.publisher.is_connected)
-        for number in range(3):
-            order = {**ORDER, "order_id": f"SO-{number}"}
-            runtime.submit_job_data(json.dumps(order).encode(), "test")
-            wait_until(lambda: light.signals()[-1:] == [Signal.READY])
-            scale.set_weight("0.600")  # a book and the case missing
-            wait_until(lambda: light.signals()[-1:] == [Signal.FAIL])
-            scale.set_weight("0.000")
-            wait_until(lambda: light.signals()[-1:] == [Signal.READY])
-        assert runtime.publisher is not None
-        wait_until(lambda: runtime.publisher is not None and runtime.publisher.backlog == 3)
-        own_broker.start()
-        subscriber = Subscriber(own_broker.port, "scale-agent/v1/outage/+/+/alert")
-        try:
-            received = subscriber.wait_for(lambda m: len(m) >= 3, timeout=30)
-        finally:
-            subscriber.close()
-    payloads = [json.loads(p) for _, p, _ in received]
-    assert sorted(p["order_id"] for p in payloads) == ["SO-0", "SO-1", "SO-2"]
-    assert len({p["msg_id"] for p in payloads}) == 3
+    # The supervisors' monitor holds a persistent session, so the broker queues alerts for it
+    # while it reconnects after the restart.
+    monitor = Subscriber(own_broker.port, "scale-agent/v1/outage/+/+/alert", session_id="monitor")
+    try:
+        with running_station(config, light) as runtime:
+            wait_until(lambda: runtime.publisher is not None and runtime.publisher.is_connected)
+            for number in range(2):
+                pack_short_parcel(runtime, scale, light, f"SO-{number}")
+            own_broker.stop()
+            wait_until(lambda: runtime.publisher is not None and not runtime.publisher.is_connected)
+            for number in range(2, 5):  # verdicts keep coming while the broker is down
+                pack_short_parcel(runtime, scale, light, f"SO-{number}")
+            wait_until(lambda: runtime.publisher is not None and runtime.publisher.backlog >= 3)
+            own_broker.start()
+            for number in range(5, 7):
+                pack_short_parcel(runtime, scale, light, f"SO-{number}")
+            received = monitor.wait_for(lambda m: len({p for _, p, _ in m}) >= 7, timeout=30)
+            wait_until(lambda: runtime.publisher is not None and runtime.publisher.backlog == 0)
+    finally:
+        monitor.close()
+    by_msg_id = {json.loads(p)["msg_id"]: json.loads(p) for _, p, _ in received}
+    assert sorted(p["order_id"] for p in by_msg_id.values()) == [f"SO-{n}" for n in range(7)]
 
 
 def test_an_unplugged_scale_shows_fault_within_two_seconds(

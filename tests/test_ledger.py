@@ -35,7 +35,10 @@ def test_an_edited_row_is_named_by_verify(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "ledger.sqlite3") as db:
         db.execute("UPDATE verdicts SET body = replace(body, '3', '4') WHERE seq = 4")
     ledger = Ledger(tmp_path)
-    assert ledger.verify_chain() == 4
+    broken = ledger.verify_chain()
+    assert broken is not None
+    assert broken.seq == 4
+    assert broken.reason == "its content does not match its hash (edited)"
     ledger.close()
 
 
@@ -46,7 +49,10 @@ def test_a_deleted_row_is_detected(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "ledger.sqlite3") as db:
         db.execute("DELETE FROM verdicts WHERE seq = 2")
     ledger = Ledger(tmp_path)
-    assert ledger.verify_chain() == 3
+    broken = ledger.verify_chain()
+    assert broken is not None
+    assert broken.seq == 3
+    assert broken.reason == "record 2 before it is missing"
     ledger.close()
 
 

@@ -14,10 +14,15 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+if TYPE_CHECKING:
+    import ssl
 
 START_TIMEOUT_S = 10.0
 
@@ -34,11 +39,19 @@ class Mosquitto:
     """One broker process; `stop()` and `start()` again keep the same port."""
 
     def __init__(
-        self, folder: Path, port: int | None = None, extra: list[str] | None = None
+        self,
+        folder: Path,
+        port: int | None = None,
+        extra: list[str] | None = None,
+        *,
+        persistent: bool = False,
     ) -> None:
         self.folder = folder
         self.port = port or free_port()
         self.extra = extra or ["allow_anonymous true"]
+        # With persistence the broker keeps sessions (and their queued QoS 1 messages) across
+        # a restart, as a production broker does.
+        self.persistent = persistent
         self._process: subprocess.Popen[bytes] | None = None
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(exe).exists():
@@ -52,12 +65,12 @@ class Mosquitto:
 
     def start(self) -> None:
         """Start the broker and wait until it accepts connections."""
-        lines = [
-            f"listener {self.port} 127.0.0.1",
-            "persistence false",
-            "log_dest stderr",
-            *self.extra,
-        ]
+        persistence = (
+            ["persistence true", f"persistence_location {self.folder}/"]
+            if self.persistent
+            else ["persistence false"]
+        )
+        lines = [f"listener {self.port} 127.0.0.1", *persistence, "log_dest stderr", *self.extra]
         if os.geteuid() == 0:
             lines.append("user root")
         config = self.folder / f"mosquitto-{self.port}.conf"
@@ -92,17 +105,45 @@ class Mosquitto:
 
 
 class Subscriber:
-    """A paho subscriber that collects (topic, payload, retain) for assertions."""
+    """A paho subscriber that collects (topic, payload, retain) for assertions.
 
-    def __init__(self, port: int, topic: str) -> None:
+    With `session_id`, it keeps a persistent session (as a supervisors' monitor would), so the
+    broker queues QoS 1 messages for it while it is disconnected, and it reconnects by itself.
+    """
+
+    def __init__(
+        self,
+        port: int,
+        topic: str,
+        *,
+        session_id: str | None = None,
+        context: ssl.SSLContext | None = None,
+        username: str | None = None,
+        password: str | None = None,
+    ) -> None:
         self.messages: list[tuple[str, bytes, bool]] = []
         self._cond = threading.Condition()
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=MQTTProtocolVersion.MQTTv5)
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=session_id or "",
+            protocol=MQTTProtocolVersion.MQTTv5,
+        )
         self._client.on_message = self._on_message
         subscribed = threading.Event()
         self._client.on_subscribe = lambda *_args: subscribed.set()
         self._client.on_connect = lambda client, *_args: client.subscribe(topic, qos=1)
-        self._client.connect("127.0.0.1", port)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=1)
+        if context is not None:
+            self._client.tls_set_context(context)
+        if username is not None:
+            self._client.username_pw_set(username, password)
+        properties = None
+        if session_id is not None:
+            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            properties.SessionExpiryInterval = 3600
+        self._client.connect(
+            "127.0.0.1", port, clean_start=session_id is None, properties=properties
+        )
         self._client.loop_start()
         if not subscribed.wait(5):
             self.close()

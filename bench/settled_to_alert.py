@@ -1,0 +1,107 @@
+"""Latency from the reading that settles a parcel to its alert arriving at a subscriber.
+
+The whole chain is real: station loop, verifier, ledger on disk (synchronous=FULL), outbox,
+paho publisher, a loopback Mosquitto and a paho subscriber in this process. Every parcel is
+one item short, so every verdict raises an alert. Target: p99 <= 20 ms.
+Run: .venv/bin/python -m bench.settled_to_alert [--parcels 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import operator
+import statistics
+import tempfile
+import threading
+import time
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+
+from bench._broker import BenchBroker
+from bench.settled_to_output import CATALOG, IdleScale, TimingLight
+from scale_agent.app import make_publisher
+from scale_agent.config import validate_config
+from scale_agent.jobs import Job, JobLine
+from scale_agent.logs import configure
+from scale_agent.runtime import StationRuntime
+from scale_agent.weights import Reading, ReadingKind, Weight
+
+
+def main() -> None:
+    options = argparse.ArgumentParser()
+    options.add_argument("--parcels", type=int, default=300)
+    args = options.parse_args()
+    configure(json=False, level=logging.WARNING)  # the station logs every parcel
+    broker = BenchBroker()
+    folder = Path(tempfile.mkdtemp())
+    (folder / "catalog.csv").write_text(CATALOG)
+    data = {
+        "station": {
+            "site": "b",
+            "line": "l",
+            "id": "s",
+            "catalog": "catalog.csv",
+            "data_dir": str(folder / "data"),
+        },
+        "scale": {"driver": "simulated"},
+        "settle": {"mode": "device", "fault_after_s": 60, "load_confirm_s": 0},
+        "mqtt": {"url": broker.url, "health_interval_s": 3600},
+    }
+    config = validate_config(data, folder / "station.toml")
+    runtime = StationRuntime(config, IdleScale(), [TimingLight()], publisher_factory=make_publisher)
+    arrived: dict[str, float] = {}
+    got = threading.Condition()
+    subscriber = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=MQTTProtocolVersion.MQTTv5)
+
+    def on_message(_c: object, _u: object, message: mqtt.MQTTMessage) -> None:
+        order = bytes(message.payload).split(b'"order_id":"', 1)[1].split(b'"', 1)[0].decode()
+        with got:
+            arrived.setdefault(order, time.perf_counter())
+            got.notify_all()
+
+    subscriber.on_message = on_message
+    subscriber.connect("127.0.0.1", broker.port)
+    subscriber.subscribe(runtime.topics.alert, qos=1)
+    subscriber.loop_start()
+    station = threading.Thread(target=runtime.run)
+    station.start()
+    while runtime.publisher is None or not runtime.publisher.is_connected:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    template = Reading(
+        ReadingKind.WEIGHT, b"S S      0.185 kg", Weight.parse("185g"), is_stable=True
+    )
+    latencies = []
+    for number in range(args.parcels):
+        order = f"SO-{number}"
+        runtime.submit_job(Job(order, (JobLine("A", 2),), "BOX"))  # expects 335 g: one short
+        time.sleep(0.002)
+        sent = time.perf_counter()
+        runtime.events.put(replace(template, received_at=time.monotonic()))
+        with got:
+            got.wait_for(partial(operator.contains, arrived, order), timeout=5)
+        latencies.append((arrived[order] - sent) * 1000)
+        runtime.events.put(
+            replace(template, weight=Weight.parse("0g"), received_at=time.monotonic())
+        )
+        time.sleep(0.002)
+    runtime.stop()
+    station.join()
+    subscriber.disconnect()
+    subscriber.loop_stop()
+    broker.stop()
+    latencies.sort()
+    p99 = latencies[int(len(latencies) * 0.99) - 1]
+    print(
+        f"settled reading -> alert at a subscriber, {args.parcels} parcels, loopback broker: "
+        f"p50 {statistics.median(latencies):.2f} ms, p99 {p99:.2f} ms, max {latencies[-1]:.2f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

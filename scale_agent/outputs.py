@@ -1,0 +1,47 @@
+"""All the outputs of a station, driven together; one failing output never stops the rest."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scale_agent.errors import DeviceError
+from scale_agent.logs import RateLimiter
+from scale_agent.plugins import SAFE_INDICATION, Indication, OutputDriver
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from scale_agent.logs import Log
+
+
+class Outputs:
+    """All configured outputs; one failing output never stops the others or the verdicts."""
+
+    def __init__(self, drivers: list[OutputDriver], log: Log) -> None:
+        self.drivers = drivers
+        self._log = log
+        self._limiter = RateLimiter()
+
+    def _each(self, action: str, call: Callable[[OutputDriver], None]) -> None:
+        for driver in self.drivers:
+            try:
+                call(driver)
+            except DeviceError as exc:
+                held = self._limiter.allow(f"{action}:{id(driver)}")
+                if held is not None:
+                    self._log.error(
+                        "output_failed", action=action, reason=str(exc), suppressed=held
+                    )
+
+    def open(self) -> None:
+        """Open every output (each shows its safe state)."""
+        self._each("open", lambda driver: driver.open())
+
+    def show(self, indication: Indication) -> None:
+        """Show an indication on every output."""
+        self._each("show", lambda driver: driver.show(indication))
+
+    def close(self) -> None:
+        """Leave every output in its safe state."""
+        self._each("show", lambda driver: driver.show(SAFE_INDICATION))
+        self._each("close", lambda driver: driver.close())

@@ -1,0 +1,48 @@
+"""Running a whole station in a test: the real runtime in a thread, drivers from the registry."""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, cast
+
+from scale_agent.app import make_publisher
+from scale_agent.config import load_config
+from scale_agent.plugins import SCALE_GROUP, load_driver
+from scale_agent.runtime import StationRuntime
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+    from scale_agent.plugins import ScaleDriver
+    from tests.fakes.recording_light import RecordingLight
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
+
+
+@contextmanager
+def running_station(config_path: Path, light: RecordingLight) -> Iterator[StationRuntime]:
+    config = load_config(config_path)
+    module = load_driver(SCALE_GROUP, "mt-sics")
+    scale = cast("ScaleDriver", module.DRIVER(config.scale_settings))
+    runtime = StationRuntime(
+        config,
+        scale,
+        [light],
+        publisher_factory=make_publisher if config.agent.mqtt.enabled else None,
+    )
+    thread = threading.Thread(target=runtime.run, name="station-under-test")
+    thread.start()
+    try:
+        yield runtime
+    finally:
+        runtime.stop()
+        thread.join(timeout=10)

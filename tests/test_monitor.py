@@ -1,0 +1,111 @@
+"""`scale-agent monitor`: the supervisors' view, de-duplicated, shareable between instances."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from typing import TYPE_CHECKING
+
+import paho.mqtt.publish as mqtt_publish
+
+from scale_agent.monitor import MonitorState, filters
+
+if TYPE_CHECKING:
+    from tests.fakes.mosquitto import Mosquitto
+
+ROOT = "scale-agent/v1/mon/line-1"
+
+
+def alert(msg_id: str, order: str, verdict: str = "MISSING_ITEM") -> bytes:
+    return json.dumps(
+        {
+            "msg_id": msg_id,
+            "order_id": order,
+            "verdict": verdict,
+            "judged_at": "2026-11-26T10:00:00+00:00",
+            "reason": "light by 150.0 g: 1 x SKU-1023 (150 g) missing",
+        }
+    ).encode()
+
+
+def test_the_view_counts_alerts_once_per_message_id() -> None:
+    state = MonitorState()
+    state.handle(f"{ROOT}/bench-1/status", b'{"state": "online", "sent_at": "2026-11-26T09:00"}')
+    first = state.handle(f"{ROOT}/bench-1/alert", alert("m-1", "SO-1"))
+    again = state.handle(f"{ROOT}/bench-1/alert", alert("m-1", "SO-1"))  # QoS 1 re-delivery
+    state.handle(
+        f"{ROOT}/bench-2/health",
+        json.dumps(
+            {"outbox_backlog": 7, "scale": {"state": "fault", "fault_reason": "no usable weight"}}
+        ).encode(),
+    )
+    assert first == [
+        (
+            "2026-11-26T10:00:00 mon/line-1/bench-1 SO-1 MISSING_ITEM: "
+            "light by 150.0 g: 1 x SKU-1023 (150 g) missing"
+        )
+    ]
+    assert again == []
+    assert state.duplicates == 1
+    screen = state.screen("mqtt://broker:1883", is_connected=True)
+    assert "mon/line-1/bench-1  online  ?" in screen
+    assert "fault (no usable weight)" in screen
+    assert "1 duplicate(s) dropped" in screen
+
+
+def test_messages_that_are_not_json_are_named_not_fatal() -> None:
+    assert MonitorState().handle(f"{ROOT}/bench-1/alert", b"\xff") == [
+        "?? mon/line-1/bench-1: alert message that is not JSON"
+    ]
+
+
+def test_shared_monitors_split_the_alerts_between_them() -> None:
+    assert filters("mon", "supervisors")[2] == "$share/supervisors/scale-agent/v1/mon/+/+/alert"
+
+
+def run_monitor(broker: Mosquitto, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "scale_agent",
+            "monitor",
+            "--mqtt",
+            broker.url,
+            "--site",
+            "mon",
+            "--plain",
+            "--duration",
+            "6",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_two_monitors_in_a_share_group_see_each_alert_once_between_them(
+    broker: Mosquitto,
+) -> None:
+    monitors = [run_monitor(broker, "--share", "desk") for _ in range(2)]
+    time.sleep(2)  # both subscribed (an outside process: no handle to wait on)
+    for number in range(10):
+        mqtt_publish.single(
+            f"{ROOT}/bench-1/alert",
+            alert(f"s-{number}", f"SO-{number}"),
+            qos=1,
+            hostname="127.0.0.1",
+            port=broker.port,
+        )
+    mqtt_publish.single(
+        f"{ROOT}/bench-1/alert", alert("s-0", "SO-0"), qos=1, hostname="127.0.0.1", port=broker.port
+    )  # a re-send
+    outputs = [monitor.communicate(timeout=20)[0] for monitor in monitors]
+    lines = [line for out in outputs for line in out.splitlines() if "MISSING_ITEM" in line]
+    orders = sorted(line.split()[2] for line in lines)
+    assert len(set(orders)) == 10
+    assert all(out.count("MISSING_ITEM") < 11 for out in outputs)
+    assert sum(1 for out in outputs if "MISSING_ITEM" in out) >= 1

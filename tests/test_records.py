@@ -1,0 +1,135 @@
+"""`scale-agent records`: the evidence customer service answers a complaint with."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from typing import TYPE_CHECKING
+
+import pytest
+
+from scale_agent.cli import main
+from scale_agent.ledger import Ledger, canonical, record_hash
+from tests.station_files import write_station
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+BODY = {
+    "reason": "light by 146.0 g: 1 x SKU-150 (150 g) missing explains it within 0.6 sigma",
+    "expected": {"value": 1025.0, "unit": "g"},
+    "lower_limit": {"value": 1005.0, "unit": "g"},
+    "upper_limit": {"value": 1055.0, "unit": "g"},
+    "measured": {"value": 879.0, "unit": "g"},
+    "difference": {"value": -146.0, "unit": "g"},
+    "policy": "default@1",
+    "explanation": [
+        {"units": [{"sku": "SKU-150", "qty": 1}], "direction": "missing", "fit_sigma": 0.57}
+    ],
+    "evidence": [{"raw": "53205320202020302e383739206b67", "weight": "0.879kg", "stable": True}],
+    "scale": {"device": "/dev/ttyUSB0", "model": "Bench 6kg", "serial": "B123"},
+    "operator": None,
+    "override": None,
+}
+
+
+@pytest.fixture
+def ledger_dir(tmp_path: Path) -> Path:
+    ledger = Ledger(tmp_path)
+    for number, (order, verdict, day) in enumerate(
+        [
+            ("SO-1", "PASS", "01"),
+            ("SO-2", "MISSING_ITEM", "02"),
+            ("SO-3", "PASS", "03"),
+            ("SO-2", "PASS", "04"),
+        ]
+    ):
+        ledger.record(
+            f"p{number}",
+            order_id=order,
+            verdict=verdict,
+            recorded_at=f"2026-11-{day}T10:00:00+00:00",
+            body=BODY,
+            outgoing=[],
+        )
+    ledger.close()
+    return tmp_path
+
+
+def test_find_lists_every_verdict_of_an_order(
+    ledger_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["records", "--data-dir", str(ledger_dir), "find", "SO-2"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("order SO-2:") == 2
+    assert "MISSING_ITEM - light by 146.0 g" in out
+    assert "measured 879.0 g, expected 1025.0 g (limits 1005.0 to 1055.0 g)" in out
+    assert "s/n B123" in out
+
+
+def test_find_says_so_when_an_order_has_no_record(
+    ledger_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["records", "--data-dir", str(ledger_dir), "find", "SO-404"]) == 1
+    assert "no records for order SO-404" in capsys.readouterr().out
+
+
+def test_a_dispute_bundle_can_be_rechecked_by_anyone(
+    ledger_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["records", "--data-dir", str(ledger_dir), "export", "--order", "SO-2"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    records, proof = lines[:-1], lines[-1]
+    assert [r["verdict"] for r in records] == ["MISSING_ITEM", "PASS"]
+    for record in records:  # recompute each hash from the exported content alone
+        assert record_hash(record["prev_hash"], canonical(record["record"])) == record["hash"]
+    assert record["record"]["evidence"][0]["raw"] == BODY["evidence"][0]["raw"]  # type: ignore[index]
+    assert proof["kind"] == "chain_proof"
+    assert proof["intact"] is True
+    assert proof["records"] == 4
+
+
+def test_export_since_a_date_as_csv(ledger_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = [
+        "records",
+        "--data-dir",
+        str(ledger_dir),
+        "export",
+        "--since",
+        "2026-11-03",
+        "--format",
+        "csv",
+    ]
+    assert main(args) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["order_id"], r["verdict"]) for r in rows] == [("SO-3", "PASS"), ("SO-2", "PASS")]
+    assert rows[0]["measured_g"] == "879.0"
+    assert rows[0]["explanation"] == "1 x SKU-150 missing (0.57 sigma)"
+
+
+def test_verify_names_a_record_edited_with_plain_sql(
+    ledger_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["records", "--data-dir", str(ledger_dir), "verify"]) == 0
+    assert "chain intact: 4 record(s)" in capsys.readouterr().out
+    with sqlite3.connect(ledger_dir / "ledger.sqlite3") as db:  # someone "fixes" the evidence
+        db.execute(
+            "UPDATE verdicts SET body = replace(body, '879.0', '1024.0'), "
+            "verdict = 'PASS' WHERE seq = 2"
+        )
+    assert main(["records", "--data-dir", str(ledger_dir), "verify"]) == 1
+    out = capsys.readouterr().out
+    assert "chain BROKEN at record 2 (order SO-2, parcel p1)" in out
+    assert "edited" in out
+
+
+def test_records_take_the_data_dir_from_the_station_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_station(tmp_path, "/dev/ttyUSB0", None)
+    assert main(["records", "-c", str(config), "verify"]) == 1
+    assert f"no ledger in {tmp_path / 'data'}" in capsys.readouterr().err
+    assert main(["records", "verify"]) == 2
+    assert "--data-dir DIR, or -c STATION.toml" in capsys.readouterr().err
