@@ -1,15 +1,22 @@
-"""The SKU catalog and the carton list, read from one CSV file.
+"""The SKU catalog and the carton list, from a CSV or a TOML file.
 
-Columns: `kind` (`sku` or `carton`), `id`, `name`, `weight` (with its unit: `150g`, `0.33lb`),
-`spread` (one standard deviation of that weight, with its unit). Lines starting with `#` are
-comments. Every problem is reported with `file:line`, all of them at once.
+CSV columns: `kind` (`sku` or `carton`), `id`, `name`, `weight` (with its unit: `150g`,
+`0.33lb`), `spread` (one standard deviation of that weight, with its unit), and optionally
+`policy` (a named policy from the station config that judges orders with this SKU) and
+`counted` (`yes` for counted goods: the weight checks the packs, not what is inside them).
+Lines starting with `#` are comments.
+
+TOML: `[[sku]]` and `[[carton]]` tables with the same keys (`counted = true`).
+
+Every problem is reported with `file:line`, all of them at once.
 """
 
 from __future__ import annotations
 
 import csv
+import tomllib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scale_agent.errors import CatalogError, Problem, WeightFormatError
 from scale_agent.weights import Weight
@@ -18,6 +25,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 COLUMNS = ("kind", "id", "name", "weight", "spread")
+OPTIONAL_COLUMNS = ("policy", "counted")
+_YES = {"yes", "true", "1", "y"}
+_NO = {"no", "false", "0", "n", ""}
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,9 @@ class Item:
     name: str
     weight: Weight
     spread: Weight
+    policy: str | None = None
+    is_counted: bool = False
+    where: str = ""  # file:line, for messages about this item later (an unknown policy)
 
 
 @dataclass(frozen=True)
@@ -39,27 +52,122 @@ class Catalog:
     source: str = ""
 
 
-def _parse_row(row: dict[str, str], where: str, problems: list[Problem]) -> Item | None:
+def _parse_item(row: dict[str, Any], where: str, problems: list[Problem]) -> Item | None:
     before = len(problems)
     weights: dict[str, Weight] = {}
     for column in ("weight", "spread"):
         try:
-            weights[column] = Weight.parse(row[column])
+            weights[column] = Weight.parse(str(row.get(column, "")))
         except WeightFormatError as exc:
             problems.append(Problem(where, f"{column}: {exc}"))
-    if not row["id"]:
+    identifier = str(row.get("id") or "")
+    if not identifier:
         problems.append(Problem(where, "id is empty"))
     if "weight" in weights and weights["weight"].value <= 0:
         problems.append(Problem(where, "weight must be above zero"))
     if "spread" in weights and weights["spread"].value < 0:
         problems.append(Problem(where, "spread must not be negative"))
+    counted = row.get("counted", False)
+    if isinstance(counted, str):
+        if counted.lower() not in _YES | _NO:
+            problems.append(Problem(where, f"counted must be yes or no, not {counted!r}"))
+        counted = counted.lower() in _YES
     if len(problems) > before:
         return None
-    return Item(row["id"], row["name"] or row["id"], weights["weight"], weights["spread"])
+    return Item(
+        identifier,
+        str(row.get("name") or identifier),
+        weights["weight"],
+        weights["spread"],
+        policy=str(row["policy"]) if row.get("policy") else None,
+        is_counted=bool(counted),
+        where=where,
+    )
+
+
+def _add(catalog: Catalog, kind: str, item: Item, where: str, problems: list[Problem]) -> None:
+    table = catalog.skus if kind == "sku" else catalog.cartons
+    if item.id in table:
+        problems.append(Problem(where, f"duplicate {kind} id {item.id!r}"))
+    else:
+        table[item.id] = item
+
+
+def _read_csv(path: Path, text: str, catalog: Catalog, problems: list[Problem]) -> None:
+    lines = [
+        (number, line)
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not lines:
+        problems.append(Problem(str(path), "catalog is empty"))
+        return
+    header_number, header = lines[0]
+    columns = tuple(name.strip() for name in next(csv.reader([header])))
+    if columns[: len(COLUMNS)] != COLUMNS or not set(columns[len(COLUMNS) :]) <= set(
+        OPTIONAL_COLUMNS
+    ):
+        problems.append(
+            Problem(
+                f"{path}:{header_number}",
+                f"header must be {','.join(COLUMNS)} "
+                f"(then optionally {','.join(OPTIONAL_COLUMNS)})",
+            )
+        )
+        return
+    for number, line in lines[1:]:
+        where = f"{path}:{number}"
+        cells = [cell.strip() for cell in next(csv.reader([line]))]
+        if len(cells) != len(columns):
+            problems.append(Problem(where, f"expected {len(columns)} columns, got {len(cells)}"))
+            continue
+        row = dict(zip(columns, cells, strict=True))
+        if row["kind"] not in {"sku", "carton"}:
+            problems.append(Problem(where, f"kind must be sku or carton, not {row['kind']!r}"))
+            continue
+        item = _parse_item(row, where, problems)
+        if item is not None:
+            _add(catalog, row["kind"], item, where, problems)
+
+
+def _table_lines(text: str) -> dict[str, list[int]]:
+    """The line of each `[[sku]]` and `[[carton]]` header (tomllib keeps no positions)."""
+    headers: dict[str, list[int]] = {"sku": [], "carton": []}
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip().replace(" ", "")
+        for kind, numbers in headers.items():
+            if stripped.startswith(f"[[{kind}]]"):
+                numbers.append(number)
+    return headers
+
+
+def _read_toml(path: Path, text: str, catalog: Catalog, problems: list[Problem]) -> None:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(Problem(str(path), f"not valid TOML: {exc}"))
+        return
+    headers = _table_lines(text)
+    problems.extend(
+        Problem(str(path), f"unknown table {key!r} (use [[sku]] or [[carton]])")
+        for key in data
+        if key not in headers
+    )
+    for kind, numbers in headers.items():
+        entries = data.get(kind, [])
+        for index, entry in enumerate(entries if isinstance(entries, list) else []):
+            where = f"{path}:{numbers[index] if index < len(numbers) else '?'}"
+            unknown = set(entry) - {*COLUMNS, *OPTIONAL_COLUMNS}
+            if unknown:
+                problems.append(Problem(where, f"unknown key(s): {', '.join(sorted(unknown))}"))
+                continue
+            item = _parse_item(entry, where, problems)
+            if item is not None:
+                _add(catalog, kind, item, where, problems)
 
 
 def load_catalog(path: Path) -> Catalog:
-    """Read a catalog CSV.
+    """Read a catalog, CSV or (by its `.toml` suffix) TOML.
 
     Raises:
         CatalogError: with every problem found, each located as `file:line`.
@@ -72,38 +180,10 @@ def load_catalog(path: Path) -> Catalog:
         ) from exc
     problems: list[Problem] = []
     catalog = Catalog(source=str(path))
-    lines = [
-        (number, line)
-        for number, line in enumerate(text.splitlines(), start=1)
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
-    if not lines:
-        raise CatalogError(str(path), [Problem(str(path), "catalog is empty")])
-    header_number, header = lines[0]
-    columns = tuple(name.strip() for name in next(csv.reader([header])))
-    if columns != COLUMNS:
-        raise CatalogError(
-            str(path),
-            [Problem(f"{path}:{header_number}", f"header must be {','.join(COLUMNS)}")],
-        )
-    for number, line in lines[1:]:
-        where = f"{path}:{number}"
-        cells = [cell.strip() for cell in next(csv.reader([line]))]
-        if len(cells) != len(COLUMNS):
-            problems.append(Problem(where, f"expected {len(COLUMNS)} columns, got {len(cells)}"))
-            continue
-        row = dict(zip(COLUMNS, cells, strict=True))
-        table = {"sku": catalog.skus, "carton": catalog.cartons}.get(row["kind"])
-        if table is None:
-            problems.append(Problem(where, f"kind must be sku or carton, not {row['kind']!r}"))
-            continue
-        item = _parse_row(row, where, problems)
-        if item is None:
-            continue
-        if item.id in table:
-            problems.append(Problem(where, f"duplicate {row['kind']} id {item.id!r}"))
-            continue
-        table[item.id] = item
+    if path.suffix.lower() == ".toml":
+        _read_toml(path, text, catalog, problems)
+    else:
+        _read_csv(path, text, catalog, problems)
     if problems:
         raise CatalogError(str(path), problems)
     return catalog

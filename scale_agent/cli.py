@@ -165,6 +165,24 @@ def _monitor(args: argparse.Namespace) -> int:
     )
 
 
+def _verify(args: argparse.Namespace) -> int:
+    from scale_agent.verify import BadInputError, dumps, verify  # noqa: PLC0415
+
+    try:
+        result = verify(
+            args.order,
+            args.weight,
+            catalog_path=args.catalog,
+            policy=args.policy,
+            scale_interval=args.scale_interval,
+        )
+    except BadInputError as exc:
+        print(f"scale-agent verify: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(dumps(result))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser (one sub-command per task)."""
     top = argparse.ArgumentParser(
@@ -206,6 +224,14 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     actions.add_parser("verify", help="walk the hash chain; exit 1 naming the first break")
     records.set_defaults(handler=_records)
+
+    verify = commands.add_parser("verify", help="judge one parcel; print the verdict as JSON")
+    verify.add_argument("--order", required=True, help="order JSON, or @FILE")
+    verify.add_argument("--weight", required=True, help="measured gross weight, e.g. 1.025kg")
+    verify.add_argument("--catalog", help="catalog CSV or TOML (else weights come inline)")
+    verify.add_argument("--policy", help="default, legal, or a TOML file with the policy keys")
+    verify.add_argument("--scale-interval", help="the scale's interval d, e.g. 2g")
+    verify.set_defaults(handler=_verify)
 
     schema = commands.add_parser("schema", help="write the JSON Schemas of the MQTT payloads")
     schema.add_argument("--out", default="docs/schemas", help="folder (default: %(default)s)")

@@ -18,13 +18,15 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from scale_agent.catalog import Catalog, load_catalog
+from scale_agent.catalog import load_catalog
 from scale_agent.errors import CatalogError, ConfigError, Problem, UnknownDriverError
 from scale_agent.plugins import OUTPUT_GROUP, SCALE_GROUP, load_driver
+from scale_agent.policies import Policy
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
+    from scale_agent.catalog import Catalog
     from scale_agent.plugins import DriverSettings
 
 TopicSafe = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
@@ -67,27 +69,12 @@ class SettleSection(Section):
     load_confirm_s: float = Field(default=0.15, ge=0, le=5)
     empty_threshold_g: PositiveGrams = Decimal(10)
     fault_after_s: float = Field(default=2.0, gt=0, le=60)
+    zero_drift_g: PositiveGrams = Decimal(3)
+    zero_drift_after_s: float = Field(default=5.0, ge=0, le=600)
+    auto_zero: bool = True
 
 
-class ToleranceSection(Section):
-    """The first verifier's policy: absolute and percent limits, under and over separately."""
-
-    name: str = "default"
-    version: str = "1"
-    under_g: PositiveGrams | None = Decimal(20)
-    under_pct: Annotated[Decimal, Field(ge=0, le=100)] | None = Decimal(2)
-    over_g: PositiveGrams | None = Decimal(30)
-    over_pct: Annotated[Decimal, Field(ge=0, le=100)] | None = Decimal(3)
-    combine: Literal["larger", "smaller"] = "larger"
-    scale_interval_g: PositiveGrams = Decimal(1)
-    explain_fit_sigma: Annotated[Decimal, Field(gt=0, le=10)] = Decimal(3)
-
-    @field_validator("under_pct", "over_pct", "under_g", "over_g")
-    @classmethod
-    def _not_nan(cls, value: Decimal | None) -> Decimal | None:
-        if value is not None and not value.is_finite():
-            raise ValueError("must be a finite number")
-        return value
+ToleranceSection = Policy  # the [tolerance] section is the station's default policy
 
 
 CommandName = Literal["zero", "tare", "reweigh", "override", "reload_catalog"]
@@ -137,7 +124,8 @@ class AgentConfig(Section):
     station: StationSection
     scale: DriverSection
     settle: SettleSection = SettleSection()
-    tolerance: ToleranceSection = ToleranceSection()
+    tolerance: Policy = Policy()
+    policies: dict[str, Policy] = Field(default_factory=dict)
     outputs: list[DriverSection] = Field(default_factory=_default_outputs)
     mqtt: MqttSection = MqttSection()
 
@@ -240,6 +228,23 @@ def _resolve_mqtt_files(agent: AgentConfig, path: Path, problems: list[Problem])
     return agent.model_copy(update={"mqtt": mqtt.model_copy(update=resolved)})
 
 
+def load_station_catalog(path: Path, policies: Mapping[str, Policy]) -> Catalog:
+    """Load a catalog and check that every policy its SKUs name is defined.
+
+    Raises:
+        CatalogError: with every problem, each as `file:line`.
+    """
+    catalog = load_catalog(path)
+    problems = [
+        Problem(item.where, f"policy {item.policy!r} is not defined ([policies.{item.policy}])")
+        for item in catalog.skus.values()
+        if item.policy is not None and item.policy not in policies
+    ]
+    if problems:
+        raise CatalogError(str(path), problems)
+    return catalog
+
+
 def validate_config(data: Mapping[str, Any], path: Path) -> StationConfig:
     """Validate parsed TOML (both passes and the catalog) or raise one `ConfigError`."""
     problems: list[Problem] = []
@@ -260,7 +265,7 @@ def validate_config(data: Mapping[str, Any], path: Path) -> StationConfig:
     catalog = None
     if agent is not None:
         try:
-            catalog = load_catalog(resolve(path, agent.station.catalog))
+            catalog = load_station_catalog(resolve(path, agent.station.catalog), agent.policies)
         except CatalogError as exc:
             problems.extend(exc.problems)
 

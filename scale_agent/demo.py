@@ -94,8 +94,9 @@ def packed_weight(expectation: Expectation, scenario: str, rng: random.Random) -
     units = [line for line in expectation.lines for _ in range(line.qty)]
     for unit in units:
         total += Decimal(str(rng.gauss(float(unit.unit_g), float(unit.spread_g))))
-    # Underfilled and overweight parcels miss the limit by a margin, not by a whole unit.
-    margin = max(expectation.sigma_g * 2, Decimal(10))
+    # Underfilled and overweight parcels miss the limit clearly (past the guard band), but by
+    # far less than a whole unit, so no unit explains them.
+    margin = max(3 * expectation.guard_g, Decimal(5))
     under = expectation.expected_g - expectation.lower_g
     over = expectation.upper_g - expectation.expected_g
     if scenario == "one short":

@@ -6,7 +6,8 @@ ScaleAgentError
 │   └── UnknownDriverError      no such driver, or its import failed (reason attached)
 ├── WeightFormatError           text that is not a weight with a unit ("150g")
 ├── CatalogError                catalog file problems, each with file and line
-├── JobError                    an order that cannot be judged (bad JSON, unknown SKU, ...)
+├── JobError                    an order that cannot be judged (bad JSON, wrong policy, ...)
+│   └── UnknownItemError        a SKU or carton nobody declared (judged UNKNOWN_SKU)
 ├── DeviceError                 raised only by drivers; carries the device name
 │   ├── DeviceUnavailableError  cannot open, or link dropped -> retried with backoff
 │   └── DeviceTimeoutError      also a TimeoutError; no reply within the timeout
@@ -81,6 +82,10 @@ class JobError(ScaleAgentError, ValueError):
         self.reason = reason
         self.order_id = order_id
         super().__init__(reason)
+
+
+class UnknownItemError(JobError):
+    """Raised when an order names a SKU or carton that neither it nor the catalog declares."""
 
 
 class DeviceError(ScaleAgentError):

@@ -112,6 +112,7 @@ class VerdictPayload(Payload):
     measured: Mass | None
     difference: Mass | None
     sigma: Mass | None
+    guard: Mass | None = None
     policy: str
     explanation: list[Explanation]
     is_detectable: bool | None
@@ -143,6 +144,7 @@ class VerdictPayload(Payload):
             measured=Mass.of(verdict.measured_g),
             difference=Mass.of(verdict.difference_g),
             sigma=Mass.of(verdict.sigma_g),
+            guard=Mass.of(verdict.guard_g),
             policy=verdict.policy,
             explanation=[
                 Explanation(

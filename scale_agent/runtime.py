@@ -24,9 +24,8 @@ import structlog
 from pydantic import ValidationError
 
 from scale_agent import __version__, systemd
-from scale_agent.catalog import load_catalog
 from scale_agent.clock import Clock, SystemClock
-from scale_agent.config import resolve
+from scale_agent.config import load_station_catalog, resolve
 from scale_agent.errors import CatalogError, JobError
 from scale_agent.jobs import Job, parse_job
 from scale_agent.ledger import LEDGER_FILE, Ledger, Outgoing
@@ -48,7 +47,17 @@ from scale_agent.messages import (
 )
 from scale_agent.outputs import Outputs
 from scale_agent.plugins import OutputDriver, ScaleCommand, ScaleDriver
-from scale_agent.station import Effect, Note, Override, Record, Refused, Show, State, StationLogic
+from scale_agent.station import (
+    Effect,
+    Note,
+    Override,
+    Record,
+    Refused,
+    Show,
+    State,
+    StationLogic,
+    ZeroScale,
+)
 from scale_agent.weights import ReadingKind
 
 if TYPE_CHECKING:
@@ -108,7 +117,9 @@ class StationRuntime:
         self.log = structlog.get_logger("scale_agent").bind(
             station_id=f"{station.site}/{station.line}/{station.id}"
         )
-        self.logic = StationLogic(config.agent.settle, config.agent.tolerance, config.catalog)
+        self.logic = StationLogic(
+            config.agent.settle, config.agent.tolerance, config.catalog, config.agent.policies
+        )
         self.events: queue.Queue[object] = queue.Queue()
         self.link = ScaleLink(scale, self.clock, self.events.put, self.log)
         self.outputs = Outputs(outputs, self.log)
@@ -323,7 +334,7 @@ class StationRuntime:
     def _reload_catalog(self, request_id: str | None) -> None:
         path = resolve(self.config.path, self.config.agent.station.catalog)
         try:
-            catalog = load_catalog(path)
+            catalog = load_station_catalog(path, self.config.agent.policies)
         except CatalogError as exc:
             problems = "; ".join(str(problem) for problem in exc.problems)
             self._event(
@@ -349,6 +360,9 @@ class StationRuntime:
                 self._record(effect)
             elif isinstance(effect, Show):
                 self.outputs.show(effect.indication)
+            elif isinstance(effect, ZeroScale):
+                self.log.warning("zero_drift_corrected", drift_g=str(effect.drift_g))
+                self.link.send(ScaleCommand.ZERO)
             elif isinstance(effect, Refused):
                 kind = "job_rejected" if effect.command == "job" else "command_rejected"
                 self._event(kind, effect.reason, command=effect.command)

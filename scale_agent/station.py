@@ -28,18 +28,20 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from scale_agent.errors import JobError
+from scale_agent.errors import JobError, UnknownItemError
 from scale_agent.plugins import Indication, Signal
 from scale_agent.settle import Settled, Settler
 from scale_agent.verifier import Expectation, Verdict, VerdictKind, judge, plan
 from scale_agent.weights import format_grams
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from decimal import Decimal
 
     from scale_agent.catalog import Catalog
-    from scale_agent.config import SettleSection, ToleranceSection
+    from scale_agent.config import SettleSection
     from scale_agent.jobs import Job
+    from scale_agent.policies import Policy
     from scale_agent.weights import Reading
 
 MAX_QUEUED_JOBS = 20
@@ -85,6 +87,13 @@ class Record:
 
 
 @dataclass(frozen=True)
+class ZeroScale:
+    """Effect: send the scale a zero command (zero drift with an empty platter)."""
+
+    drift_g: Decimal
+
+
+@dataclass(frozen=True)
 class Refused:
     """Effect: a command could not be carried out now; the reason goes back to the sender."""
 
@@ -100,15 +109,22 @@ class Note:
     fields: dict[str, str] = field(default_factory=dict)
 
 
-Effect = Show | Record | Note | Refused
+Effect = Show | Record | Note | Refused | ZeroScale
 
 
 class StationLogic:
     """One station's state, driven by `on_*` calls that each return the effects to carry out."""
 
-    def __init__(self, settle: SettleSection, policy: ToleranceSection, catalog: Catalog) -> None:
+    def __init__(
+        self,
+        settle: SettleSection,
+        policy: Policy,
+        catalog: Catalog,
+        policies: Mapping[str, Policy] | None = None,
+    ) -> None:
         self.settle = settle
         self.policy = policy
+        self.policies = dict(policies or {})
         self.catalog = catalog
         self.state = State.IDLE
         self.job: Job | None = None
@@ -125,6 +141,7 @@ class StationLogic:
         self._judged_g: Decimal | None = None
         self._started_at: float | None = None
         self._load_since: float | None = None
+        self._drift_since: float | None = None
         self.override: Override | None = None
 
     # -- what the packer sees -------------------------------------------------------------
@@ -194,7 +211,7 @@ class StationLogic:
         if self.state in {State.IDLE, State.WAITING}:
             if grams < self.settle.load_threshold_g:
                 self._load_since = None
-                return effects
+                return effects + self._watch_zero(reading, now)
             # A load must hold for a moment: the platter bounces through the threshold when
             # a parcel is lifted off, and a bounce is not a parcel.
             if self._load_since is None:
@@ -271,16 +288,18 @@ class StationLogic:
     def _activate(self, job: Job, now: float) -> list[Effect]:
         self.job, self.expectation = job, None
         try:
-            self.expectation = plan(job, self.catalog, self.policy)
+            self.expectation = plan(job, self.catalog, self.policy, self.policies)
         except JobError as exc:
             self.job = None
-            verdict = Verdict(VerdictKind.UNKNOWN_SKU, job.order_id, exc.reason)
-            self.last_verdict = verdict
-            return [
+            refused: list[Effect] = [
                 Refused("job", f"order {job.order_id}: {exc.reason}"),
-                Record(verdict),
                 Show(Indication(Signal.FAULT, f"order {job.order_id}: {exc.reason}")),
             ]
+            if isinstance(exc, UnknownItemError):
+                verdict = Verdict(VerdictKind.UNKNOWN_SKU, job.order_id, exc.reason)
+                self.last_verdict = verdict
+                refused.insert(1, Record(verdict))
+            return refused
         effects: list[Effect] = [
             Note(
                 "job_loaded",
@@ -335,7 +354,7 @@ class StationLogic:
                 measured_g=settled.weight.in_grams,
             )
         else:
-            verdict = judge(self.expectation, settled.weight, self.policy.explain_fit_sigma)
+            verdict = judge(self.expectation, settled.weight)
         self._judged_g = settled.weight.in_grams
         return self._judged(verdict, settled.readings, is_rejudged=is_rejudged)
 
@@ -361,7 +380,7 @@ class StationLogic:
             lower_g=expectation.lower_g if expectation else None,
             upper_g=expectation.upper_g if expectation else None,
             measured_g=self.last_weight_g,
-            policy=expectation.policy if expectation else "",
+            policy=expectation.policy.label if expectation else "",
         )
 
     def _on_unload(self, now: float) -> list[Effect]:
@@ -408,6 +427,29 @@ class StationLogic:
             self.state = State.WAITING if self.job is not None else State.IDLE
             self._settler.reset()
         effects.append(self._show())
+        return effects
+
+    def _watch_zero(self, reading: Reading, now: float) -> list[Effect]:
+        """An empty platter that reads a few grams off zero for a while is zero drift."""
+        assert reading.weight is not None  # noqa: S101 - only usable readings come here
+        drift = reading.weight.in_grams
+        settle = self.settle
+        if (
+            not reading.is_stable
+            or not settle.zero_drift_g <= abs(drift) < settle.empty_threshold_g
+        ):
+            if abs(drift) < settle.zero_drift_g / 2:
+                self._drift_since = None  # back at zero: a new drift is a new episode
+            return []
+        if self._drift_since is None:
+            self._drift_since = now
+            return []
+        if now - self._drift_since < settle.zero_drift_after_s or self._drift_since < 0:
+            return []
+        self._drift_since = -1.0  # reported; not again until the platter is back at zero
+        effects: list[Effect] = [Note("zero_drift_detected", {"drift_g": str(drift)})]
+        if settle.auto_zero:
+            effects.append(ZeroScale(drift))
         return effects
 
     def _order_id(self) -> str:

@@ -201,6 +201,7 @@ def test_health_says_when_the_scale_is_dead_even_while_connected(
         return station.received("health")[-1]
 
     station.subscriber.wait_for(lambda m: any(t.endswith("/health") for t, _, _ in m))
+    wait_until(lambda: latest_health()["scale"]["state"] == "ok", timeout=5)
     healthy = latest_health()
     assert healthy["scale"]["state"] == "ok"
     assert healthy["scale"]["serial"] == "B123456789"

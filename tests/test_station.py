@@ -10,7 +10,7 @@ from scale_agent.catalog import Catalog, Item
 from scale_agent.config import SettleSection, ToleranceSection
 from scale_agent.jobs import Job, JobLine
 from scale_agent.plugins import Signal
-from scale_agent.station import Effect, Note, Record, Show, State, StationLogic
+from scale_agent.station import Effect, Note, Record, Show, State, StationLogic, ZeroScale
 from scale_agent.verifier import VerdictKind
 from scale_agent.weights import Reading, ReadingKind, Weight
 
@@ -226,3 +226,14 @@ def test_expected_weight_is_shown_while_waiting(bench: Bench) -> None:
     assert bench.logic.indication().text == "order SO-1: place the parcel (expect 1.025 kg)"
     assert bench.logic.expectation is not None
     assert bench.logic.expectation.expected_g == Decimal(1025)
+
+
+def test_zero_drift_on_an_empty_platter_is_reported_and_zeroed(bench: Bench) -> None:
+    bench.weigh("4g", 20)  # 1 s: not yet
+    assert not [e for e in bench.effects if isinstance(e, ZeroScale)]
+    bench.weigh("4g", 100)  # 5 s more of a steady 4 g with nothing on the platter
+    zeros = [e for e in bench.effects if isinstance(e, ZeroScale)]
+    assert [z.drift_g for z in zeros] == [Decimal(4)]
+    assert "zero_drift_detected" in bench.notes()
+    bench.weigh("4g", 100)
+    assert len([e for e in bench.effects if isinstance(e, ZeroScale)]) == 1  # once per episode
