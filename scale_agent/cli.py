@@ -70,8 +70,15 @@ def _run(args: argparse.Namespace) -> int:
         systemd.notify("STOPPING=1", f"STATUS=stopping on signal {signum}")
         runtime.stop()
 
+    def reload(_signum: int, _frame: FrameType | None) -> None:
+        systemd.notify("RELOADING=1")
+        runtime.reload()
+        systemd.notify("READY=1")
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGHUP, reload)
+    # READY once config, catalog, ledger and outputs are up; the scale may still be connecting.
     runtime.on_started = lambda: systemd.notify("READY=1", "STATUS=running")
     runtime.run()
     return 0
@@ -183,6 +190,30 @@ def _verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _status(args: argparse.Namespace) -> int:
+    from scale_agent.operations import describe_status, read_status  # noqa: PLC0415
+
+    status, problems = read_status(_data_dir(args))
+    if args.json:
+        print(json.dumps({**status, "problems": problems}))
+    else:
+        if status:
+            print(describe_status(status))
+        for problem in problems:
+            print(f"PROBLEM: {problem}")
+    return 1 if problems else 0
+
+
+def _install_check(args: argparse.Namespace) -> int:
+    from scale_agent.config import load_config  # noqa: PLC0415
+    from scale_agent.operations import install_check  # noqa: PLC0415
+
+    findings = install_check(load_config(Path(args.config)))
+    for finding in findings:
+        print(finding)
+    return 1 if any(finding.level == "FAIL" for finding in findings) else 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser (one sub-command per task)."""
     top = argparse.ArgumentParser(
@@ -212,6 +243,13 @@ def parser() -> argparse.ArgumentParser:
     drivers = commands.add_parser("drivers", help="list installed drivers")
     drivers.set_defaults(handler=_drivers)
 
+    _add_evidence_commands(commands)
+    _add_operations_commands(commands)
+    return top
+
+
+def _add_evidence_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """records, verify: looking at parcels."""
     records = commands.add_parser("records", help="look up, export and verify the evidence")
     records.add_argument("--data-dir", help="the station's ledger folder")
     records.add_argument("-c", "--config", help="station TOML (its data_dir is used)")
@@ -233,6 +271,23 @@ def parser() -> argparse.ArgumentParser:
     verify.add_argument("--scale-interval", help="the scale's interval d, e.g. 2g")
     verify.set_defaults(handler=_verify)
 
+
+def _add_operations_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """status, install-check, schema, monitor: running stations."""
+    status = commands.add_parser(
+        "status", help="the running station's state, from its state folder"
+    )
+    status.add_argument("--data-dir", help="the station's state folder")
+    status.add_argument("-c", "--config", help="station TOML (its data_dir is used)")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.set_defaults(handler=_status)
+
+    check_install = commands.add_parser(
+        "install-check", help="check permissions, devices, broker and clock for a station"
+    )
+    check_install.add_argument("-c", "--config", required=True, help="station TOML")
+    check_install.set_defaults(handler=_install_check)
+
     schema = commands.add_parser("schema", help="write the JSON Schemas of the MQTT payloads")
     schema.add_argument("--out", default="docs/schemas", help="folder (default: %(default)s)")
     schema.set_defaults(handler=_schema)
@@ -247,7 +302,6 @@ def parser() -> argparse.ArgumentParser:
     monitor.add_argument("--plain", action="store_true", help="print lines, no screen")
     monitor.add_argument("--duration", type=float, help="stop after this many seconds")
     monitor.set_defaults(handler=_monitor)
-    return top
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,20 +13,20 @@ They talk through one queue into the station loop, so the state machine needs no
 from __future__ import annotations
 
 import json
+import os
 import queue
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from uuid import uuid4
 
 import structlog
 from pydantic import ValidationError
 
-from scale_agent import __version__, systemd
+from scale_agent import __version__, evidence, systemd
 from scale_agent.clock import Clock, SystemClock
-from scale_agent.config import load_station_catalog, resolve
-from scale_agent.errors import CatalogError, JobError
+from scale_agent.config import load_config, load_station_catalog, resolve
+from scale_agent.errors import CatalogError, ConfigError, JobError
 from scale_agent.jobs import Job, parse_job
 from scale_agent.ledger import LEDGER_FILE, Ledger, Outgoing
 from scale_agent.link import CommandSent, LinkDown, LinkUp, ScaleLink
@@ -38,11 +38,9 @@ from scale_agent.messages import (
     Mass,
     Payload,
     ScaleHealth,
-    SealOverride,
     StationIdentity,
     StatusPayload,
     Topics,
-    VerdictPayload,
     WeightPayload,
 )
 from scale_agent.outputs import Outputs
@@ -66,11 +64,14 @@ if TYPE_CHECKING:
 
     from scale_agent.config import StationConfig
     from scale_agent.mqtt import Publisher
-    from scale_agent.verifier import Expectation, Verdict
+    from scale_agent.verifier import Verdict
     from scale_agent.weights import Reading
 
 TICK_S = 0.05
-MAX_EVIDENCE_READINGS = 50
+STATUS_FILE = "status.json"
+STATUS_EVERY_S = 1.0
+# Sections a running station cannot swap: their drivers and connections are open.
+RESTART_SECTIONS = ("station", "scale", "outputs", "mqtt")
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,11 @@ class IncomingCommand:
     """A command as raw bytes (from the `command` topic), parsed in the station loop."""
 
     data: bytes
+
+
+@dataclass(frozen=True)
+class Reload:
+    """Re-read the station file (SIGHUP)."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,8 @@ class StationRuntime:
         self.topics = Topics(station.site, station.line, station.id)
         self.clock = clock or SystemClock()
         self.log = structlog.get_logger("scale_agent").bind(
-            station_id=f"{station.site}/{station.line}/{station.id}"
+            station_id=f"{station.site}/{station.line}/{station.id}",
+            driver=config.agent.scale.driver,
         )
         self.logic = StationLogic(
             config.agent.settle, config.agent.tolerance, config.catalog, config.agent.policies
@@ -135,6 +142,8 @@ class StationRuntime:
         self._ledger: Ledger | None = None
         self._next_health = 0.0
         self._next_weight = 0.0
+        self._next_status = 0.0
+        self._shown_signal = ""
 
     # -- inputs from other threads --------------------------------------------------------
 
@@ -153,6 +162,10 @@ class StationRuntime:
     def stop(self) -> None:
         """Ask the station loop to finish."""
         self._stop.set()
+
+    def reload(self) -> None:
+        """Ask the station loop to re-read its config file (safe from a signal handler)."""
+        self.events.put(Reload())
 
     def status_payload(self, state: str) -> bytes:
         """The retained status message (online/offline)."""
@@ -218,6 +231,9 @@ class StationRuntime:
         if self.publisher is not None and now >= self._next_health:
             self._next_health = now + self.config.agent.mqtt.health_interval_s
             self._publish_live(self.topics.health, self.health(now), retain=True)
+        if now >= self._next_status:
+            self._next_status = now + STATUS_EVERY_S
+            self._write_status(now)
 
     def _dispatch(self, event: object, now: float) -> list[Effect]:
         effects: list[Effect] = []
@@ -237,6 +253,8 @@ class StationRuntime:
             effects = self._incoming_job(event, now)
         elif isinstance(event, IncomingCommand):
             effects = self._incoming_command(event.data, now)
+        elif isinstance(event, Reload):
+            self._reload()
         elif not isinstance(event, LinkUp):
             effects = self._reading(event, now)  # type: ignore[arg-type]
         return effects
@@ -360,6 +378,7 @@ class StationRuntime:
                 self._record(effect)
             elif isinstance(effect, Show):
                 self.outputs.show(effect.indication)
+                self._tell_systemd(effect)
             elif isinstance(effect, ZeroScale):
                 self.log.warning("zero_drift_corrected", drift_g=str(effect.drift_g))
                 self.link.send(ScaleCommand.ZERO)
@@ -368,6 +387,66 @@ class StationRuntime:
                 self._event(kind, effect.reason, command=effect.command)
             else:
                 self._note(effect)
+
+    def _tell_systemd(self, show: Show) -> None:
+        """STATUS= for `systemctl status`, whenever the light changes."""
+        signal = show.indication.signal.value
+        if signal != self._shown_signal:
+            self._shown_signal = signal
+            systemd.notify(f"STATUS={signal}: {show.indication.text}"[:200])
+
+    def _reload(self) -> None:
+        """Apply a changed station file; a broken one is refused and the old one kept."""
+        try:
+            fresh = load_config(self.config.path)
+        except ConfigError as exc:
+            self.log.error(  # noqa: TRY400 - a refused file is no crash: no traceback
+                "config_reload_refused",
+                source=exc.source,
+                problems=[str(problem) for problem in exc.problems],
+                hint="the station keeps running on the previous config",
+            )
+            return
+        old, new = self.config.agent, fresh.agent
+        needs_restart = [
+            name for name in RESTART_SECTIONS if getattr(old, name) != getattr(new, name)
+        ]
+        if fresh.scale_settings != self.config.scale_settings and "scale" not in needs_restart:
+            needs_restart.append("scale")
+        self.logic.reconfigure(new.settle, new.tolerance, fresh.catalog, new.policies)
+        self.config = replace(
+            self.config,
+            agent=old.model_copy(
+                update={
+                    "settle": new.settle,
+                    "tolerance": new.tolerance,
+                    "policies": new.policies,
+                }
+            ),
+            catalog=fresh.catalog,
+        )
+        self.log.info(
+            "config_reloaded",
+            skus=len(fresh.catalog.skus),
+            policy=new.tolerance.label,
+            restart_needed_for=needs_restart or None,
+        )
+
+    def _write_status(self, now: float) -> None:
+        """A status file beside the ledger, for `scale-agent status` (written atomically)."""
+        status = self.health(now).model_dump(mode="json")
+        status["pid"] = os.getpid()
+        status["written_at"] = self.clock.time()
+        status["signal"] = self._shown_signal
+        path = self.config.data_dir / STATUS_FILE
+        try:
+            temporary = path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(status), encoding="utf-8")
+            temporary.replace(path)
+        except OSError as exc:
+            held = self._limiter.allow("status_file")
+            if held is not None:
+                self.log.warning("status_file_not_written", path=str(path), reason=str(exc))
 
     def _note(self, note: Note) -> None:
         self.log.info(note.event, **note.fields)
@@ -407,73 +486,35 @@ class StationRuntime:
     def _record(self, effect: Record) -> None:
         """Write the verdict and its messages to the ledger (before any light shows it)."""
         verdict = effect.verdict
-        parcel_id = str(uuid4())
-        judged_at = datetime.fromtimestamp(self.clock.time(), UTC)
-        override = (
-            SealOverride(operator=effect.override.operator, reason=effect.override.reason)
-            if effect.override
-            else None
-        )
-        payload = VerdictPayload.build(
-            verdict,
+        written = evidence.build(
+            effect,
             identity=self.identity,
-            parcel_id=parcel_id,
-            judged_at=judged_at,
-            is_rejudged=effect.is_rejudged,
-            override=override,
+            topics=self.topics,
+            judged_at=datetime.fromtimestamp(self.clock.time(), UTC),
+            scale_device=self.link.driver.device,
+            scale_identity=self.link.identity,
+            station_policy=self.config.agent.tolerance,
+            publish_verdicts=self.config.agent.mqtt.publish_verdicts,
         )
-        outgoing = []
-        if verdict.is_flagged and override is None:
-            outgoing.append(
-                Outgoing(payload.msg_id, self.topics.alert, payload.model_dump_json().encode())
-            )
-        if override is not None:
-            event = EventPayload(
-                **self.identity,
-                event="override_applied",
-                reason=f"{verdict.kind.value} overridden: {override.reason}",
-                order_id=verdict.order_id,
-                command="override",
-                override=override,
-            )
-            outgoing.append(
-                Outgoing(event.msg_id, self.topics.event, event.model_dump_json().encode())
-            )
-        if self.config.agent.mqtt.publish_verdicts:
-            copy = payload.model_copy(update={"msg_id": str(uuid4())})
-            outgoing.append(
-                Outgoing(copy.msg_id, self.topics.verdict, copy.model_dump_json().encode())
-            )
-        body = payload.model_dump(mode="json", exclude={"msg_id", "sent_at"})
-        body["evidence"] = [_evidence(r) for r in effect.evidence[-MAX_EVIDENCE_READINGS:]]
-        body["order"] = _order_evidence(effect.expectation)
-        body["policy_settings"] = self.config.agent.tolerance.model_dump(mode="json")
-        identity = self.link.identity
-        body["scale"] = {
-            "device": self.link.driver.device,
-            "model": identity.model if identity else None,
-            "serial": identity.serial if identity else None,
-        }
-        body["operator"] = override.operator if override else None
         self.ledger.record(
-            parcel_id,
+            written.parcel_id,
             order_id=verdict.order_id,
             verdict=verdict.kind.value,
-            recorded_at=judged_at.isoformat(),
-            body=body,
-            outgoing=outgoing if self.config.agent.mqtt.enabled else [],
+            recorded_at=written.judged_at.isoformat(),
+            body=written.body,
+            outgoing=written.outgoing if self.config.agent.mqtt.enabled else [],
         )
         self.log.info(
             "parcel_judged",
             order_id=verdict.order_id,
             verdict=verdict.kind.value,
             reason=verdict.reason,
-            parcel_id=parcel_id,
-            override=override.reason if override else None,
+            parcel_id=written.parcel_id,
+            override=effect.override.reason if effect.override else None,
         )
         if self.publisher is not None:
             self.publisher.wake()
-        recorded = RecordedVerdict(parcel_id, verdict, verdict.is_flagged)
+        recorded = RecordedVerdict(written.parcel_id, verdict, verdict.is_flagged)
         for listener in self.listeners:
             listener(recorded)
 
@@ -518,35 +559,3 @@ def _request_id(data: bytes) -> str | None:
     except (ValueError, AttributeError):
         return None
     return value if isinstance(value, str) else None
-
-
-def _evidence(reading: Reading) -> dict[str, object]:
-    return {
-        "raw": reading.raw.hex(),
-        "weight": str(reading.weight) if reading.weight else None,
-        "stable": reading.is_stable,
-        "at": reading.wall_time,
-    }
-
-
-def _order_evidence(expectation: Expectation | None) -> dict[str, object] | None:
-    """The order and the catalog entries it was judged with, as they were at that moment."""
-    if expectation is None:
-        return None
-    return {
-        "lines": [
-            {
-                "sku": line.sku,
-                "name": line.name,
-                "qty": line.qty,
-                "unit_g": str(line.unit_g),
-                "spread_g": str(line.spread_g),
-            }
-            for line in expectation.lines
-        ],
-        "carton": {
-            "id": expectation.carton_id,
-            "tare_g": str(expectation.carton_g),
-            "spread_g": str(expectation.carton_spread_g),
-        },
-    }

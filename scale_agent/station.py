@@ -144,6 +144,18 @@ class StationLogic:
         self._drift_since: float | None = None
         self.override: Override | None = None
 
+    def reconfigure(
+        self,
+        settle: SettleSection,
+        policy: Policy,
+        catalog: Catalog,
+        policies: Mapping[str, Policy],
+    ) -> None:
+        """Take new rules (a reload); the order on the platter keeps the expectation it had."""
+        self.settle, self.policy, self.catalog = settle, policy, catalog
+        self.policies = dict(policies)
+        self._settler = Settler(settle)
+
     # -- what the packer sees -------------------------------------------------------------
 
     def indication(self) -> Indication:
