@@ -30,10 +30,15 @@ def make_publisher(runtime: StationRuntime) -> Publisher:
     )
 
 
+def build_scale(config: StationConfig) -> ScaleDriver:
+    """The configured scale driver (not opened)."""
+    scale_module = load_driver(SCALE_GROUP, config.agent.scale.driver, "scale.driver")
+    return cast("ScaleDriver", scale_module.DRIVER(config.scale_settings))
+
+
 def build_runtime(config: StationConfig, *, clock: Clock | None = None) -> StationRuntime:
     """Instantiate the configured scale and outputs and wire them into a runtime."""
-    scale_module = load_driver(SCALE_GROUP, config.agent.scale.driver, "scale.driver")
-    scale = cast("ScaleDriver", scale_module.DRIVER(config.scale_settings))
+    scale = build_scale(config)
     outputs = [
         cast("OutputDriver", load_driver(OUTPUT_GROUP, name).DRIVER(settings))
         for name, settings in config.outputs

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scale_agent import __version__, systemd
-from scale_agent.errors import EX_CONFIG, ConfigError
+from scale_agent.errors import EX_CONFIG, ConfigError, ScaleAgentError
 from scale_agent.plugins import describe_drivers
 
 if TYPE_CHECKING:
@@ -214,6 +214,47 @@ def _install_check(args: argparse.Namespace) -> int:
     return 1 if any(finding.level == "FAIL" for finding in findings) else 0
 
 
+def _decode(args: argparse.Namespace) -> int:
+    from scale_agent.decoding import decode, parse_options  # noqa: PLC0415
+
+    if args.hex is not None:
+        data = bytes.fromhex("".join(args.hex.split()))
+    elif args.file in {None, "-"}:
+        data = sys.stdin.buffer.read()
+    else:
+        data = Path(args.file).read_bytes()
+    options = parse_options(args.option)
+    if args.pattern:
+        options["pattern"] = args.pattern
+    for line in decode(args.protocol, data, options):
+        print(json.dumps(line))
+    return 0
+
+
+def _read(args: argparse.Namespace) -> int:
+    from scale_agent.app import build_scale  # noqa: PLC0415
+    from scale_agent.config import load_config  # noqa: PLC0415
+    from scale_agent.decoding import read_live  # noqa: PLC0415
+
+    config = load_config(Path(args.config))
+    return read_live(config.agent.scale.driver, build_scale(config), args.count)
+
+
+def _probe(args: argparse.Namespace) -> int:
+    from scale_agent.decoding import as_toml, probe  # noqa: PLC0415
+
+    found = probe(args.port, listen_s=args.seconds)
+    if found is None:
+        print(
+            f"no known protocol answered on {args.port} at any usual setting: check the "
+            "cable, the scale's interface menu (output mode, baud), and `scale-agent drivers`"
+        )
+        return 1
+    print(f"# found on {args.port}; paste into the station file:")
+    print(as_toml(found))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser (one sub-command per task)."""
     top = argparse.ArgumentParser(
@@ -262,6 +303,24 @@ def _add_evidence_commands(commands: argparse._SubParsersAction[argparse.Argumen
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     actions.add_parser("verify", help="walk the hash chain; exit 1 naming the first break")
     records.set_defaults(handler=_records)
+
+    decode = commands.add_parser("decode", help="decode captured scale bytes to JSON Lines")
+    decode.add_argument("--protocol", required=True, help="a scale driver name")
+    decode.add_argument("--hex", help="the bytes as hex (else FILE, or - for stdin)")
+    decode.add_argument("file", nargs="?", help="a capture file, or - for stdin")
+    decode.add_argument("--option", action="append", default=[], help="protocol option k=v")
+    decode.add_argument("--pattern", help="for --protocol line: the regular expression")
+    decode.set_defaults(handler=_decode)
+
+    read = commands.add_parser("read", help="print live readings from the configured scale")
+    read.add_argument("-c", "--config", required=True, help="station TOML")
+    read.add_argument("--count", type=int, help="stop after N readings")
+    read.set_defaults(handler=_read)
+
+    probe = commands.add_parser("probe", help="find which protocol and settings a scale uses")
+    probe.add_argument("port", help="a device path or pyserial URL")
+    probe.add_argument("--seconds", type=float, default=0.8, help="listening time per setting")
+    probe.set_defaults(handler=_probe)
 
     verify = commands.add_parser("verify", help="judge one parcel; print the verdict as JSON")
     verify.add_argument("--order", required=True, help="order JSON, or @FILE")
@@ -312,10 +371,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"scale-agent: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except ScaleAgentError as exc:  # ToolError and other usage problems the tools detect
+        if isinstance(exc, ConfigError):
+            print(str(exc), file=sys.stderr)
+            return EX_CONFIG
+        print(f"scale-agent: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except FileNotFoundError as exc:  # records.LedgerMissingError among them
         print(f"scale-agent: {exc}", file=sys.stderr)
         return 1
-    except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
-        return EX_CONFIG
     return code

@@ -32,7 +32,7 @@ from scale_agent.errors import JobError, UnknownItemError
 from scale_agent.plugins import Indication, Signal
 from scale_agent.settle import Settled, Settler
 from scale_agent.verifier import Expectation, Verdict, VerdictKind, judge, plan
-from scale_agent.weights import format_grams
+from scale_agent.weights import ReadingKind, format_grams
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -45,6 +45,9 @@ if TYPE_CHECKING:
     from scale_agent.weights import Reading
 
 MAX_QUEUED_JOBS = 20
+# Status frames that mean the weight cannot be read (out of range with no direction, or the
+# scale's own error flags); they fault the station at once.
+FAULT_STATUSES = frozenset({"out_of_range", "device_error"})
 
 
 class State(StrEnum):
@@ -420,6 +423,8 @@ class StationLogic:
         if reading.is_overload or reading.is_underload:
             state = "overload" if reading.is_overload else "underload"
             return self._fault(f"scale reports {state}", now)
+        if reading.kind is ReadingKind.STATUS and reading.error in FAULT_STATUSES:
+            return self._fault(f"scale reports {reading.error.replace('_', ' ')}", now)
         return []  # errors and garbage are counted by the runtime, never judged
 
     def _fault(self, reason: str, now: float) -> list[Effect]:

@@ -22,11 +22,14 @@ class ScaleDriverContract:
 
     driver_name: ClassVar[str]
     settings: ClassVar[dict[str, Any]] = {}
+    request_terminator: ClassVar[bytes | None] = b"\n"
     stable_weight: ClassVar[Weight]
-    moving_weight: ClassVar[Weight]
+    moving_weight: ClassVar[Weight | None]  # None: in motion the protocol sends a status
 
-    def respond(self, request: bytes) -> bytes:  # pragma: no cover - overridden
-        raise NotImplementedError
+    def respond(self, request: bytes) -> bytes:
+        """Answer any poll with the current frame (continuous protocols are pushed)."""
+        _ = request
+        return self.frame if self.settings.get("mode") == "poll" else b""
 
     frame: bytes = b""  # what the scale currently answers with
 
@@ -39,7 +42,7 @@ class ScaleDriverContract:
     @pytest.fixture
     def peer(self) -> Any:
         self.frame = self.stable_frame()
-        peer = PtyPeer(self.respond)
+        peer = PtyPeer(self.respond, self.request_terminator)
         yield peer
         peer.close()
 
@@ -79,9 +82,11 @@ class ScaleDriverContract:
         try:
             driver.open()
             self.frame = self.moving_frame()
-            reading = self._read_until(driver, peer, ReadingKind.WEIGHT)
+            kind = ReadingKind.WEIGHT if self.moving_weight is not None else ReadingKind.STATUS
+            reading = self._read_until(driver, peer, kind)
             while reading.is_stable:
-                reading = self._read_until(driver, peer, ReadingKind.WEIGHT)
+                reading = self._read_until(driver, peer, kind)
+            assert reading.is_stable is False
             assert reading.weight == self.moving_weight
         finally:
             driver.close()

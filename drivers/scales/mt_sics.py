@@ -128,6 +128,12 @@ class Decoder:
         return readings
 
 
+def make_decoder(settings: Settings) -> Decoder:
+    """The incremental decoder (for `scale-agent decode`)."""
+    _ = settings
+    return Decoder()
+
+
 class MtSicsScale:
     """An MT-SICS scale on a serial port or serial-over-TCP URL."""
 

@@ -18,9 +18,13 @@ Respond = Callable[[bytes], bytes]
 
 
 class PtyPeer:
-    """Answers each CR LF-terminated request with `respond(request)`; can also push bytes."""
+    """Answers each request with `respond(request)`; can also push bytes.
 
-    def __init__(self, respond: Respond, terminator: bytes = b"\n") -> None:
+    Requests end with `terminator`; with None, every read is one request (protocols such as
+    the Toledo 8217 send a bare `W`).
+    """
+
+    def __init__(self, respond: Respond, terminator: bytes | None = b"\n") -> None:
         self.respond = respond
         self.terminator = terminator
         self._controller, self._device = os.openpty()
@@ -66,10 +70,15 @@ class PtyPeer:
             except OSError:
                 return
             buffer += data
-            while self.terminator in buffer:
-                request, buffer = buffer.split(self.terminator, 1)
-                request = request.rstrip(b"\r")
+            for request in self._requests(buffer):
                 self.requests.append(request)
                 answer = self.respond(request)
                 if answer:
                     self.push(answer)
+            buffer = b"" if self.terminator is None else buffer.rsplit(self.terminator, 1)[-1]
+
+    def _requests(self, buffer: bytes) -> list[bytes]:
+        if self.terminator is None:
+            return [buffer]
+        *complete, _rest = buffer.split(self.terminator)
+        return [request.rstrip(b"\r") for request in complete]

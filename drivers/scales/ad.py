@@ -1,0 +1,64 @@
+"""A&D standard format (balances and indicators that print or stream it).
+
+``ST,+00012.34  g`` CR LF: a header (ST stable, US unstable, OL out of range, QT a stable count),
+a comma, 9 characters of data (sign, zero-padded digits, point), 3 characters of unit. On
+overload the header is the signal: GH balances send ``OL,+9999999E+19``, which would parse as
+1e26. Source: A&D GH manual p.44, EK-L p.30, AD-4212D p.29 (reference/protocols.md section 5).
+"""
+
+from __future__ import annotations
+
+from drivers.scales._stream import (
+    FrameDecoder,
+    SerialScale,
+    StreamSettings,
+    error,
+    line_decoder,
+    number,
+    text,
+    weight_reading,
+)
+from scale_agent.plugins import ScaleCommand
+from scale_agent.weights import Reading, ReadingKind
+
+
+class Settings(StreamSettings):
+    """A&D keys (stream mode; in poll mode the driver sends Q, "send one reading")."""
+
+
+def parse_line(frame: bytes) -> Reading:
+    """Decode one line. Never raises."""
+    line = text(frame)
+    if line is None or len(line) < 4 or line[2] != ",":  # noqa: PLR2004
+        return error(frame, "malformed line")
+    header = line[:2]
+    if header == "OL":
+        return Reading(ReadingKind.STATUS, frame, is_overload=True)
+    if header not in {"ST", "US", "QT"} or len(line) != 15:  # noqa: PLR2004
+        return error(frame, "malformed line")
+    value = number(line[3:12])
+    if value is None:
+        return error(frame, "malformed weight")
+    return weight_reading(frame, value, line[12:15], stable=header != "US")
+
+
+def make_decoder(settings: Settings) -> FrameDecoder:
+    """The incremental decoder."""
+    _ = settings
+    return line_decoder(parse_line)
+
+
+class AdScale(SerialScale):
+    """An A&D balance or indicator; R re-zeroes, T tares (A&D command set)."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            settings,
+            lambda: make_decoder(settings),
+            poll=b"Q\r\n",
+            commands={ScaleCommand.ZERO: b"R\r\n", ScaleCommand.TARE: b"T\r\n"},
+            model="A&D balance",
+        )
+
+
+DRIVER = AdScale
