@@ -13,21 +13,15 @@ In `continuous` mode the driver sends ``SIR`` and the scale streams at its updat
 
 from __future__ import annotations
 
-import contextlib
 import re
 import time
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field
-
-from drivers.scales._serial import SerialSettings, open_port, read_available, write
+from drivers.scales._serial import read_available, write
+from drivers.scales._stream import SerialScale, StreamSettings
 from scale_agent.errors import DeviceUnavailableError
 from scale_agent.plugins import ScaleCommand, ScaleIdentity
 from scale_agent.weights import Mode, Reading, ReadingKind, Unit, Weight
-
-if TYPE_CHECKING:
-    import serial
 
 MAX_LINE = 128  # the longest MT-SICS reply (an I2 identity) is well below this
 IDENTITY_TIMEOUT_S = 1.0
@@ -42,11 +36,8 @@ _UNITS = {b"g": Unit.G, b"kg": Unit.KG, b"lb": Unit.LB, b"lbs": Unit.LB, b"oz": 
 _SEVEN_BITS = bytes(i & 0x7F for i in range(256))
 
 
-class Settings(SerialSettings):
-    """MT-SICS keys (besides the port settings)."""
-
-    mode: Literal["continuous", "poll"] = "continuous"
-    poll_interval_s: float = Field(default=0.1, ge=0.02, le=10)
+class Settings(StreamSettings):
+    """MT-SICS keys: continuous (SIR) or polled (SI), as every serial protocol."""
 
 
 def _quoted(rest: bytes) -> list[str]:
@@ -134,26 +125,27 @@ def make_decoder(settings: Settings) -> Decoder:
     return Decoder()
 
 
-class MtSicsScale:
+class MtSicsScale(SerialScale):
     """An MT-SICS scale on a serial port or serial-over-TCP URL."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._port: serial.SerialBase | None = None
-        self._decoder = Decoder()
-        self._next_poll = 0.0
-
-    @property
-    def device(self) -> str:
-        """The port URL."""
-        return self.settings.port
+        super().__init__(
+            settings,
+            Decoder,  # type: ignore[arg-type]  # same feed() as a FrameDecoder
+            poll=b"SI\r\n",
+            # Any command ends SIR on the scale: start the stream again after it.
+            commands={
+                ScaleCommand.ZERO: b"Z\r\nSIR\r\n" if settings.mode == "continuous" else b"Z\r\n",
+                ScaleCommand.TARE: b"T\r\nSIR\r\n" if settings.mode == "continuous" else b"T\r\n",
+            },
+        )
+        self.settings: Settings = settings
 
     def open(self) -> ScaleIdentity:
         """Open the port, ask for model (I2) and serial number (I4), start the stream."""
-        self.close()
-        port = open_port(self.settings)
-        self._port = port
-        self._decoder = Decoder()
+        super().open()
+        port = self._port
+        assert port is not None  # noqa: S101 - just opened
         write(port, self.device, b"@\r\nI2\r\nI4\r\n")
         answers: dict[str, str] = {}
         deadline = time.monotonic() + IDENTITY_TIMEOUT_S
@@ -174,36 +166,6 @@ class MtSicsScale:
         if self.settings.mode == "continuous":
             write(port, self.device, b"SIR\r\n")
         return ScaleIdentity(model=answers.get("I2"), serial=answers.get("I4"), details=answers)
-
-    def read(self) -> list[Reading]:
-        """Readings decoded since the last call; polls with SI in poll mode."""
-        port = self._require_port()
-        if self.settings.mode == "poll" and time.monotonic() >= self._next_poll:
-            write(port, self.device, b"SI\r\n")
-            self._next_poll = time.monotonic() + self.settings.poll_interval_s
-        return self._decoder.feed(read_available(port, self.device))
-
-    def send(self, command: ScaleCommand) -> bool:
-        """Zero or tare; in continuous mode the stream is restarted afterwards."""
-        port = self._require_port()
-        code = {ScaleCommand.ZERO: b"Z\r\n", ScaleCommand.TARE: b"T\r\n"}[command]
-        if self.settings.mode == "continuous":
-            code += b"SIR\r\n"  # any command ends SIR on the scale; start it again
-        write(port, self.device, code)
-        return True
-
-    def close(self) -> None:
-        """Close the port; safe to call twice."""
-        port, self._port = self._port, None
-        if port is not None:
-            # Closing a port whose device vanished can fail; it is gone either way.
-            with contextlib.suppress(OSError):
-                port.close()
-
-    def _require_port(self) -> serial.SerialBase:
-        if self._port is None:
-            raise DeviceUnavailableError(self.device, "port is not open")
-        return self._port
 
 
 DRIVER = MtSicsScale
