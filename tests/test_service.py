@@ -143,9 +143,14 @@ def test_no_watchdog_pings_while_the_station_loop_is_stuck(
         notify.wait_for("WATCHDOG=1", count=5)
         trigger.touch()
         scale.set_weight("1.000")  # the light must change: its show() now hangs the loop
-        time.sleep(0.5)
+
+        def quiet_for(seconds: float) -> bool:
+            pings = notify.lines("WATCHDOG=1")
+            return bool(pings) and time.monotonic() - pings[-1][0] > seconds
+
+        wait_until(lambda: quiet_for(0.6), timeout=10)  # four periods without a ping: stuck
         stuck_at = time.monotonic()
-        time.sleep(1.0)  # six ping periods
+        time.sleep(1.0)  # six more ping periods
         late = [at for at, _ in notify.lines("WATCHDOG=1") if at > stuck_at]
         assert late == []
         trigger.unlink()  # the loop runs again, and so do the pings
