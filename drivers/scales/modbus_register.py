@@ -1,0 +1,345 @@
+"""Modbus RTU/TCP weighing indicators and load-cell transmitters: the register map is data.
+
+A map says where the weight is (function, address, type, word and byte order, decimals fixed or
+from a register), where the status register is and which bits mean stable, net, negative,
+overload, underload or error, and which command register and values zero and tare. Presets
+hold the maps that manuals publish:
+
+- ``laumas`` (Laumas TLU/TLB/W100, Rice Lake SCT-10/20/30, CAS CI-600D): FC03; net at
+  40010/40011 high word first as a magnitude, status 40007 (bit 8 net negative, 10 net display,
+  11 stable, 0-1 errors, 2-5 over range); command 40006 (8 zero, 7 tare; send 0 between two
+  equal commands). Laumas TLU manual p.30, Rice Lake SCT-10 pp.41-42.
+- ``dini-argeo`` (DGT1/DGT4X, Rice Lake SCT-2200): FC04; net at 30003/30004 as a magnitude,
+  status 30005 (bit 0 net negative, 2 stable, 3 underload, 4 overload, 5 tare active);
+  command 40001 (1 zero, 2 tare). DGT1S manual p.10, DGT4X manual pp.57-58.
+- ``generic-float32`` and ``generic-int32``: our own simple maps for transmitters configured
+  to match (documented in the example config).
+No unit is on the wire: `unit` comes from the config. (reference/protocols.md section 7)
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from decimal import Decimal
+from typing import Any, Literal, Self
+
+from pydantic import Field, model_validator
+from pymodbus.client import ModbusSerialClient, ModbusTcpClient
+from pymodbus.exceptions import ModbusException
+
+from scale_agent.errors import DeviceUnavailableError
+from scale_agent.plugins import DriverSettings, ScaleCommand, ScaleIdentity
+from scale_agent.weights import Mode, Reading, ReadingKind, Unit, Weight
+
+MAX_BLOCK = 32  # registers in one request (the Laumas family's limit)
+_WIDTH = {"int16": 1, "uint16": 1, "int32": 2, "uint32": 2, "float32": 2}
+_UNITS = {"g": Unit.G, "kg": Unit.KG, "lb": Unit.LB, "oz": Unit.OZ}
+
+
+class RegisterMap(DriverSettings):
+    """Where an indicator keeps its weight and status, and how to command it."""
+
+    function: Literal["holding", "input"] = "holding"
+    weight_address: int = Field(ge=0, le=65534)  # 0-based: 40010 is 9
+    type: Literal["int16", "uint16", "int32", "uint32", "float32"] = "int32"
+    word_order: Literal["big", "little"] = "big"  # big: high word first
+    byte_swap: bool = False
+    decimals: int = Field(default=0, ge=0, le=6)
+    decimals_address: int | None = None
+    status_address: int | None = None
+    stable_bit: int | None = None
+    motion_bit: int | None = None
+    net_bit: int | None = None
+    negative_bit: int | None = None  # the weight is a magnitude; its sign is this bit
+    overload_bits: list[int] = Field(default_factory=list)
+    underload_bits: list[int] = Field(default_factory=list)
+    error_bits: list[int] = Field(default_factory=list)
+    command_address: int | None = None
+    zero_value: int | None = None
+    tare_value: int | None = None
+    command_reset: int | None = None  # written after a command, so the next equal one counts
+
+
+PRESETS: dict[str, RegisterMap] = {
+    "laumas": RegisterMap(
+        function="holding",
+        weight_address=9,
+        type="uint32",
+        status_address=6,
+        stable_bit=11,
+        net_bit=10,
+        negative_bit=8,
+        overload_bits=[2, 3, 5],
+        error_bits=[0, 1],
+        command_address=5,
+        zero_value=8,
+        tare_value=7,
+        command_reset=0,
+    ),
+    "dini-argeo": RegisterMap(
+        function="input",
+        weight_address=2,
+        type="uint32",
+        status_address=4,
+        stable_bit=2,
+        net_bit=5,
+        negative_bit=0,
+        underload_bits=[3],
+        overload_bits=[4],
+        command_address=0,
+        zero_value=1,
+        tare_value=2,
+    ),
+    "generic-float32": RegisterMap(
+        function="holding",
+        weight_address=0,
+        type="float32",
+        status_address=2,
+        stable_bit=0,
+        net_bit=1,
+        overload_bits=[2],
+        underload_bits=[3],
+        error_bits=[4],
+    ),
+    "generic-int32": RegisterMap(
+        function="holding",
+        weight_address=0,
+        type="int32",
+        decimals_address=2,
+        status_address=3,
+        stable_bit=0,
+        net_bit=1,
+        overload_bits=[2],
+        underload_bits=[3],
+        error_bits=[4],
+    ),
+}
+
+
+class Settings(DriverSettings):
+    """Modbus scale keys: the transport, the unit id, a preset or a map, and the unit."""
+
+    transport: Literal["tcp", "rtu"] = "tcp"
+    host: str | None = None
+    tcp_port: int = Field(default=502, ge=1, le=65535)
+    port: str | None = None  # the serial device for RTU
+    baudrate: int = 9600
+    bytesize: Literal[7, 8] = 8
+    parity: Literal["N", "E", "O"] = "N"
+    stopbits: Literal[1, 2] = 1
+    device_id: int = Field(default=1, ge=0, le=247)
+    preset: Literal["laumas", "dini-argeo", "generic-float32", "generic-int32"] | None = None
+    map: RegisterMap | None = None
+    decimals: int | None = Field(default=None, ge=0, le=6)  # overrides the map's
+    unit: Literal["g", "kg", "lb", "oz"]
+    poll_interval_s: float = Field(default=0.1, ge=0.01, le=10)
+    timeout_s: float = Field(default=0.5, gt=0, le=10)
+    retries: int = Field(default=0, ge=0, le=3)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if (self.preset is None) == (self.map is None):
+            raise ValueError("give either a preset or a [scale.map]")
+        if self.transport == "tcp" and not self.host:
+            raise ValueError("transport tcp needs host")
+        if self.transport == "rtu" and not self.port:
+            raise ValueError("transport rtu needs port (the serial device)")
+        return self
+
+    def register_map(self) -> RegisterMap:
+        """The map in force: the preset's or our own, with `decimals` applied."""
+        chosen = self.map or PRESETS[str(self.preset)]
+        if self.decimals is not None:
+            chosen = chosen.model_copy(update={"decimals": self.decimals})
+        return chosen
+
+
+def span(register_map: RegisterMap) -> tuple[int, int]:
+    """The first address and count of the one block read that covers the whole map."""
+    used = [
+        register_map.weight_address,
+        register_map.weight_address + _WIDTH[register_map.type] - 1,
+    ]
+    used += [
+        a for a in (register_map.status_address, register_map.decimals_address) if a is not None
+    ]
+    first = min(used)
+    return first, max(used) - first + 1
+
+
+def _bit(status: int, bit: int | None) -> bool:
+    return bit is not None and bool(status >> bit & 1)
+
+
+def _raw_number(register_map: RegisterMap, words: list[int]) -> float | int:
+    """The register words as the map's type, after byte and word order."""
+    if register_map.byte_swap:
+        words = [(word & 0xFF) << 8 | word >> 8 for word in words]
+    if register_map.word_order == "little":
+        words = words[::-1]
+    code = {"int16": ">h", "uint16": ">H", "int32": ">i", "uint32": ">I", "float32": ">f"}
+    number: float | int = struct.unpack(
+        code[register_map.type], struct.pack(f">{len(words)}H", *words)
+    )[0]
+    return number
+
+
+def _fault(register_map: RegisterMap, status: int, raw: bytes) -> Reading | None:
+    """A status reading when the status register says there is no usable weight."""
+    if any(_bit(status, bit) for bit in register_map.error_bits):
+        return Reading(ReadingKind.STATUS, raw, error="device_error")
+    if any(_bit(status, bit) for bit in register_map.overload_bits):
+        return Reading(ReadingKind.STATUS, raw, is_overload=True)
+    if any(_bit(status, bit) for bit in register_map.underload_bits):
+        return Reading(ReadingKind.STATUS, raw, is_underload=True)
+    return None
+
+
+def _stable(register_map: RegisterMap, status: int) -> bool | None:
+    if register_map.stable_bit is not None:
+        return _bit(status, register_map.stable_bit)
+    if register_map.motion_bit is not None:
+        return not _bit(status, register_map.motion_bit)
+    return None
+
+
+def decode_block(
+    register_map: RegisterMap, first: int, registers: list[int], unit: Unit
+) -> Reading:
+    """The reading in one block of registers (read from `first` on). Never raises."""
+    raw = struct.pack(f">{len(registers)}H", *registers)
+    offset = register_map.weight_address - first
+    number = _raw_number(register_map, registers[offset : offset + _WIDTH[register_map.type]])
+    status = (
+        registers[register_map.status_address - first]
+        if register_map.status_address is not None
+        else 0
+    )
+    fault = _fault(register_map, status, raw)
+    if fault is not None:
+        return fault
+    if register_map.type == "float32":
+        value = Decimal(repr(number))
+        if not value.is_finite():
+            return Reading(ReadingKind.ERROR, raw, error="weight is not a number")
+    else:
+        decimals = (
+            registers[register_map.decimals_address - first]
+            if register_map.decimals_address is not None
+            else register_map.decimals
+        )
+        if decimals > 6:  # noqa: PLR2004 - no indicator shows more
+            return Reading(ReadingKind.ERROR, raw, error=f"implausible decimals {decimals}")
+        value = Decimal(int(number)).scaleb(-decimals)
+    if _bit(status, register_map.negative_bit):
+        value = -value
+    mode = None
+    if register_map.net_bit is not None:
+        mode = Mode.NET if _bit(status, register_map.net_bit) else Mode.GROSS
+    return Reading(
+        ReadingKind.WEIGHT, raw, Weight(value, unit), _stable(register_map, status), mode
+    )
+
+
+class ModbusScale:
+    """A weighing indicator polled over Modbus TCP or RTU (sync client, the link's thread)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.map = settings.register_map()
+        self.first, self.count = span(self.map)
+        if self.count > MAX_BLOCK:
+            raise ValueError(
+                f"the register map spans {self.count} registers (at most {MAX_BLOCK} in one read)"
+            )
+        self._client: Any = None
+        self._next_poll = 0.0
+
+    @property
+    def device(self) -> str:
+        """Where the indicator is, with its unit id."""
+        s = self.settings
+        where = f"{s.host}:{s.tcp_port}" if s.transport == "tcp" else str(s.port)
+        return f"modbus-{s.transport}://{where}#{s.device_id}"
+
+    def open(self) -> ScaleIdentity:
+        """Connect (TCP) or open the serial port (RTU)."""
+        self.close()
+        s = self.settings
+        if s.transport == "tcp":
+            client: Any = ModbusTcpClient(
+                str(s.host),
+                port=s.tcp_port,
+                timeout=s.timeout_s,
+                retries=s.retries,
+                reconnect_delay=0,
+            )
+        else:
+            client = ModbusSerialClient(
+                str(s.port),
+                baudrate=s.baudrate,
+                bytesize=s.bytesize,
+                parity=s.parity,
+                stopbits=s.stopbits,
+                timeout=s.timeout_s,
+                retries=s.retries,
+                reconnect_delay=0,
+            )
+        if not client.connect():
+            client.close()
+            raise DeviceUnavailableError(self.device, f"cannot connect to {self.device}")
+        self._client = client
+        return ScaleIdentity(
+            model=f"Modbus indicator ({s.preset or 'custom map'}), unit {s.device_id}"
+        )
+
+    def read(self) -> list[Reading]:
+        """One block read per poll interval: the reading, or an error reading (never stale)."""
+        client = self._client
+        if client is None:
+            raise DeviceUnavailableError(self.device, "not connected")
+        wait = self._next_poll - time.monotonic()
+        if wait > 0:
+            time.sleep(min(wait, 0.05))
+            return []
+        self._next_poll = time.monotonic() + self.settings.poll_interval_s
+        read = (
+            client.read_holding_registers
+            if self.map.function == "holding"
+            else client.read_input_registers
+        )
+        try:
+            response = read(self.first, count=self.count, device_id=self.settings.device_id)
+        except ModbusException as exc:
+            raise DeviceUnavailableError(self.device, f"no answer: {exc}") from exc
+        if response.isError():
+            code = getattr(response, "exception_code", "?")
+            return [Reading(ReadingKind.ERROR, b"", error=f"modbus exception {code}")]
+        return [
+            decode_block(self.map, self.first, list(response.registers), _UNITS[self.settings.unit])
+        ]
+
+    def send(self, command: ScaleCommand) -> bool:
+        """Zero or tare through the command register, where the map has one."""
+        value = self.map.zero_value if command is ScaleCommand.ZERO else self.map.tare_value
+        address = self.map.command_address
+        if self._client is None or address is None or value is None:
+            return False
+        device_id = self.settings.device_id
+        try:
+            self._client.write_registers(address, [value], device_id=device_id)
+            if self.map.command_reset is not None:
+                self._client.write_registers(address, [self.map.command_reset], device_id=device_id)
+        except ModbusException as exc:
+            raise DeviceUnavailableError(self.device, f"command not sent: {exc}") from exc
+        return True
+
+    def close(self) -> None:
+        """Close the connection; safe to call twice."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+
+DRIVER = ModbusScale

@@ -1,0 +1,209 @@
+"""Modbus indicators against an in-process pymodbus server serving each preset's map."""
+
+from __future__ import annotations
+
+import struct
+import time
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from pydantic import ValidationError
+
+from drivers.scales.modbus_register import ModbusScale, RegisterMap, Settings
+from scale_agent.errors import DeviceUnavailableError
+from scale_agent.plugins import ScaleCommand
+from scale_agent.weights import Mode, Reading, ReadingKind, Weight
+from tests.fakes.modbus_device import HOLDING, INPUT, ModbusDevice
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+W = Weight.parse
+
+
+@pytest.fixture
+def device() -> Iterator[ModbusDevice]:
+    fake = ModbusDevice()
+    yield fake
+    fake.close()
+
+
+def scale(device: ModbusDevice, **keys: Any) -> ModbusScale:
+    settings = Settings.model_validate(
+        {"host": "127.0.0.1", "tcp_port": device.port, "poll_interval_s": 0.01, **keys}
+    )
+    return ModbusScale(settings)
+
+
+def first_reading(driver: ModbusScale) -> Reading:
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        readings = driver.read()
+        if readings:
+            return readings[0]
+    raise AssertionError("no reading")
+
+
+def words(value: int) -> list[int]:
+    return [value >> 16 & 0xFFFF, value & 0xFFFF]
+
+
+@pytest.mark.parametrize(
+    ("status", "magnitude", "weight", "stable", "mode"),
+    [
+        (1 << 11, 12345, W("12.345kg"), True, Mode.GROSS),  # stable, gross display
+        (1 << 11 | 1 << 10 | 1 << 8, 1500, W("-1.5kg"), True, Mode.NET),  # net, negative
+        (0, 12000, W("12kg"), False, Mode.GROSS),  # bit 11 clear: in motion
+    ],
+)
+def test_laumas_map(  # noqa: PLR0917 - one parameter per column
+    device: ModbusDevice, status: int, magnitude: int, weight: Weight, stable: bool, mode: Mode
+) -> None:
+    # 40007 status, 40010/40011 net, high word first, a magnitude with 3 implied decimals
+    device.set(HOLDING, 6, [status, 0, 0, *words(magnitude)])
+    driver = scale(device, preset="laumas", unit="kg", decimals=3)
+    try:
+        driver.open()
+        reading = first_reading(driver)
+    finally:
+        driver.close()
+    assert (reading.weight, reading.is_stable, reading.mode) == (weight, stable, mode)
+
+
+def test_laumas_over_range_and_cell_errors_are_never_weights(device: ModbusDevice) -> None:
+    driver = scale(device, preset="laumas", unit="kg")
+    try:
+        driver.open()
+        device.set(HOLDING, 6, [1 << 3, 0, 0, *words(999999)])  # gross > 110 % of full scale
+        over = first_reading(driver)
+        device.set(HOLDING, 6, [1 << 0, 0, 0, *words(5)])  # load-cell error
+        broken = first_reading(driver)
+    finally:
+        driver.close()
+    assert (over.weight, over.is_overload) == (None, True)
+    assert (broken.weight, broken.error) == (None, "device_error")
+
+
+def test_dini_argeo_map_uses_input_registers(device: ModbusDevice) -> None:
+    # 30003/30004 net magnitude, 30005 status: 0x45 = net negative, stable, preset tare
+    device.set(INPUT, 2, [*words(3055), 0x45])
+    driver = scale(device, preset="dini-argeo", unit="kg", decimals=1)
+    try:
+        driver.open()
+        reading = first_reading(driver)
+        device.set(INPUT, 4, [1 << 4])  # overload
+        overload = first_reading(driver)
+    finally:
+        driver.close()
+    assert (reading.weight, reading.is_stable) == (W("-305.5kg"), True)
+    assert overload.is_overload is True
+
+
+def test_generic_float32_little_word_order_and_int32_decimals_register(
+    device: ModbusDevice,
+) -> None:
+    high, low = struct.unpack(">HH", struct.pack(">f", -2.25))
+    device.set(HOLDING, 0, [low, high, 0b11])  # low word first; stable, net
+    little = scale(
+        device,
+        map={
+            "function": "holding",
+            "weight_address": 0,
+            "type": "float32",
+            "word_order": "little",
+            "status_address": 2,
+            "stable_bit": 0,
+            "net_bit": 1,
+        },
+        unit="lb",
+    )
+    try:
+        little.open()
+        reading = first_reading(little)
+    finally:
+        little.close()
+    assert (reading.weight, reading.mode) == (W("-2.25lb"), Mode.NET)
+    device.set(HOLDING, 0, [*words(0xFFFFFFFF - 1234 + 1), 2, 0b1])  # -1234, 2 decimals
+    generic = scale(device, preset="generic-int32", unit="kg")
+    try:
+        generic.open()
+        assert first_reading(generic).weight == W("-12.34kg")
+    finally:
+        generic.close()
+
+
+def test_an_exception_response_is_an_error_reading_not_a_stale_weight(
+    device: ModbusDevice,
+) -> None:
+    outside = {
+        "function": "holding",
+        "weight_address": 60,
+        "type": "int32",
+        "status_address": 70,
+    }  # past the 64 registers the device has
+    driver = scale(device, map=outside, unit="kg")
+    try:
+        driver.open()
+        reading = first_reading(driver)
+    finally:
+        driver.close()
+    assert (reading.kind, reading.weight, reading.error) == (
+        ReadingKind.ERROR,
+        None,
+        "modbus exception 2",
+    )
+
+
+def test_a_device_that_stops_answering_and_comes_back(device: ModbusDevice) -> None:
+    device.set(HOLDING, 0, [*words(1000), 0, 0b1])
+    driver = scale(device, preset="generic-int32", unit="g", timeout_s=0.3)
+    try:
+        driver.open()
+        assert first_reading(driver).weight == W("1000g")
+        device.stop()
+        with pytest.raises(DeviceUnavailableError):
+            first_reading(driver)
+        driver.close()
+        with pytest.raises(DeviceUnavailableError, match="cannot connect"):
+            driver.open()
+        device.start()
+        device.set(HOLDING, 0, [*words(2000), 0, 0b1])
+        driver.open()
+        assert first_reading(driver).weight == W("2000g")
+    finally:
+        driver.close()
+
+
+def test_zero_writes_the_command_then_the_reset(device: ModbusDevice) -> None:
+    driver = scale(device, preset="laumas", unit="kg")
+    try:
+        driver.open()
+        assert driver.send(ScaleCommand.ZERO)
+    finally:
+        driver.close()
+    assert device.get(HOLDING, 5, 1) == [0]  # 8 (zero) was written, then 0 to allow a repeat
+    generic = scale(device, preset="generic-float32", unit="kg")
+    try:
+        generic.open()
+        assert generic.send(ScaleCommand.ZERO) is False  # this map has no command register
+    finally:
+        generic.close()
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ({"unit": "kg"}, "preset or a"),
+        ({"preset": "laumas"}, "unit"),
+        ({"preset": "laumas", "unit": "kg", "transport": "rtu"}, "needs port"),
+    ],
+)
+def test_incomplete_settings_are_config_errors(keys: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Settings.model_validate({"host": "127.0.0.1", **keys})
+
+
+def test_a_map_too_wide_for_one_read_is_refused() -> None:
+    wide = RegisterMap(weight_address=0, status_address=40)
+    with pytest.raises(ValueError, match="spans 41 registers"):
+        ModbusScale(Settings(host="h", map=wide, unit="kg"))
