@@ -12,20 +12,17 @@ import argparse
 import logging
 import operator
 import statistics
-import tempfile
 import threading
 import time
 from dataclasses import replace
 from functools import partial
-from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from bench._broker import BenchBroker
-from bench.settled_to_output import CATALOG, IdleScale, TimingLight
+from bench.settled_to_output import IdleScale, TimingLight, bench_station
 from scale_agent.app import make_publisher
-from scale_agent.config import validate_config
 from scale_agent.jobs import Job, JobLine
 from scale_agent.logs import configure
 from scale_agent.runtime import StationRuntime
@@ -38,21 +35,7 @@ def main() -> None:
     args = options.parse_args()
     configure(json=False, level=logging.WARNING)  # the station logs every parcel
     broker = BenchBroker()
-    folder = Path(tempfile.mkdtemp())
-    (folder / "catalog.csv").write_text(CATALOG)
-    data = {
-        "station": {
-            "site": "b",
-            "line": "l",
-            "id": "s",
-            "catalog": "catalog.csv",
-            "data_dir": str(folder / "data"),
-        },
-        "scale": {"driver": "simulated"},
-        "settle": {"mode": "device", "fault_after_s": 60, "load_confirm_s": 0},
-        "mqtt": {"url": broker.url, "health_interval_s": 3600},
-    }
-    config = validate_config(data, folder / "station.toml")
+    config = bench_station({"url": broker.url, "health_interval_s": 3600})
     runtime = StationRuntime(config, IdleScale(), [TimingLight()], publisher_factory=make_publisher)
     arrived: dict[str, float] = {}
     got = threading.Condition()

@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from scale_agent.config import validate_config
+from scale_agent.config import StationConfig, validate_config
 from scale_agent.jobs import Job, JobLine
 from scale_agent.logs import configure
 from scale_agent.plugins import Indication, ScaleCommand, ScaleIdentity, Signal
@@ -55,8 +55,8 @@ class IdleScale:
         """Nothing to close."""
 
 
-def main(parcels: int = 300) -> None:
-    configure(json=False, level=logging.WARNING)  # the station logs every parcel
+def bench_station(mqtt: dict[str, object]) -> StationConfig:
+    """A station in a fresh folder that settles on the first stable reading."""
     folder = Path(tempfile.mkdtemp())
     (folder / "catalog.csv").write_text(CATALOG)
     data = {
@@ -69,9 +69,14 @@ def main(parcels: int = 300) -> None:
         },
         "scale": {"driver": "simulated"},
         "settle": {"mode": "device", "fault_after_s": 60, "load_confirm_s": 0},
-        "mqtt": {"enabled": False},
+        "mqtt": mqtt,
     }
-    config = validate_config(data, folder / "station.toml")
+    return validate_config(data, folder / "station.toml")
+
+
+def main(parcels: int = 300) -> None:
+    configure(json=False, level=logging.WARNING)  # the station logs every parcel
+    config = bench_station({"enabled": False})
     light = TimingLight()
     runtime = StationRuntime(config, IdleScale(), [light])
     latencies = []

@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
@@ -217,3 +217,36 @@ class SerialScale:
                 port.close()
             except OSError:
                 return  # the device vanished; it is closed either way
+
+
+class LineProtocolScale(SerialScale):
+    """A SerialScale for a line protocol: a subclass names only what differs.
+
+    `parse` (a staticmethod), the `poll` bytes, the zero/tare `commands`, the `model`, and
+    whether the parity bit is masked.
+    """
+
+    poll: ClassVar[bytes | None] = None
+    commands: ClassVar[dict[ScaleCommand, bytes]] = {}
+    model: ClassVar[str] = ""
+    mask_parity: ClassVar[bool] = True
+
+    def __init__(self, settings: StreamSettings) -> None:
+        super().__init__(
+            settings,
+            lambda: self.decoder(settings),
+            poll=self.poll,
+            commands=self.commands,
+            model=self.model,
+        )
+
+    @staticmethod
+    def parse(frame: bytes) -> Reading:  # pragma: no cover - every subclass sets its parser
+        """The protocol's pure frame parser."""
+        raise NotImplementedError
+
+    @classmethod
+    def decoder(cls, settings: StreamSettings) -> FrameDecoder:
+        """The incremental decoder (the module's `make_decoder`)."""
+        _ = settings
+        return line_decoder(cls.parse, mask_parity=cls.mask_parity)

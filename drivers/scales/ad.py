@@ -8,12 +8,12 @@ overload the header is the signal: GH balances send ``OL,+9999999E+19``, which w
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from drivers.scales._stream import (
-    FrameDecoder,
-    SerialScale,
+    LineProtocolScale,
     StreamSettings,
     error,
-    line_decoder,
     number,
     text,
     weight_reading,
@@ -42,23 +42,19 @@ def parse_line(frame: bytes) -> Reading:
     return weight_reading(frame, value, line[12:15], stable=header != "US")
 
 
-def make_decoder(settings: Settings) -> FrameDecoder:
-    """The incremental decoder."""
-    _ = settings
-    return line_decoder(parse_line)
+class AdScale(LineProtocolScale):
+    """An A&D balance or indicator; Q asks for a reading, R re-zeroes, T tares."""
+
+    parse = staticmethod(parse_line)
+    poll = b"Q\r\n"
+    commands: ClassVar[dict[ScaleCommand, bytes]] = {
+        ScaleCommand.ZERO: b"R\r\n",
+        ScaleCommand.TARE: b"T\r\n",
+    }
+    model = "A&D balance"
 
 
-class AdScale(SerialScale):
-    """An A&D balance or indicator; R re-zeroes, T tares (A&D command set)."""
-
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(
-            settings,
-            lambda: make_decoder(settings),
-            poll=b"Q\r\n",
-            commands={ScaleCommand.ZERO: b"R\r\n", ScaleCommand.TARE: b"T\r\n"},
-            model="A&D balance",
-        )
+make_decoder = AdScale.decoder
 
 
 DRIVER = AdScale

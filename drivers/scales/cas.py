@@ -11,11 +11,9 @@ from __future__ import annotations
 from typing import Literal
 
 from drivers.scales._stream import (
-    FrameDecoder,
-    SerialScale,
+    LineProtocolScale,
     StreamSettings,
     error,
-    line_decoder,
     number,
     text,
     weight_reading,
@@ -54,17 +52,15 @@ def parse_frame(frame: bytes) -> Reading:
     return weight_reading(frame, value, body[9:11], stable=is_stable, mode=_MODES[kind])
 
 
-def make_decoder(settings: Settings) -> FrameDecoder:
-    """The incremental decoder (no parity masking: see the lamp byte)."""
-    _ = settings
-    return line_decoder(parse_frame, mask_parity=False)
-
-
-class CasScale(SerialScale):
+class CasScale(LineProtocolScale):
     """A CAS indicator streaming 22-byte frames."""
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(settings, lambda: make_decoder(settings), model="CAS indicator")
+    parse = staticmethod(parse_frame)
+    model = "CAS indicator"
+    mask_parity = False  # the lamp byte uses bit 7
+
+
+make_decoder = CasScale.decoder
 
 
 DRIVER = CasScale

@@ -11,11 +11,9 @@ from __future__ import annotations
 import re
 
 from drivers.scales._stream import (
-    FrameDecoder,
-    SerialScale,
+    LineProtocolScale,
     StreamSettings,
     error,
-    line_decoder,
     number,
     text,
     weight_reading,
@@ -49,17 +47,14 @@ def parse_line(frame: bytes) -> Reading:
     return weight_reading(frame, value, unit or None, stable=status == "ST", mode=_MODES[kind])
 
 
-def make_decoder(settings: Settings) -> FrameDecoder:
-    """The incremental decoder."""
-    _ = settings
-    return line_decoder(parse_line)
-
-
-class GsNtScale(SerialScale):
+class GsNtScale(LineProtocolScale):
     """An indicator streaming GS/NT lines."""
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(settings, lambda: make_decoder(settings), model="GS/NT indicator")
+    parse = staticmethod(parse_line)
+    model = "GS/NT indicator"
+
+
+make_decoder = GsNtScale.decoder
 
 
 DRIVER = GsNtScale

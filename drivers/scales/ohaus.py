@@ -9,12 +9,12 @@ section 5). ``P`` asks for a print, ``Z`` zeroes, ``T`` tares.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from drivers.scales._stream import (
-    FrameDecoder,
-    SerialScale,
+    LineProtocolScale,
     StreamSettings,
     error,
-    line_decoder,
     number,
     text,
     weight_reading,
@@ -54,23 +54,19 @@ def parse_line(frame: bytes) -> Reading:
     )
 
 
-def make_decoder(settings: Settings) -> FrameDecoder:
-    """The incremental decoder."""
-    _ = settings
-    return line_decoder(parse_line)
-
-
-class OhausScale(SerialScale):
+class OhausScale(LineProtocolScale):
     """An Ohaus scale printing or streaming lines; polled with P."""
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(
-            settings,
-            lambda: make_decoder(settings),
-            poll=b"P\r\n",
-            commands={ScaleCommand.ZERO: b"Z\r\n", ScaleCommand.TARE: b"T\r\n"},
-            model="Ohaus scale",
-        )
+    parse = staticmethod(parse_line)
+    poll = b"P\r\n"
+    commands: ClassVar[dict[ScaleCommand, bytes]] = {
+        ScaleCommand.ZERO: b"Z\r\n",
+        ScaleCommand.TARE: b"T\r\n",
+    }
+    model = "Ohaus scale"
+
+
+make_decoder = OhausScale.decoder
 
 
 DRIVER = OhausScale
