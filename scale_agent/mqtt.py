@@ -110,7 +110,32 @@ def connection(settings: MqttSection, client_id: str) -> mqtt.Client:
     return client
 
 
-class Publisher:
+class LinkState:
+    """Whether a client is connected, and in plain words why not (shared by both clients)."""
+
+    def __init__(self) -> None:
+        self.is_connected = False
+        self.last_error = "not connected yet"
+
+    def _refused(self, reason_code: ReasonCode) -> bool:
+        """True (with the reason kept) when a CONNACK says the broker refused us."""
+        if reason_code.is_failure:
+            self.last_error = f"broker refused the connection: {reason_code}"
+            return True
+        return False
+
+    def _connected(self) -> None:
+        """Call last in on_connect, once the client is ready to be used."""
+        self.is_connected, self.last_error = True, ""
+
+    def _lost(self, reason_code: ReasonCode) -> None:
+        """Record a disconnect; after a refused CONNECT the refusal stays the reason."""
+        if self.is_connected:
+            self.last_error = f"disconnected: {reason_code}"
+        self.is_connected = False
+
+
+class Publisher(LinkState):
     """Keeps a station connected to its broker and drains the outbox into it."""
 
     def __init__(
@@ -137,9 +162,8 @@ class Publisher:
         self._facts: deque[tuple[str, int, int]] = deque()
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self.is_connected = False
+        super().__init__()
         self.has_connected = False
-        self.last_error = "not connected yet"
         self.delivered = 0
         self.refused = 0
         self.backlog = 0
@@ -220,16 +244,16 @@ class Publisher:
         reason_code: ReasonCode,
         _properties: Properties | None,
     ) -> None:
-        if reason_code.is_failure:
-            self.last_error = f"broker refused the connection: {reason_code}"
-            return
+        if self._refused(reason_code):
+            return  # paho retries with back-off; last_error says why
         client.drop_out_messages()  # the outbox re-sends; avoid paho's double copies
         client.publish(self.topics.status, self._status_payload("online"), qos=1, retain=True)
         if self._on_job is not None:
             client.subscribe(self.topics.job, qos=1)
         if self._on_command is not None:
             client.subscribe(self.topics.command, qos=1)
-        self.is_connected, self.has_connected, self.last_error = True, True, ""
+        self.has_connected = True
+        self._connected()  # only now may the drain thread publish
         self._facts.append(("connected", 0, 0))
         self._wake.set()
 
@@ -244,9 +268,7 @@ class Publisher:
         reason_code: ReasonCode,
         _properties: Properties | None,
     ) -> None:
-        if self.is_connected:  # after a refused CONNECT, keep the refusal as the reason
-            self.last_error = f"disconnected: {reason_code}"
-        self.is_connected = False
+        self._lost(reason_code)
         self._facts.append(("disconnected", 0, 0))
 
     def _on_publish(
@@ -288,7 +310,7 @@ class Publisher:
             drain.flush()
             ledger.close()
 
-    def _refused(self, row_id: int, code: int) -> None:
+    def _message_refused(self, row_id: int, code: int) -> None:
         self.refused += 1
         if self._log is not None:
             self._log.error(
@@ -361,7 +383,7 @@ class OutboxDrain:
                 self._acked_since = time.monotonic()
             self.acked.append(row_id)
         else:  # kept in the outbox; sent again after the next reconnect
-            self.publisher._refused(row_id, code)  # noqa: SLF001 - one module
+            self.publisher._message_refused(row_id, code)  # noqa: SLF001 - one module
 
     def _send(self) -> None:
         room = HANDED_TO_PAHO - len(self.inflight)
@@ -385,7 +407,7 @@ class OutboxDrain:
                 self._ack(info.mid, early[0])
 
 
-class Subscription:
+class Subscription(LinkState):
     """A listener on the broker (the supervisors' monitor): subscribes and hands messages over.
 
     `on_message` runs on paho's network thread; keep it short.
@@ -401,8 +423,7 @@ class Subscription:
     ) -> None:
         self.address = BrokerAddress.parse(settings.url)
         self.filters = filters
-        self.is_connected = False
-        self.last_error = "not connected yet"
+        super().__init__()
         self._client = connection(settings, client_id)
         self._client.reconnect_delay_set(min_delay=1, max_delay=30)
         self._client.on_connect = self._on_connect
@@ -419,12 +440,11 @@ class Subscription:
         reason_code: ReasonCode,
         _properties: Properties | None,
     ) -> None:
-        if reason_code.is_failure:
-            self.last_error = f"broker refused the connection: {reason_code}"
+        if self._refused(reason_code):
             return
         for topic in self.filters:
             client.subscribe(topic, qos=1)
-        self.is_connected, self.last_error = True, ""
+        self._connected()
 
     def _on_disconnect(
         self,
@@ -434,7 +454,7 @@ class Subscription:
         reason_code: ReasonCode,
         _properties: Properties | None,
     ) -> None:
-        self.is_connected, self.last_error = False, f"disconnected: {reason_code}"
+        self._lost(reason_code)
 
     def start(self) -> None:
         """Connect in the background and keep reconnecting."""
