@@ -166,11 +166,11 @@ QUERIES: list[tuple[str, bytes, dict[str, object]]] = [
 
 def _capture(port: str, setting: tuple[int, int, str], seconds: float, query: bytes) -> bytes:
     module = load_driver(SCALE_GROUP, "capture")
-    baud, bits, parity = setting
+    # Always read 8N1 at the setting's baud rate and judge the parity bit ourselves
+    # (see _seven_even): a 7E1 device then shows its parity in bit 7.
     settings = module.Settings.model_validate(
-        {"port": port, "baudrate": baud, "bytesize": 8, "parity": "N", "query": query.hex()}
+        {"port": port, "baudrate": setting[0], "bytesize": 8, "parity": "N", "query": query.hex()}
     )
-    _ = bits, parity  # read 8N1 and judge the parity bit ourselves (see _seven_even)
     driver = cast("ScaleDriver", module.DRIVER(settings))
     driver.open()
     data = b""

@@ -196,7 +196,8 @@ class StationLogic:
 
     def on_job(self, job: Job, now: float) -> list[Effect]:
         """An order arrived (scanned, pushed by the WMS, or typed)."""
-        self._started_at = self._started_at or now
+        if self._started_at is None:
+            self._started_at = now
         if self.job is not None and self._parcel_present() and self.state is not State.IDLE:
             if len(self.queue) >= MAX_QUEUED_JOBS:
                 return [Note("job_rejected", {"order_id": job.order_id, "reason": "queue full"})]
@@ -214,7 +215,7 @@ class StationLogic:
         """A frame arrived from the scale."""
         self.last_frame_at = now
         if not reading.is_usable_weight:
-            return self._on_unusable(reading, now)
+            return self._on_unusable(reading)
         self.last_usable_at = now
         effects: list[Effect] = []
         if self.is_faulted:
@@ -241,11 +242,12 @@ class StationLogic:
 
     def on_tick(self, now: float) -> list[Effect]:
         """Time passed: check for a silent scale and a settle timeout."""
-        self._started_at = self._started_at or now
+        if self._started_at is None:
+            self._started_at = now
         effects: list[Effect] = []
         since = self.last_usable_at if self.last_usable_at is not None else self._started_at
         if not self.is_faulted and now - since > self.settle.fault_after_s:
-            effects.extend(self._fault(f"no usable weight for {now - since:.1f} s", now))
+            effects.extend(self._fault(f"no usable weight for {now - since:.1f} s"))
         if (
             self.state is State.SETTLING
             and not self.is_faulted
@@ -260,9 +262,10 @@ class StationLogic:
 
     def on_link_down(self, reason: str, now: float) -> list[Effect]:
         """The driver lost its device (unplugged, port gone, connection refused)."""
+        _ = now  # every event carries its time; a lost link needs none
         if self.is_faulted and self.fault_reason == reason:
             return []
-        return self._fault(reason, now)
+        return self._fault(reason)
 
     def on_override(self, override: Override, order_id: str | None, now: float) -> list[Effect]:
         """A supervisor lets the judged, failed parcel be sealed anyway (audited)."""
@@ -419,16 +422,15 @@ class StationLogic:
         effects.append(self._show())
         return effects
 
-    def _on_unusable(self, reading: Reading, now: float) -> list[Effect]:
+    def _on_unusable(self, reading: Reading) -> list[Effect]:
         if reading.is_overload or reading.is_underload:
             state = "overload" if reading.is_overload else "underload"
-            return self._fault(f"scale reports {state}", now)
+            return self._fault(f"scale reports {state}")
         if reading.kind is ReadingKind.STATUS and reading.error in FAULT_STATUSES:
-            return self._fault(f"scale reports {reading.error.replace('_', ' ')}", now)
+            return self._fault(f"scale reports {reading.error.replace('_', ' ')}")
         return []  # errors and garbage are counted by the runtime, never judged
 
-    def _fault(self, reason: str, now: float) -> list[Effect]:
-        _ = now
+    def _fault(self, reason: str) -> list[Effect]:
         effects: list[Effect] = []
         was_faulted = self.is_faulted
         self.is_faulted, self.fault_reason = True, reason

@@ -6,12 +6,17 @@ once after opening, and returns whatever arrives as REPLY readings carrying the 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 
 from drivers.scales._serial import SerialSettings, open_port, read_available, write
 from scale_agent.errors import DeviceUnavailableError
 from scale_agent.plugins import ScaleCommand, ScaleIdentity
 from scale_agent.weights import Reading, ReadingKind
+
+if TYPE_CHECKING:
+    import serial
 
 
 class Settings(SerialSettings):
@@ -25,7 +30,7 @@ class Capture:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._port: object | None = None
+        self._port: serial.SerialBase | None = None
 
     @property
     def device(self) -> str:
@@ -45,7 +50,7 @@ class Capture:
         port = self._port
         if port is None:
             raise DeviceUnavailableError(self.device, "port is not open")
-        data = read_available(port, self.device)  # type: ignore[arg-type]
+        data = read_available(port, self.device)
         return [Reading(ReadingKind.REPLY, data)] if data else []
 
     def send(self, command: ScaleCommand) -> bool:
@@ -57,7 +62,7 @@ class Capture:
         """Close the port."""
         port, self._port = self._port, None
         if port is not None:
-            port.close()  # type: ignore[attr-defined]
+            port.close()
 
 
 DRIVER = Capture
