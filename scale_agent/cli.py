@@ -243,6 +243,8 @@ def _read(args: argparse.Namespace) -> int:
 def _probe(args: argparse.Namespace) -> int:
     from scale_agent.decoding import as_toml, probe  # noqa: PLC0415
 
+    if args.modbus:
+        return _probe_modbus(args)
     found = probe(args.port, listen_s=args.seconds)
     if found is None:
         print(
@@ -252,6 +254,28 @@ def _probe(args: argparse.Namespace) -> int:
         return 1
     print(f"# found on {args.port}; paste into the station file:")
     print(as_toml(found))
+    return 0
+
+
+def _probe_modbus(args: argparse.Namespace) -> int:
+    from scale_agent.decoding import as_toml, modbus_link, probe_modbus  # noqa: PLC0415
+
+    first, _, last = args.units.partition("-")
+    units = list(range(int(first), int(last or first) + 1))
+    link = modbus_link(args.port, args.baudrate, args.parity)
+    found = probe_modbus(link, units)
+    for answer in found:
+        print(json.dumps(answer))
+    if not found:
+        print(
+            f"no Modbus unit {args.units} answered on {args.port} with a weight: check the "
+            "wiring (A/B swapped?), the unit id, baud rate and parity in the indicator's menu"
+        )
+        return 1
+    best = found[0]
+    print(f"# unit {best['device_id']} answers the {best['preset']} map; paste and set the unit:")
+    print(as_toml({"driver": "modbus", **link, **best}))
+    print('unit = "kg"  # the indicator\'s display unit: not on the wire')
     return 0
 
 
@@ -320,6 +344,12 @@ def _add_evidence_commands(commands: argparse._SubParsersAction[argparse.Argumen
     probe = commands.add_parser("probe", help="find which protocol and settings a scale uses")
     probe.add_argument("port", help="a device path or pyserial URL")
     probe.add_argument("--seconds", type=float, default=0.8, help="listening time per setting")
+    probe.add_argument(
+        "--modbus", action="store_true", help="scan Modbus unit ids and presets (PORT: tcp://h:p)"
+    )
+    probe.add_argument("--units", default="1-10", help="Modbus unit ids to scan, e.g. 1-32")
+    probe.add_argument("--baudrate", type=int, default=9600, help="Modbus RTU baud rate")
+    probe.add_argument("--parity", choices=("N", "E", "O"), default="N", help="Modbus RTU parity")
     probe.set_defaults(handler=_probe)
 
     verify = commands.add_parser("verify", help="judge one parcel; print the verdict as JSON")

@@ -38,13 +38,13 @@ class ToolError(ScaleAgentError):
     """Raised when a tool's arguments cannot be used (unknown protocol, bad option)."""
 
 
-def _module(protocol: str) -> Any:  # noqa: ANN401 - a driver module, read by convention
+def _module(protocol: str, needs: str = "make_decoder") -> Any:  # noqa: ANN401 - by convention
     try:
         module = load_driver(SCALE_GROUP, protocol, "--protocol")
     except ScaleAgentError as exc:
         raise ToolError(str(exc).splitlines()[-1].strip()) from exc
-    if not hasattr(module, "make_decoder"):
-        raise ToolError(f"{protocol} has no decoder to run on captured bytes")
+    if not hasattr(module, needs):
+        raise ToolError(f"{protocol} has no {needs} for this tool")
     return module
 
 
@@ -222,6 +222,26 @@ def probe(port: str, listen_s: float = 0.8) -> dict[str, object] | None:
     return None
 
 
+def modbus_link(port: str, baudrate: int, parity: str) -> dict[str, object]:
+    """The Modbus link keys for a `probe` argument: `tcp://host[:port]` or a serial device."""
+    if port.startswith("tcp://"):
+        host, _, tcp_port = port.removeprefix("tcp://").partition(":")
+        return {"transport": "tcp", "host": host, "tcp_port": int(tcp_port or 502)}
+    return {"transport": "rtu", "port": port, "baudrate": baudrate, "parity": parity}
+
+
+def probe_modbus(link: Mapping[str, object], units: list[int]) -> list[dict[str, object]]:
+    """Every unit id and preset on a Modbus link that answers with a plausible reading."""
+    module = _module("modbus", needs="probe")
+    try:
+        found: list[dict[str, object]] = module.probe(
+            {**link, "timeout_s": 0.2, "retries": 0}, units
+        )
+    except (DeviceError, ValidationError) as exc:
+        raise ToolError(str(exc)) from exc
+    return found
+
+
 def _best(
     data: bytes, candidates: list[tuple[str, dict[str, object]]], mode: str
 ) -> dict[str, object] | None:
@@ -235,7 +255,8 @@ def _best(
 def as_toml(found: Mapping[str, object]) -> str:
     """The [scale] section to paste into a station file."""
     lines = ["[scale]"]
-    for key in ("driver", "port", "baudrate", "bytesize", "parity", "mode", "checksum", "preset"):
+    keys = ("driver", "transport", "host", "tcp_port", "port", "baudrate", "bytesize", "parity")
+    for key in (*keys, "device_id", "mode", "checksum", "preset"):
         if key in found:
             value = found[key]
             lines.append(f"{key} = {json.dumps(value) if isinstance(value, str) else value}")

@@ -22,15 +22,20 @@ from __future__ import annotations
 import struct
 import time
 from decimal import Decimal
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Literal, Self
 
 from pydantic import Field, model_validator
-from pymodbus.client import ModbusSerialClient, ModbusTcpClient
-from pymodbus.exceptions import ModbusException
 
+from drivers._modbus import Bus, ModbusLinkSettings, attach, detach
 from scale_agent.errors import DeviceUnavailableError
 from scale_agent.plugins import DriverSettings, ScaleCommand, ScaleIdentity
 from scale_agent.weights import Mode, Reading, ReadingKind, Unit, Weight
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pymodbus.client import ModbusBaseSyncClient
+    from pymodbus.pdu import ModbusPDU
 
 MAX_BLOCK = 32  # registers in one request (the Laumas family's limit)
 _WIDTH = {"int16": 1, "uint16": 1, "int32": 2, "uint32": 2, "float32": 2}
@@ -117,34 +122,19 @@ PRESETS: dict[str, RegisterMap] = {
 }
 
 
-class Settings(DriverSettings):
-    """Modbus scale keys: the transport, the unit id, a preset or a map, and the unit."""
+class Settings(ModbusLinkSettings):
+    """Modbus scale keys: the link (see `drivers._modbus`), a preset or a map, and the unit."""
 
-    transport: Literal["tcp", "rtu"] = "tcp"
-    host: str | None = None
-    tcp_port: int = Field(default=502, ge=1, le=65535)
-    port: str | None = None  # the serial device for RTU
-    baudrate: int = 9600
-    bytesize: Literal[7, 8] = 8
-    parity: Literal["N", "E", "O"] = "N"
-    stopbits: Literal[1, 2] = 1
-    device_id: int = Field(default=1, ge=0, le=247)
     preset: Literal["laumas", "dini-argeo", "generic-float32", "generic-int32"] | None = None
     map: RegisterMap | None = None
     decimals: int | None = Field(default=None, ge=0, le=6)  # overrides the map's
     unit: Literal["g", "kg", "lb", "oz"]
     poll_interval_s: float = Field(default=0.1, ge=0.01, le=10)
-    timeout_s: float = Field(default=0.5, gt=0, le=10)
-    retries: int = Field(default=0, ge=0, le=3)
 
     @model_validator(mode="after")
     def _complete(self) -> Self:
         if (self.preset is None) == (self.map is None):
             raise ValueError("give either a preset or a [scale.map]")
-        if self.transport == "tcp" and not self.host:
-            raise ValueError("transport tcp needs host")
-        if self.transport == "rtu" and not self.port:
-            raise ValueError("transport rtu needs port (the serial device)")
         return self
 
     def register_map(self) -> RegisterMap:
@@ -242,6 +232,20 @@ def decode_block(
     )
 
 
+def block_request(
+    function: str, first: int, count: int, unit: int
+) -> Callable[[ModbusBaseSyncClient], ModbusPDU]:
+    """One block read of holding or input registers, to run on a `Bus`."""
+
+    def request(client: ModbusBaseSyncClient) -> ModbusPDU:
+        read = (
+            client.read_holding_registers if function == "holding" else client.read_input_registers
+        )
+        return read(first, count=count, device_id=unit)
+
+    return request
+
+
 class ModbusScale:
     """A weighing indicator polled over Modbus TCP or RTU (sync client, the link's thread)."""
 
@@ -253,66 +257,43 @@ class ModbusScale:
             raise ValueError(
                 f"the register map spans {self.count} registers (at most {MAX_BLOCK} in one read)"
             )
-        self._client: Any = None
+        self._bus: Bus | None = None
         self._next_poll = 0.0
 
     @property
     def device(self) -> str:
         """Where the indicator is, with its unit id."""
-        s = self.settings
-        where = f"{s.host}:{s.tcp_port}" if s.transport == "tcp" else str(s.port)
-        return f"modbus-{s.transport}://{where}#{s.device_id}"
+        return self.settings.where
 
     def open(self) -> ScaleIdentity:
-        """Connect (TCP) or open the serial port (RTU)."""
-        self.close()
+        """Connect (TCP) or open the serial port (RTU; shared with other units on that bus)."""
+        if self._bus is None:
+            self._bus = attach(self.settings)
+        self._bus.connect()
         s = self.settings
-        if s.transport == "tcp":
-            client: Any = ModbusTcpClient(
-                str(s.host),
-                port=s.tcp_port,
-                timeout=s.timeout_s,
-                retries=s.retries,
-                reconnect_delay=0,
-            )
-        else:
-            client = ModbusSerialClient(
-                str(s.port),
-                baudrate=s.baudrate,
-                bytesize=s.bytesize,
-                parity=s.parity,
-                stopbits=s.stopbits,
-                timeout=s.timeout_s,
-                retries=s.retries,
-                reconnect_delay=0,
-            )
-        if not client.connect():
-            client.close()
-            raise DeviceUnavailableError(self.device, f"cannot connect to {self.device}")
-        self._client = client
         return ScaleIdentity(
             model=f"Modbus indicator ({s.preset or 'custom map'}), unit {s.device_id}"
         )
 
     def read(self) -> list[Reading]:
         """One block read per poll interval: the reading, or an error reading (never stale)."""
-        client = self._client
-        if client is None:
+        bus = self._bus
+        if bus is None:
             raise DeviceUnavailableError(self.device, "not connected")
         wait = self._next_poll - time.monotonic()
         if wait > 0:
             time.sleep(min(wait, 0.05))
             return []
         self._next_poll = time.monotonic() + self.settings.poll_interval_s
-        read = (
-            client.read_holding_registers
-            if self.map.function == "holding"
-            else client.read_input_registers
+        name = (
+            "read_holding_registers" if self.map.function == "holding" else "read_input_registers"
         )
-        try:
-            response = read(self.first, count=self.count, device_id=self.settings.device_id)
-        except ModbusException as exc:
-            raise DeviceUnavailableError(self.device, f"no answer: {exc}") from exc
+        response = bus.call(
+            self.device,
+            lambda client: getattr(client, name)(
+                self.first, count=self.count, device_id=self.settings.device_id
+            ),
+        )
         if response.isError():
             code = getattr(response, "exception_code", "?")
             return [Reading(ReadingKind.ERROR, b"", error=f"modbus exception {code}")]
@@ -324,22 +305,83 @@ class ModbusScale:
         """Zero or tare through the command register, where the map has one."""
         value = self.map.zero_value if command is ScaleCommand.ZERO else self.map.tare_value
         address = self.map.command_address
-        if self._client is None or address is None or value is None:
+        bus = self._bus
+        if bus is None or address is None or value is None:
             return False
+        reset = self.map.command_reset
         device_id = self.settings.device_id
-        try:
-            self._client.write_registers(address, [value], device_id=device_id)
-            if self.map.command_reset is not None:
-                self._client.write_registers(address, [self.map.command_reset], device_id=device_id)
-        except ModbusException as exc:
-            raise DeviceUnavailableError(self.device, f"command not sent: {exc}") from exc
+
+        def write(client: ModbusBaseSyncClient) -> None:
+            client.write_registers(address, [value], device_id=device_id)
+            if reset is not None:
+                client.write_registers(address, [reset], device_id=device_id)
+
+        bus.call(self.device, write)
         return True
 
     def close(self) -> None:
-        """Close the connection; safe to call twice."""
-        client, self._client = self._client, None
-        if client is not None:
-            client.close()
+        """Stop using the bus (the last user on it closes it); safe to call twice."""
+        bus, self._bus = self._bus, None
+        if bus is not None:
+            detach(bus)
 
 
 DRIVER = ModbusScale
+
+
+PLAUSIBLE = Decimal(10_000_000)  # no packing scale shows more counts than this
+
+
+def probe(link: dict[str, object], units: list[int]) -> list[dict[str, object]]:
+    """Every unit id and preset that answers with a plausible reading (`scale-agent probe`).
+
+    A unit that does not answer one short read is skipped at once, so scanning a bus of
+    absent ids costs one timeout each. Only reads are sent: probing never zeroes or tares.
+    """
+    found: list[dict[str, object]] = []
+    for unit in units:
+        base = ModbusLinkSettings.model_validate({**link, "device_id": unit})
+        bus = attach(base)
+        try:
+            bus.connect()
+            bus.call(base.where, block_request("holding", 0, 1, unit))
+        except DeviceUnavailableError:
+            detach(bus)
+            continue
+        try:
+            found += _probe_presets(bus, base, unit)
+        finally:
+            detach(bus)
+    return found
+
+
+def _probe_presets(bus: Bus, base: ModbusLinkSettings, unit: int) -> list[dict[str, object]]:
+    answers: list[dict[str, object]] = []
+    for name, register_map in PRESETS.items():
+        first, count = span(register_map)
+        try:
+            response = bus.call(
+                base.where, block_request(register_map.function, first, count, unit)
+            )
+        except DeviceUnavailableError:
+            continue
+        if response.isError():
+            continue
+        reading = decode_block(register_map, first, list(response.registers), Unit.KG)
+        weight = reading.weight
+        # Only a weight counts: status bits of a map that does not fit read as random faults.
+        if (
+            reading.kind is not ReadingKind.WEIGHT
+            or weight is None
+            or abs(weight.value) >= PLAUSIBLE
+        ):
+            continue
+        answers.append(
+            {
+                "device_id": unit,
+                "preset": name,
+                "value": str(weight.value),
+                "is_stable": reading.is_stable,
+            }
+        )
+    return answers

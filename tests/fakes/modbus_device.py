@@ -1,5 +1,7 @@
-"""An in-process Modbus TCP device (pymodbus 3.16 server) for tests: the only pymodbus import
-in the tests. It runs its own asyncio loop in a thread; tests set registers and read coils."""
+"""An in-process Modbus device (pymodbus 3.16 server) for tests: the only pymodbus import in
+the tests. It serves TCP on a free port, or RTU on a serial device path (one end of a
+`NullModem`), for one or several unit ids; it runs its own asyncio loop in a thread, and tests
+set registers and read coils."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import threading
 import warnings
 from typing import Any
 
-from pymodbus.server import ModbusTcpServer
+from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from tests.fakes.mosquitto import free_port
@@ -18,10 +20,22 @@ HOLDING, INPUT, COILS = 3, 4, 1  # pymodbus function codes for get/setValues
 
 
 class ModbusDevice:
-    """Coils, discrete inputs, holding and input registers (64 of each) at one unit id."""
+    """Coils, discrete inputs, holding and input registers (64 of each) per unit id.
 
-    def __init__(self, device_id: int = 1, port: int | None = None) -> None:
+    With `serial_port`, the server speaks RTU on that device path (9600 8N1) instead of TCP.
+    """
+
+    def __init__(
+        self,
+        device_id: int = 1,
+        port: int | None = None,
+        *,
+        more_ids: tuple[int, ...] = (),
+        serial_port: str | None = None,
+    ) -> None:
         self.device_id = device_id
+        self.device_ids = (device_id, *more_ids)
+        self.serial_port = serial_port
         self.port = port or free_port()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
@@ -38,10 +52,18 @@ class ModbusDevice:
         """Serve (again) on the same port; registers start at zero."""
         bits = [SimData(0, count=64, values=False, datatype=DataType.BITS)]
         words = [SimData(0, count=64, values=0, datatype=DataType.REGISTERS)]
-        device = SimDevice(id=self.device_id, simdata=(bits, list(bits), words, list(words)))
+        devices = [
+            SimDevice(id=unit, simdata=(bits, list(bits), words, list(words)))
+            for unit in self.device_ids
+        ]
 
         async def serve() -> None:
-            self._server = ModbusTcpServer(device, address=("127.0.0.1", self.port))
+            if self.serial_port is None:
+                self._server = ModbusTcpServer(devices, address=("127.0.0.1", self.port))
+            else:
+                self._server = ModbusSerialServer(
+                    devices, port=self.serial_port, baudrate=9600, reconnect_delay=0.1
+                )
             await self._server.serve_forever(background=True)
 
         self._run(serve())
@@ -61,14 +83,16 @@ class ModbusDevice:
             self._run(shutdown())
             _collect_quietly()
 
-    def set(self, function: int, address: int, values: list[int]) -> None:
+    def set(self, function: int, address: int, values: list[int], unit: int | None = None) -> None:
         """Set registers (HOLDING or INPUT) from `address` on."""
-        self._run(self._server.async_setValues(self.device_id, function, address, values))
+        device_id = self.device_id if unit is None else unit
+        self._run(self._server.async_setValues(device_id, function, address, values))
 
-    def get(self, function: int, address: int, count: int) -> list[Any]:
+    def get(self, function: int, address: int, count: int, unit: int | None = None) -> list[Any]:
         """Read what the driver wrote (coils or registers)."""
+        device_id = self.device_id if unit is None else unit
         values: list[Any] = self._run(
-            self._server.async_getValues(self.device_id, function, address, count)
+            self._server.async_getValues(device_id, function, address, count)
         )
         return values
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import struct
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -10,10 +12,12 @@ import pytest
 from pydantic import ValidationError
 
 from drivers.scales.modbus_register import ModbusScale, RegisterMap, Settings
+from scale_agent.cli import main
 from scale_agent.errors import DeviceUnavailableError
 from scale_agent.plugins import ScaleCommand
 from scale_agent.weights import Mode, Reading, ReadingKind, Weight
 from tests.fakes.modbus_device import HOLDING, INPUT, ModbusDevice
+from tests.fakes.null_modem import NullModem
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -207,3 +211,127 @@ def test_a_map_too_wide_for_one_read_is_refused() -> None:
     wide = RegisterMap(weight_address=0, status_address=40)
     with pytest.raises(ValueError, match="spans 41 registers"):
         ModbusScale(Settings(host="h", map=wide, unit="kg"))
+
+
+@pytest.fixture
+def rs485() -> Iterator[tuple[ModbusDevice, str]]:
+    """An RTU server with units 1 and 2 on one end of a null modem; yields the other end."""
+    line = NullModem()
+    device = ModbusDevice(1, more_ids=(2,), serial_port=line.a)
+    yield device, line.b
+    device.close()
+    line.close()
+
+
+def rtu_scale(port: str, unit: int) -> ModbusScale:
+    return ModbusScale(
+        Settings(
+            transport="rtu",
+            port=port,
+            device_id=unit,
+            preset="generic-int32",
+            unit="g",
+            poll_interval_s=0.02,
+        )
+    )
+
+
+def test_rtu_over_a_serial_line_reads_the_weight(rs485: tuple[ModbusDevice, str]) -> None:
+    device, port = rs485
+    device.set(HOLDING, 0, [*words(4321), 1, 0b1])
+    driver = rtu_scale(port, 1)
+    try:
+        driver.open()
+        reading = first_reading(driver)
+    finally:
+        driver.close()
+    assert (reading.weight, reading.is_stable) == (W("432.1g"), True)
+    assert driver.device == f"modbus-rtu://{port}#1"
+
+
+def test_two_indicators_on_one_bus_both_keep_reading(rs485: tuple[ModbusDevice, str]) -> None:
+    device, port = rs485
+    device.set(HOLDING, 0, [*words(100), 0, 0b1], unit=1)
+    device.set(HOLDING, 0, [*words(200), 0, 0b1], unit=2)
+    drivers = [rtu_scale(port, 1), rtu_scale(port, 2)]
+    seen: dict[int, list[Weight | None]] = {1: [], 2: []}
+
+    def poll(unit: int, driver: ModbusScale) -> None:
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            seen[unit] += [reading.weight for reading in driver.read()]
+
+    try:
+        for driver in drivers:
+            driver.open()
+        threads = [
+            threading.Thread(target=poll, args=(unit, driver))
+            for unit, driver in zip((1, 2), drivers, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        for driver in drivers:
+            driver.close()
+    # one shared port, one transaction at a time, and neither unit starves the other
+    assert set(seen[1]) == {W("100g")}
+    assert set(seen[2]) == {W("200g")}
+    assert min(len(seen[1]), len(seen[2])) >= 10
+    assert min(len(seen[1]), len(seen[2])) * 2 >= max(len(seen[1]), len(seen[2]))
+
+
+def test_one_bus_refuses_a_second_framing() -> None:
+    line = NullModem()
+    first = rtu_scale(line.b, 1)
+    other = ModbusScale(
+        Settings(
+            transport="rtu", port=line.b, baudrate=19200, device_id=2, preset="laumas", unit="kg"
+        )
+    )
+    try:
+        first.open()
+        with pytest.raises(DeviceUnavailableError, match="other framing"):
+            other.open()
+    finally:
+        first.close()
+        other.close()
+        line.close()
+
+
+def test_probe_finds_the_unit_and_preset_on_a_serial_bus(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    line = NullModem()
+    device = ModbusDevice(3, serial_port=line.a)
+    try:
+        # A Dini Argeo at unit 3: 30003/30004 = 1234, stable. Units 1, 2 and 4 stay silent.
+        device.set(INPUT, 2, [*words(1234), 1 << 2])
+        device.set(HOLDING, 0, [0xFFFF] * 12)  # holding maps read as absurd or faulted
+        assert main(["probe", line.b, "--modbus", "--units", "1-4"]) == 0
+    finally:
+        device.close()
+        line.close()
+    out = capsys.readouterr().out
+    answers = [json.loads(text) for text in out.splitlines() if text.startswith("{")]
+    assert answers == [
+        {
+            "device_id": 3,
+            "preset": "dini-argeo",
+            "value": "1234",
+            "is_stable": True,
+        }
+    ]
+    assert 'preset = "dini-argeo"' in out
+    assert "device_id = 3" in out
+    assert 'transport = "rtu"' in out
+
+
+def test_probe_says_what_to_check_when_no_unit_answers(
+    device: ModbusDevice, capsys: pytest.CaptureFixture[str]
+) -> None:
+    device.set(HOLDING, 0, [0xFFFF] * 12)
+    device.set(INPUT, 0, [0xFFFF] * 12)
+    assert main(["probe", f"tcp://127.0.0.1:{device.port}", "--modbus", "--units", "1"]) == 1
+    assert "unit id, baud rate and parity" in capsys.readouterr().out
