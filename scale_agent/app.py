@@ -36,12 +36,17 @@ def build_scale(config: StationConfig) -> ScaleDriver:
     return cast("ScaleDriver", scale_module.DRIVER(config.scale_settings))
 
 
-def build_runtime(config: StationConfig, *, clock: Clock | None = None) -> StationRuntime:
-    """Instantiate the configured scale and outputs and wire them into a runtime."""
-    scale = build_scale(config)
-    outputs = [
+def build_outputs(config: StationConfig) -> list[OutputDriver]:
+    """The configured output drivers (not opened)."""
+    return [
         cast("OutputDriver", load_driver(OUTPUT_GROUP, name).DRIVER(settings))
         for name, settings in config.outputs
     ]
+
+
+def build_runtime(config: StationConfig, *, clock: Clock | None = None) -> StationRuntime:
+    """Instantiate the configured scale and outputs and wire them into a runtime."""
     publisher = make_publisher if config.agent.mqtt.enabled else None
-    return StationRuntime(config, scale, outputs, clock=clock, publisher_factory=publisher)
+    return StationRuntime(
+        config, build_scale(config), build_outputs(config), clock=clock, publisher_factory=publisher
+    )

@@ -240,6 +240,25 @@ def _read(args: argparse.Namespace) -> int:
     return read_live(config.agent.scale.driver, build_scale(config), args.count)
 
 
+def _safe_outputs(args: argparse.Namespace) -> int:
+    """Put every configured output in its safe state (systemd's ExecStopPost after a crash)."""
+    import structlog  # noqa: PLC0415
+
+    from scale_agent.app import build_outputs  # noqa: PLC0415
+    from scale_agent.config import load_config  # noqa: PLC0415
+    from scale_agent.logs import configure  # noqa: PLC0415
+    from scale_agent.outputs import Outputs  # noqa: PLC0415
+
+    configure(json=not sys.stderr.isatty(), level=logging.INFO)
+    outputs = Outputs(build_outputs(load_config(Path(args.config))), structlog.get_logger())
+    outputs.open()
+    outputs.close()  # shows the safe indication and waits until each output has written it
+    failed = [report for report in outputs.health() if report.state == "fault"]
+    for report in failed:
+        print(f"{report.device}: {report.fault_reason}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def _probe(args: argparse.Namespace) -> int:
     from scale_agent.decoding import as_toml, probe  # noqa: PLC0415
 
@@ -304,6 +323,12 @@ def parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-config", help="validate a station file; exit 78 if bad")
     check.add_argument("path")
     check.set_defaults(handler=_check_config)
+
+    safe = commands.add_parser(
+        "safe-outputs", help="lock the seal and show the safe lamps (run after the daemon stops)"
+    )
+    safe.add_argument("-c", "--config", required=True, help="station TOML")
+    safe.set_defaults(handler=_safe_outputs)
 
     drivers = commands.add_parser("drivers", help="list installed drivers")
     drivers.set_defaults(handler=_drivers)

@@ -208,6 +208,16 @@ class ScaleHealth(BaseModel):
     empty_reading: Mass | None  # the last weight shown with the platter empty: zero drift
 
 
+class OutputHealth(BaseModel):
+    """One output (light, relay board, screen): does it show what the station wants?"""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    device: str
+    state: Literal["ok", "fault"]
+    fault_reason: str | None
+
+
 class HealthPayload(Payload):
     """Periodic station telemetry (retained, so a monitor sees it on start)."""
 
@@ -219,6 +229,7 @@ class HealthPayload(Payload):
     outbox_dropped: int
     last_verdict: VerdictKind | None
     interval_s: float
+    outputs: list[OutputHealth] = Field(default_factory=list)
 
 
 class WeightPayload(Payload):

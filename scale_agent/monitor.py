@@ -123,6 +123,10 @@ def _health(view: StationView, message: dict[str, Any]) -> list[str]:
     view.scale = scale.get("state", "?")
     if scale.get("fault_reason"):
         view.scale += f" ({scale['fault_reason']})"
+    # A dead stack light or seal relay matters to a supervisor as much as a dead scale.
+    for output in message.get("outputs") or []:
+        if output.get("state") == "fault":
+            view.scale += f"; output {output.get('device')} fault ({output.get('fault_reason')})"
     return []
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from scale_agent.errors import DeviceError
 from scale_agent.logs import RateLimiter
+from scale_agent.messages import OutputHealth
 from scale_agent.plugins import SAFE_INDICATION, Indication, OutputDriver
 
 if TYPE_CHECKING:
@@ -45,3 +46,17 @@ class Outputs:
         """Leave every output in its safe state."""
         self._each("show", lambda driver: driver.show(SAFE_INDICATION))
         self._each("close", lambda driver: driver.close())
+
+    def health(self) -> list[OutputHealth]:
+        """Each output's name and whether it shows what it should (for health and status)."""
+        report: list[OutputHealth] = []
+        for driver in self.drivers:
+            problem = getattr(driver, "problem", None)
+            report.append(
+                OutputHealth(
+                    device=str(getattr(driver, "device", type(driver).__name__)),
+                    state="fault" if problem else "ok",
+                    fault_reason=str(problem) if problem else None,
+                )
+            )
+        return report

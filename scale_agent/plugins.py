@@ -120,7 +120,12 @@ SAFE_INDICATION = Indication(Signal.FAULT, "scale-agent stopped", is_seal_enable
 
 
 class OutputDriver(Protocol):
-    """A light, lamp or relay set that shows indications to the packer."""
+    """A light, lamp or relay set that shows indications to the packer.
+
+    A driver may also have `device` (a name for status) and `problem` (None while it works,
+    else why not: shown in health and status); `Outputs` reads both where present, so
+    plug-ins written without them still work.
+    """
 
     def open(self) -> None:
         """Connect and show the safe state."""

@@ -550,6 +550,7 @@ class StationRuntime:
             outbox_dropped=ledger.dropped(),
             last_verdict=logic.last_verdict.kind if logic.last_verdict else None,
             interval_s=self.config.agent.mqtt.health_interval_s,
+            outputs=self.outputs.health(),
         )
 
 

@@ -12,9 +12,10 @@ from typing import Any, ClassVar, cast
 import pytest
 
 from scale_agent.errors import DeviceUnavailableError
-from scale_agent.plugins import SCALE_GROUP, ScaleDriver, load_driver
+from scale_agent.plugins import SCALE_GROUP, Indication, ScaleDriver, Signal, load_driver
 from scale_agent.weights import Reading, ReadingKind, Weight
 from tests.fakes.pty_peer import PtyPeer
+from tests.station_harness import wait_until
 
 
 class ScaleDriverContract:
@@ -116,3 +117,58 @@ class ScaleDriverContract:
         driver = self._driver("/dev/does-not-exist-scale")
         with pytest.raises(DeviceUnavailableError, match="is missing"):
             driver.open()
+
+
+class OutputDriverContract:
+    """The shared suite every channel output (coil module, relay board) reruns on its fake.
+
+    A subclass provides `light` (a fixture yielding the registry-built driver, not yet
+    opened, on a tower with red, green, buzzer and seal channels) and `energised(channel)`,
+    which reads the fake hardware.
+    """
+
+    driver_name: ClassVar[str]
+
+    def energised(self, channel: str) -> bool:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def unplug(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def lamps(self) -> dict[str, bool]:
+        return {name: self.energised(name) for name in ("red", "green", "buzzer", "seal")}
+
+    def test_open_shows_the_safe_state_with_the_interlock_open(self, light: Any) -> None:
+        light.open()
+        wait_until(lambda: light.problem is None and light.writes > 0)
+        assert self.lamps() == {"red": True, "green": False, "buzzer": True, "seal": False}
+
+    def test_only_a_pass_closes_the_seal_relay(self, light: Any) -> None:
+        light.open()
+        light.show(Indication(Signal.PASS, "ok", is_seal_enabled=True))
+        wait_until(lambda: self.energised("seal"))
+        assert self.lamps() == {"red": False, "green": True, "buzzer": False, "seal": True}
+        light.show(Indication(Signal.FAIL, "short"))
+        wait_until(lambda: self.energised("red"))
+        assert self.lamps() == {"red": True, "green": False, "buzzer": True, "seal": False}
+        wait_until(lambda: not self.energised("buzzer"))  # buzzer:0.3s
+        assert self.energised("red")
+
+    def test_close_leaves_the_interlock_open(self, light: Any) -> None:
+        light.open()
+        light.show(Indication(Signal.PASS, "ok", is_seal_enabled=True))
+        wait_until(lambda: self.energised("seal"))
+        light.close()  # written before close returns; a relay board's peer may read it later
+        wait_until(lambda: not self.energised("seal"))
+        wait_until(lambda: self.energised("red"))  # the fault pattern: the station is not judging
+
+    def test_a_lost_board_is_reported_and_never_blocks_show(self, light: Any) -> None:
+        light.open()
+        wait_until(lambda: light.problem is None and light.writes > 0)
+        self.unplug()
+        started = time.perf_counter()
+        light.show(Indication(Signal.PASS, "ok", is_seal_enabled=True))
+        light.show(Indication(Signal.FAIL, "short"))
+        assert time.perf_counter() - started < 0.01
+        wait_until(lambda: light.problem is not None)
+        light.close()

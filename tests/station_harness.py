@@ -7,7 +7,7 @@ import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, cast
 
-from scale_agent.app import make_publisher
+from scale_agent.app import build_outputs, make_publisher
 from scale_agent.config import load_config
 from scale_agent.plugins import SCALE_GROUP, load_driver
 from scale_agent.runtime import StationRuntime
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
-    from scale_agent.plugins import ScaleDriver
+    from scale_agent.plugins import OutputDriver, ScaleDriver
     from tests.fakes.recording_light import RecordingLight
 
 
@@ -29,14 +29,20 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
 
 
 @contextmanager
-def running_station(config_path: Path, light: RecordingLight) -> Iterator[StationRuntime]:
+def running_station(
+    config_path: Path, light: RecordingLight, *, with_config_outputs: bool = False
+) -> Iterator[StationRuntime]:
+    """The station of `config_path` with a recording light (and its own [[outputs]] too)."""
     config = load_config(config_path)
     module = load_driver(SCALE_GROUP, "mt-sics")
     scale = cast("ScaleDriver", module.DRIVER(config.scale_settings))
+    outputs: list[OutputDriver] = [light]
+    if with_config_outputs:
+        outputs += build_outputs(config)
     runtime = StationRuntime(
         config,
         scale,
-        [light],
+        outputs,
         publisher_factory=make_publisher if config.agent.mqtt.enabled else None,
     )
     thread = threading.Thread(target=runtime.run, name="station-under-test")

@@ -39,7 +39,14 @@ def test_the_view_counts_alerts_once_per_message_id() -> None:
     state.handle(
         f"{ROOT}/bench-2/health",
         json.dumps(
-            {"outbox_backlog": 7, "scale": {"state": "fault", "fault_reason": "no usable weight"}}
+            {
+                "outbox_backlog": 7,
+                "scale": {"state": "fault", "fault_reason": "no usable weight"},
+                "outputs": [
+                    {"device": "console", "state": "ok", "fault_reason": None},
+                    {"device": "modbus-tcp://io:502#2", "state": "fault", "fault_reason": "off"},
+                ],
+            }
         ).encode(),
     )
     assert first == [
@@ -52,7 +59,7 @@ def test_the_view_counts_alerts_once_per_message_id() -> None:
     assert state.duplicates == 1
     screen = state.screen("mqtt://broker:1883", is_connected=True)
     assert "mon/line-1/bench-1  online  ?" in screen
-    assert "fault (no usable weight)" in screen
+    assert "fault (no usable weight); output modbus-tcp://io:502#2 fault (off)" in screen
     assert "1 duplicate(s) dropped" in screen
 
 

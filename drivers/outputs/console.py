@@ -41,6 +41,9 @@ class ConsoleLight:
         self._last: Indication | None = None
         self._lock = threading.Lock()
 
+    device = "console"
+    problem = None  # a terminal line cannot fail in a way the packer would not see
+
     def open(self) -> None:
         """Nothing to connect; show the safe state until the station says otherwise."""
         self._last = None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
-from drivers.scales._serial import SerialSettings, open_port, read_available, write
+from drivers._serial import SerialSettings, open_port, read_available, write
 from scale_agent.errors import DeviceUnavailableError
 from scale_agent.plugins import ScaleCommand, ScaleIdentity
 from scale_agent.weights import Mode, Reading, ReadingKind, Unit, Weight

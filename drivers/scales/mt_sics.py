@@ -17,7 +17,7 @@ import re
 import time
 from decimal import Decimal
 
-from drivers.scales._serial import read_available, write
+from drivers._serial import read_available, write
 from drivers.scales._stream import SerialScale, StreamSettings
 from scale_agent.errors import DeviceUnavailableError
 from scale_agent.plugins import ScaleCommand, ScaleIdentity

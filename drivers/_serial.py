@@ -1,4 +1,6 @@
-"""Shared serial plumbing for scale drivers: settings, opening a pyserial URL, plain diagnoses.
+"""Serial plumbing for every serial driver (scales, relay boards, scanners).
+
+Settings, opening a pyserial URL, and plain-words diagnoses.
 
 Every serial protocol takes a pyserial URL as its port, so a device path
 (`/dev/serial/by-id/...`), a serial-to-Ethernet converter (`socket://host:port`) or an
@@ -21,7 +23,7 @@ MAX_READ_BYTES = 4096
 
 
 class SerialSettings(DriverSettings):
-    """Port settings common to every serial scale."""
+    """Port settings common to every serial device."""
 
     port: str = Field(min_length=1, description="pyserial URL or device path")
     baudrate: int = Field(default=9600, ge=300, le=921_600)

@@ -1,0 +1,104 @@
+"""A stack light and seal relay on a Modbus I/O module (the in-process pymodbus server)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+import pytest
+
+from drivers.scales.modbus_register import ModbusScale
+from drivers.scales.modbus_register import Settings as ScaleSettings
+from scale_agent.plugins import OUTPUT_GROUP, Indication, Signal, load_driver
+from scale_agent.weights import Weight
+from tests.contracts import OutputDriverContract
+from tests.fakes.modbus_device import COILS, HOLDING, ModbusDevice
+from tests.fakes.null_modem import NullModem
+from tests.station_harness import wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from drivers.outputs._channels import ChannelLight
+
+TOWER = {"red": 0, "green": 2, "buzzer": 3, "seal": 5}
+SIGNALS = {"fail": ["red", "buzzer:0.3s"], "fault": ["red", "buzzer"]}
+
+
+def coil_light(**keys: Any) -> ChannelLight:
+    module = load_driver(OUTPUT_GROUP, "modbus-coils")
+    settings = module.Settings.model_validate(
+        {"channels": TOWER, "interlock": "seal", "signals": SIGNALS, "timeout_s": 0.3, **keys}
+    )
+    return cast("ChannelLight", module.DRIVER(settings))
+
+
+class TestModbusCoilsContract(OutputDriverContract):
+    driver_name = "modbus-coils"
+
+    @pytest.fixture
+    def light(self) -> Iterator[ChannelLight]:
+        self.device = ModbusDevice()
+        light = coil_light(host="127.0.0.1", tcp_port=self.device.port)
+        yield light
+        light.close()
+        self.device.close()
+
+    def energised(self, channel: str) -> bool:
+        return bool(self.device.get(COILS, TOWER[channel], 1)[0])
+
+    def unplug(self) -> None:
+        self.device.stop()
+
+
+def test_the_module_is_rewritten_after_it_comes_back() -> None:
+    device = ModbusDevice()
+    light = coil_light(host="127.0.0.1", tcp_port=device.port, refresh_s=0.2)
+    try:
+        light.open()
+        light.show(Indication(Signal.PASS, "ok", is_seal_enabled=True))
+        wait_until(lambda: device.get(COILS, 5, 1) == [True])
+        device.stop()  # the I/O module reboots: its coils come back all off
+        wait_until(lambda: light.problem is not None)
+        assert "modbus-tcp://127.0.0.1" in str(light.device)
+        device.start()
+        wait_until(lambda: light.problem is None)
+        wait_until(lambda: device.get(COILS, 0, 6) == [False, False, True, False, False, True])
+    finally:
+        light.close()
+        device.close()
+
+
+def test_a_refused_coil_address_is_a_problem_not_a_crash() -> None:
+    device = ModbusDevice()
+    light = coil_light(host="127.0.0.1", tcp_port=device.port, channels={**TOWER, "red": 200})
+    try:
+        light.open()
+        wait_until(lambda: light.problem is not None and "exception 2" in light.problem)
+    finally:
+        light.close()
+        device.close()
+
+
+def test_the_light_shares_an_rs485_line_with_the_scale_indicator() -> None:
+    line = NullModem()
+    device = ModbusDevice(1, more_ids=(2,), serial_port=line.a)
+    scale = ModbusScale(
+        ScaleSettings(transport="rtu", port=line.b, device_id=1, preset="generic-int32", unit="g")
+    )
+    light = coil_light(transport="rtu", port=line.b, device_id=2)
+    try:
+        device.set(HOLDING, 0, [0, 750, 0, 1], unit=1)
+        scale.open()
+        light.open()
+        light.show(Indication(Signal.PASS, "ok", is_seal_enabled=True))
+        wait_until(lambda: device.get(COILS, 5, 1, unit=2) == [True])
+        readings = scale.read()
+        while not readings:
+            readings = scale.read()
+        assert readings[0].weight == Weight.parse("750g")
+        assert device.get(COILS, 5, 1, unit=1) == [False]  # unit 1 is the indicator: untouched
+    finally:
+        light.close()
+        scale.close()
+        device.close()
+        line.close()
