@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from scale_agent.mqtt import Publisher
-from scale_agent.plugins import OUTPUT_GROUP, SCALE_GROUP, OutputDriver, ScaleDriver, load_driver
+from scale_agent.plugins import (
+    JOB_GROUP,
+    OUTPUT_GROUP,
+    SCALE_GROUP,
+    OutputDriver,
+    ScaleDriver,
+    ScannerDriver,
+    load_driver,
+)
 from scale_agent.runtime import StationRuntime
 
 if TYPE_CHECKING:
@@ -26,6 +34,7 @@ def make_publisher(runtime: StationRuntime) -> Publisher:
         status_payload=runtime.status_payload,
         on_job=runtime.submit_job_data,
         on_command=runtime.submit_command_data,
+        on_order=runtime.submit_order_push if runtime.order_cache is not None else None,
         log=runtime.log,
     )
 
@@ -44,9 +53,22 @@ def build_outputs(config: StationConfig) -> list[OutputDriver]:
     ]
 
 
+def build_scanner(config: StationConfig) -> ScannerDriver | None:
+    """The configured scanner driver (not opened), if the station has one."""
+    if config.scanner is None:
+        return None
+    name, settings = config.scanner
+    return cast("ScannerDriver", load_driver(JOB_GROUP, name, "scanner.driver").DRIVER(settings))
+
+
 def build_runtime(config: StationConfig, *, clock: Clock | None = None) -> StationRuntime:
-    """Instantiate the configured scale and outputs and wire them into a runtime."""
+    """Instantiate the configured scale, outputs and scanner and wire them into a runtime."""
     publisher = make_publisher if config.agent.mqtt.enabled else None
     return StationRuntime(
-        config, build_scale(config), build_outputs(config), clock=clock, publisher_factory=publisher
+        config,
+        build_scale(config),
+        build_outputs(config),
+        clock=clock,
+        publisher_factory=publisher,
+        scanner=build_scanner(config),
     )

@@ -3,7 +3,8 @@
 CSV columns: `kind` (`sku` or `carton`), `id`, `name`, `weight` (with its unit: `150g`,
 `0.33lb`), `spread` (one standard deviation of that weight, with its unit), and optionally
 `policy` (a named policy from the station config that judges orders with this SKU) and
-`counted` (`yes` for counted goods: the weight checks the packs, not what is inside them).
+`counted` (`yes` for counted goods: the weight checks the packs, not what is inside them) and
+`gtin` (the GTIN-8/12/13/14 on the item's barcode, so a scanned GS1 code finds its SKU).
 Lines starting with `#` are comments.
 
 TOML: `[[sku]]` and `[[carton]]` tables with the same keys (`counted = true`).
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 COLUMNS = ("kind", "id", "name", "weight", "spread")
-OPTIONAL_COLUMNS = ("policy", "counted")
+OPTIONAL_COLUMNS = ("policy", "counted", "gtin")
 _YES = {"yes", "true", "1", "y"}
 _NO = {"no", "false", "0", "n", ""}
 
@@ -40,6 +41,7 @@ class Item:
     spread: Weight
     policy: str | None = None
     is_counted: bool = False
+    gtin: str | None = None  # as 14 digits
     where: str = ""  # file:line, for messages about this item later (an unknown policy)
 
 
@@ -50,6 +52,14 @@ class Catalog:
     skus: dict[str, Item] = field(default_factory=dict)
     cartons: dict[str, Item] = field(default_factory=dict)
     source: str = ""
+
+    def sku_for_gtin(self, gtin: str) -> Item | None:
+        """The SKU whose barcode carries this GTIN (any length; compared as GTIN-14)."""
+        wanted = gtin.zfill(14)
+        for item in self.skus.values():
+            if item.gtin == wanted:
+                return item
+        return None
 
 
 def _parse_item(row: dict[str, Any], where: str, problems: list[Problem]) -> Item | None:
@@ -72,6 +82,9 @@ def _parse_item(row: dict[str, Any], where: str, problems: list[Problem]) -> Ite
         if counted.lower() not in _YES | _NO:
             problems.append(Problem(where, f"counted must be yes or no, not {counted!r}"))
         counted = counted.lower() in _YES
+    gtin = str(row.get("gtin") or "").strip()
+    if gtin and not is_valid_gtin(gtin):
+        problems.append(Problem(where, f"gtin {gtin!r} is not a GTIN (8-14 digits, check digit)"))
     if len(problems) > before:
         return None
     return Item(
@@ -81,8 +94,18 @@ def _parse_item(row: dict[str, Any], where: str, problems: list[Problem]) -> Ite
         weights["spread"],
         policy=str(row["policy"]) if row.get("policy") else None,
         is_counted=bool(counted),
+        gtin=gtin.zfill(14) if gtin else None,
         where=where,
     )
+
+
+def is_valid_gtin(text: str) -> bool:
+    """True for a GTIN-8/12/13/14 whose check digit is right (GS1 General Specifications 7.9)."""
+    if not text.isdigit() or len(text) not in {8, 12, 13, 14}:
+        return False
+    digits = [int(c) for c in text.zfill(18)]
+    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(digits[:-1]))
+    return (10 - total % 10) % 10 == digits[-1]
 
 
 def _add(catalog: Catalog, kind: str, item: Item, where: str, problems: list[Problem]) -> None:

@@ -13,15 +13,17 @@ import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from scale_agent.catalog import load_catalog
 from scale_agent.errors import CatalogError, ConfigError, Problem, UnknownDriverError
-from scale_agent.plugins import OUTPUT_GROUP, SCALE_GROUP, load_driver
+from scale_agent.orders import OrdersSection
+from scale_agent.plugins import JOB_GROUP, OUTPUT_GROUP, SCALE_GROUP, load_driver
 from scale_agent.policies import Policy
+from scale_agent.scans import ScanRules
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -47,6 +49,7 @@ class StationSection(Section):
     id: TopicSafe
     data_dir: Path = Path("/var/lib/scale-agent")
     catalog: Path
+    item_by_item: bool = False  # each scanned item must show up on the platter by weight
 
 
 class DriverSection(BaseModel):
@@ -127,7 +130,19 @@ class AgentConfig(Section):
     tolerance: Policy = Policy()
     policies: dict[str, Policy] = Field(default_factory=dict)
     outputs: list[DriverSection] = Field(default_factory=_default_outputs)
+    scanner: DriverSection | None = None
+    scans: ScanRules = ScanRules()
+    orders: OrdersSection = OrdersSection()
     mqtt: MqttSection = MqttSection()
+
+    @model_validator(mode="after")
+    def _order_source(self) -> Self:
+        orders = self.orders
+        if orders.source == "http" and (not orders.url or "{order_id}" not in orders.url):
+            raise ValueError('orders.url must contain {order_id} for source = "http"')
+        if orders.source == "http" and urlsplit(str(orders.url)).scheme not in {"http", "https"}:
+            raise ValueError("orders.url must be an http:// or https:// URL")
+        return self
 
 
 @dataclass(frozen=True)
@@ -139,6 +154,7 @@ class StationConfig:
     scale_settings: DriverSettings
     outputs: list[tuple[str, DriverSettings]]
     catalog: Catalog
+    scanner: tuple[str, DriverSettings] | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -259,6 +275,12 @@ def validate_config(data: Mapping[str, Any], path: Path) -> StationConfig:
     if isinstance(scale_raw, dict):
         scale_settings = _driver_settings(SCALE_GROUP, scale_raw, "scale", problems)
     outputs = _output_settings(data.get("outputs", [{"driver": "console"}]), problems)
+    scanner = None
+    scanner_raw = data.get("scanner")
+    if isinstance(scanner_raw, dict):
+        scanner_settings = _driver_settings(JOB_GROUP, scanner_raw, "scanner", problems)
+        if scanner_settings is not None:
+            scanner = (str(scanner_raw["driver"]), scanner_settings)
 
     if agent is not None:
         agent = _resolve_mqtt_files(agent, path, problems)
@@ -271,7 +293,10 @@ def validate_config(data: Mapping[str, Any], path: Path) -> StationConfig:
 
     if problems or agent is None or scale_settings is None or catalog is None:
         raise ConfigError(str(path), problems)
-    return StationConfig(path, agent, scale_settings, outputs, catalog)
+    if agent.orders.folder is not None:
+        orders = agent.orders.model_copy(update={"folder": resolve(path, agent.orders.folder)})
+        agent = agent.model_copy(update={"orders": orders})
+    return StationConfig(path, agent, scale_settings, outputs, catalog, scanner)
 
 
 def load_config(path: Path) -> StationConfig:

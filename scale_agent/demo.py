@@ -8,6 +8,7 @@ what lands on the platter, and the station judges it exactly as it would a real 
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import threading
@@ -55,11 +56,31 @@ def default_data_dir() -> Path:
     return Path(base) / "scale-agent" / "demo"
 
 
+SCANNER_FIFO = "scanner.fifo"
+
+
+def order_json(job: Job) -> bytes:
+    """A job as the WMS would push it (the `job`/`orders` JSON)."""
+    lines = [{"sku": line.sku, "qty": line.qty} for line in job.lines]
+    return json.dumps({"order_id": job.order_id, "lines": lines, "carton": job.carton_id}).encode()
+
+
+def scan(data_dir: Path, code: str) -> None:
+    """The simulated scanner: a code and Enter, into the prompt driver's FIFO."""
+    fd = os.open(data_dir / SCANNER_FIFO, os.O_WRONLY | os.O_NONBLOCK)
+    try:
+        os.write(fd, f"{code}\n".encode())
+    finally:
+        os.close(fd)
+
+
 def demo_config(mqtt_url: str | None, data_dir: Path) -> StationConfig:
     """The embedded demo station, with the broker and data folder given on the command line."""
     station = resources.files("scale_agent") / "data" / "demo-station.toml"
     data = tomllib.loads(station.read_text(encoding="utf-8"))
     data["station"]["data_dir"] = str(data_dir)
+    # The simulated scanner types into a FIFO that the real `prompt` scanner driver reads.
+    data["scanner"] = {"driver": "prompt", "path": str(data_dir / SCANNER_FIFO)}
     if mqtt_url is None:
         data["mqtt"] = {"enabled": False}
     else:
@@ -143,12 +164,17 @@ class Demo:
             )
             self.parcels.append(parcel)
             items = ", ".join(f"{line.qty} x {line.sku}" for line in job.lines)
+            is_scanned = number % 2 == 0  # every other order is scanned at the bench
             self.out.write(
                 f"\n-- parcel {number}: order {job.order_id} ({items} in {job.carton_id}),"
-                f" packed {scenario}\n"
+                f" packed {scenario}, {'scanned' if is_scanned else 'pushed by the WMS'}\n"
             )
             self._verdict.clear()
-            self.runtime.submit_job(job)
+            if is_scanned:
+                self.runtime.submit_order_push(order_json(job))  # the WMS's order list
+                scan(config.data_dir, job.order_id)
+            else:
+                self.runtime.submit_job(job)
             if stop.wait(0.4):
                 return
             self.bench.place(Weight.grams(parcel.true_g))
@@ -187,6 +213,10 @@ class Demo:
 def run_demo(parcels: int | None, mqtt_url: str | None, data_dir: Path, out: TextIO) -> int:
     """Run the demo; returns the exit code."""
     config = demo_config(mqtt_url, data_dir)
+    fifo = data_dir / SCANNER_FIFO
+    fifo.parent.mkdir(parents=True, exist_ok=True)
+    if not fifo.exists():
+        os.mkfifo(fifo)
     runtime = build_runtime(config)
     bench = getattr(runtime.link.driver, "bench", None)
     if not isinstance(bench, SimulatedBench):  # pragma: no cover - the demo config says simulated

@@ -50,6 +50,7 @@ class Topics:
         self.weight = f"{self.root}/weight"
         self.job = f"{self.root}/job"
         self.command = f"{self.root}/command"
+        self.orders = f"{self.root}/orders"
 
 
 class Payload(BaseModel):
@@ -182,7 +183,13 @@ class EventPayload(Payload):
 
     schema_id: Literal["scale-agent/event/1"] = "scale-agent/event/1"
     event: Literal[
-        "job_rejected", "command_rejected", "command_done", "override_applied", "catalog_reloaded"
+        "job_rejected",
+        "command_rejected",
+        "command_done",
+        "override_applied",
+        "catalog_reloaded",
+        "scan_rejected",  # a scan that matches no command, carton, order or item
+        "item_mismatch",  # item by item: the scan and the platter weight disagree
     ]
     reason: str
     order_id: str | None = None
@@ -209,7 +216,7 @@ class ScaleHealth(BaseModel):
 
 
 class OutputHealth(BaseModel):
-    """One output (light, relay board, screen): does it show what the station wants?"""
+    """A device beside the scale (a light, relay board, screen, or the scanner): working?"""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -230,6 +237,7 @@ class HealthPayload(Payload):
     last_verdict: VerdictKind | None
     interval_s: float
     outputs: list[OutputHealth] = Field(default_factory=list)
+    scanner: OutputHealth | None = None
 
 
 class WeightPayload(Payload):

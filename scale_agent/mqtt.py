@@ -148,6 +148,7 @@ class Publisher(LinkState):
         status_payload: Callable[[str], bytes],
         on_job: Callable[[bytes], None] | None = None,
         on_command: Callable[[bytes], None] | None = None,
+        on_order: Callable[[bytes], None] | None = None,
         log: Log | None = None,
     ) -> None:
         self.settings = settings
@@ -157,6 +158,7 @@ class Publisher(LinkState):
         self._status_payload = status_payload
         self._on_job = on_job
         self._on_command = on_command
+        self._on_order = on_order
         self._log = log
         # deque.append and popleft are atomic: paho's thread appends, the drain thread pops.
         self._facts: deque[tuple[str, int, int]] = deque()
@@ -252,6 +254,8 @@ class Publisher(LinkState):
             client.subscribe(self.topics.job, qos=1)
         if self._on_command is not None:
             client.subscribe(self.topics.command, qos=1)
+        if self._on_order is not None:
+            client.subscribe(self.topics.orders, qos=1)
         self.has_connected = True
         self._connected()  # only now may the drain thread publish
         self._facts.append(("connected", 0, 0))
@@ -292,6 +296,8 @@ class Publisher(LinkState):
             self._on_job(bytes(message.payload))
         elif self._on_command is not None and message.topic == self.topics.command:
             self._on_command(bytes(message.payload))
+        elif self._on_order is not None and message.topic == self.topics.orders:
+            self._on_order(bytes(message.payload))
 
     # -- the drain thread -----------------------------------------------------------------
 

@@ -5,7 +5,8 @@ through entry-point groups, exactly as a separately installed plug-in would:
 
 - `scale_agent.scales`: a module exposing `Settings` (a pydantic model of its config keys)
   and `DRIVER` (a callable taking those settings and returning a `ScaleDriver`);
-- `scale_agent.outputs`: the same shape, returning an `OutputDriver`.
+- `scale_agent.outputs`: the same shape, returning an `OutputDriver`;
+- `scale_agent.jobs`: the same shape, returning a `ScannerDriver` (where orders come from).
 
 The registry lists entry points without importing them and imports one only when asked, so a
 driver whose optional dependency is missing is reported as unavailable with the reason instead
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
 
 SCALE_GROUP = "scale_agent.scales"
 OUTPUT_GROUP = "scale_agent.outputs"
-GROUPS = {"scales": SCALE_GROUP, "outputs": OUTPUT_GROUP}
+JOB_GROUP = "scale_agent.jobs"
+GROUPS = {"scales": SCALE_GROUP, "outputs": OUTPUT_GROUP, "jobs": JOB_GROUP}
 
 
 class DriverSettings(BaseModel):
@@ -91,6 +93,30 @@ class ScaleDriver(Protocol):
         ...
 
 
+class ScannerDriver(Protocol):
+    """A barcode scanner (or a prompt): codes in, one per scan. Used from one thread."""
+
+    @property
+    def device(self) -> str:
+        """The port or event device, for messages."""
+        ...
+
+    def open(self) -> None:
+        """Open the device. Raises DeviceUnavailableError with a diagnosis."""
+        ...
+
+    def read(self) -> list[str]:
+        """The codes scanned since the last call, blocking at most about 0.2 s.
+
+        Raises DeviceUnavailableError when the device went away.
+        """
+        ...
+
+    def close(self) -> None:
+        """Close the device (releasing a grab); safe to call twice."""
+        ...
+
+
 class Signal(StrEnum):
     """What the packer is shown."""
 
@@ -100,6 +126,7 @@ class Signal(StrEnum):
     PASS = "pass"  # noqa: S105 - a verdict, not a password. Seal it.
     FAIL = "fail"  # do not seal; see the reason
     RECHECK = "recheck"  # too close to call or unstable: re-seat and weigh again
+    ITEM_MISMATCH = "item_mismatch"  # item-by-item: the scan and the weight disagree
     FAULT = "fault"  # the scale or the order source is not working
 
 

@@ -36,6 +36,7 @@ from scale_agent.messages import (
     EventPayload,
     HealthPayload,
     Mass,
+    OutputHealth,
     Payload,
     ScaleHealth,
     StationIdentity,
@@ -43,8 +44,11 @@ from scale_agent.messages import (
     Topics,
     WeightPayload,
 )
+from scale_agent.orders import OrderCache, make_source
 from scale_agent.outputs import Outputs
-from scale_agent.plugins import OutputDriver, ScaleCommand, ScaleDriver
+from scale_agent.plugins import OutputDriver, ScaleCommand, ScaleDriver, ScannerDriver
+from scale_agent.scanner_link import Scanned, ScannerLink
+from scale_agent.scanning import LookedUp, ScanDesk
 from scale_agent.station import (
     Effect,
     Note,
@@ -71,7 +75,7 @@ TICK_S = 0.05
 STATUS_FILE = "status.json"
 STATUS_EVERY_S = 1.0
 # Sections a running station cannot swap: their drivers and connections are open.
-RESTART_SECTIONS = ("station", "scale", "outputs", "mqtt")
+RESTART_SECTIONS = ("station", "scale", "outputs", "scanner", "scans", "orders", "mqtt")
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,13 @@ class IncomingJob:
 @dataclass(frozen=True)
 class IncomingCommand:
     """A command as raw bytes (from the `command` topic), parsed in the station loop."""
+
+    data: bytes
+
+
+@dataclass(frozen=True)
+class PushedOrder:
+    """An order pushed for the scanner (the `orders` topic), stored in the station loop."""
 
     data: bytes
 
@@ -114,6 +125,7 @@ class StationRuntime:
         *,
         clock: Clock | None = None,
         publisher_factory: Callable[[StationRuntime], Publisher] | None = None,
+        scanner: ScannerDriver | None = None,
     ) -> None:
         self.config = config
         station = config.agent.station
@@ -130,6 +142,22 @@ class StationRuntime:
         self.events: queue.Queue[object] = queue.Queue()
         self.link = ScaleLink(scale, self.clock, self.events.put, self.log)
         self.outputs = Outputs(outputs, self.log)
+        self.scanner_link: ScannerLink | None = None
+        self.desk: ScanDesk | None = None
+        self.order_cache: OrderCache | None = None
+        if scanner is not None:
+            self.scanner_link = ScannerLink(scanner, self.clock, self.events.put, self.log)
+            orders = config.agent.orders
+            if orders.source == "cache":
+                self.order_cache = OrderCache(config.data_dir)
+            self.desk = ScanDesk(
+                config,
+                self.logic,
+                make_source(orders, config.data_dir, self.order_cache),
+                emit=self.events.put,
+                event=self._event,
+                log=self.log,
+            )
         self.listeners: list[Callable[[RecordedVerdict], None]] = []
         self.publisher = publisher_factory(self) if publisher_factory else None
         self.parse_errors = 0
@@ -154,6 +182,14 @@ class StationRuntime:
     def submit_job_data(self, data: bytes, source: str = "mqtt") -> None:
         """Queue an order as JSON bytes; it is validated in the station loop."""
         self.events.put(IncomingJob(data, source))
+
+    def submit_order_push(self, data: bytes) -> None:
+        """Queue an order the WMS pushed for later scanning (the `orders` topic)."""
+        self.events.put(PushedOrder(data))
+
+    def submit_scan(self, code: str) -> None:
+        """Queue a code as if scanned (the demo's simulated scanner, tests)."""
+        self.events.put(Scanned(code, self.clock.monotonic()))
 
     def submit_command_data(self, data: bytes) -> None:
         """Queue a command as JSON bytes; it is validated in the station loop."""
@@ -195,6 +231,8 @@ class StationRuntime:
         if self.publisher is not None:
             self.publisher.start()
         self.link.start()
+        if self.scanner_link is not None:
+            self.scanner_link.start()
         self.log.info("station_started", ledger=str(ledger.path))
         if self.on_started is not None:
             self.on_started()
@@ -210,7 +248,11 @@ class StationRuntime:
                     pinged_at = self.last_loop_at
         finally:
             self.link.stop()
+            if self.scanner_link is not None:
+                self.scanner_link.stop()
             self.outputs.close()
+            if self.order_cache is not None:
+                self.order_cache.close()
             if self.publisher is not None:
                 self.publisher.stop()
             ledger.close()
@@ -255,9 +297,27 @@ class StationRuntime:
             effects = self._incoming_command(event.data, now)
         elif isinstance(event, Reload):
             self._reload()
+        elif isinstance(event, Scanned | LookedUp | PushedOrder):
+            effects = self._scanner_event(event, now)
         elif not isinstance(event, LinkUp):
             effects = self._reading(event, now)  # type: ignore[arg-type]
         return effects
+
+    def _scanner_event(self, event: Scanned | LookedUp | PushedOrder, now: float) -> list[Effect]:
+        if isinstance(event, PushedOrder):
+            if self.order_cache is not None:
+                try:
+                    order_id = self.order_cache.put(event.data)
+                except JobError as exc:
+                    self._event("job_rejected", exc.reason, order_id=exc.order_id)
+                else:
+                    self.log.info("order_stored", order_id=order_id)
+            return []
+        if self.desk is None:
+            return []
+        if isinstance(event, Scanned):
+            return self.desk.on_scan(event, now)
+        return self.desk.on_looked_up(event, now)
 
     def _incoming_job(self, event: IncomingJob, now: float) -> list[Effect]:
         try:
@@ -288,7 +348,10 @@ class StationRuntime:
                     **self.identity, weight=Mass(value=float(grams)), is_stable=reading.is_stable
                 )
                 self._publish_live(self.topics.weight, payload, qos=0)
-        return self.logic.on_reading(reading, now)
+        effects = self.logic.on_reading(reading, now)
+        if self.desk is not None:
+            effects += self.desk.on_reading(reading, now)
+        return effects
 
     # -- commands -------------------------------------------------------------------------------
 
@@ -551,6 +614,17 @@ class StationRuntime:
             last_verdict=logic.last_verdict.kind if logic.last_verdict else None,
             interval_s=self.config.agent.mqtt.health_interval_s,
             outputs=self.outputs.health(),
+            scanner=None if self.scanner_link is None else self._scanner_health(),
+        )
+
+    def _scanner_health(self) -> OutputHealth:
+        link = self.scanner_link
+        assert link is not None  # noqa: S101 - the caller checked
+        problem = link.problem
+        return OutputHealth(
+            device=link.driver.device,
+            state="fault" if problem else "ok",
+            fault_reason=problem,
         )
 
 

@@ -146,6 +146,9 @@ class StationLogic:
         self._load_since: float | None = None
         self._drift_since: float | None = None
         self.override: Override | None = None
+        # Item-by-item packing: loads are not judged until the items are in (see packing.py)
+        self.is_packing = False
+        self.packing_note = ""
 
     def reconfigure(
         self,
@@ -161,7 +164,7 @@ class StationLogic:
 
     # -- what the packer sees -------------------------------------------------------------
 
-    def indication(self) -> Indication:
+    def indication(self) -> Indication:  # noqa: PLR0911 - one per state
         """The indication for the current state (faults win over everything else)."""
         if self.is_faulted:
             return Indication(Signal.FAULT, f"scale fault: {self.fault_reason}")
@@ -181,6 +184,8 @@ class StationLogic:
             )
         if self.state is State.SETTLING:
             return Indication(Signal.SETTLING, "weighing...")
+        if self.job is not None and self.is_packing:
+            return Indication(Signal.READY, f"order {self.job.order_id}: {self.packing_note}")
         if self.job is not None:
             expected = self.expectation.expected_g if self.expectation else None
             text = f"order {self.job.order_id}: place the parcel"
@@ -225,7 +230,7 @@ class StationLogic:
         grams = reading.weight.in_grams
         self.last_weight_g = grams
         if self.state in {State.IDLE, State.WAITING}:
-            if grams < self.settle.load_threshold_g:
+            if grams < self.settle.load_threshold_g or self.is_packing:
                 self._load_since = None
                 return effects + self._watch_zero(reading, now)
             # A load must hold for a moment: the platter bounces through the threshold when
@@ -289,6 +294,33 @@ class StationLogic:
             Note("reweigh_requested", {"order_id": self._order_id()}),
             *self._start_settling(now),
         ]
+
+    def on_order_unavailable(self, reason: str) -> list[Effect]:
+        """A scanned order could not be looked up: the packer sees why; nothing is judged."""
+        return [Refused("job", reason), Show(Indication(Signal.FAULT, reason))]
+
+    def start_packing(self, note: str) -> list[Effect]:
+        """Item-by-item: hold the parcel check while items are scanned in."""
+        self.is_packing, self.packing_note = True, note
+        return [self._show()]
+
+    def finish_packing(self, now: float) -> list[Effect]:
+        """Item-by-item: all items are in (or the packer closed the parcel): check it now."""
+        self.is_packing = False
+        if self.job is not None and self._parcel_present() and not self.is_faulted:
+            return self._start_settling(now)
+        return [self._show()]
+
+    def on_cancel(self) -> list[Effect]:
+        """Drop the loaded order (a cancel barcode); refused while a parcel is being judged."""
+        if self.state in {State.SETTLING, State.JUDGED}:
+            return [Refused("cancel", "take the parcel off the scale first")]
+        dropped = self._order_id()
+        self.job = self.expectation = None
+        self.queue.clear()
+        self.is_packing = False
+        self.state = State.IDLE
+        return [Note("job_cancelled", {"order_id": dropped}), self._show()]
 
     def can_zero(self) -> str | None:
         """Why the scale may not be zeroed now, or None when it may."""

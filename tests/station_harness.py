@@ -7,7 +7,7 @@ import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, cast
 
-from scale_agent.app import build_outputs, make_publisher
+from scale_agent.app import build_outputs, build_scanner, make_publisher
 from scale_agent.config import load_config
 from scale_agent.plugins import SCALE_GROUP, load_driver
 from scale_agent.runtime import StationRuntime
@@ -44,6 +44,7 @@ def running_station(
         scale,
         outputs,
         publisher_factory=make_publisher if config.agent.mqtt.enabled else None,
+        scanner=build_scanner(config),
     )
     thread = threading.Thread(target=runtime.run, name="station-under-test")
     thread.start()

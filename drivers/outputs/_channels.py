@@ -40,6 +40,7 @@ DEFAULT_SIGNALS: dict[Signal, list[str]] = {
     Signal.PASS: ["green"],
     Signal.FAIL: ["red", "buzzer:2s"],
     Signal.RECHECK: ["red", "amber:blink", "buzzer:0.5s"],
+    Signal.ITEM_MISMATCH: ["amber", "red:blink", "buzzer:0.5s"],
     Signal.FAULT: ["red:blink", "buzzer:1s"],
 }
 _STEP = re.compile(r"^(?P<name>[A-Za-z0-9_-]+)(?P<blink>:blink)?(?::(?P<for_s>\d+(?:\.\d+)?)s)?$")

@@ -20,6 +20,7 @@ _COLOURS = {
     Signal.PASS: "\033[1;97;42m",  # white on green
     Signal.FAIL: "\033[1;97;41m",  # white on red
     Signal.RECHECK: "\033[1;30;43m",  # black on amber
+    Signal.ITEM_MISMATCH: "\033[1;31;43m",  # red on amber
     Signal.FAULT: "\033[1;97;45m",  # white on magenta
 }
 _RESET = "\033[0m"

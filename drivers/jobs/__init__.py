@@ -1,0 +1,1 @@
+"""Where orders come from: barcode scanners and a typing prompt (entry points: scale_agent.jobs)."""
