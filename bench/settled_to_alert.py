@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import logging
 import operator
-import statistics
 import threading
 import time
 from dataclasses import replace
@@ -21,6 +20,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from bench._broker import BenchBroker
+from bench._latency import summary
 from bench.settled_to_output import IdleScale, TimingLight, bench_station
 from scale_agent.app import make_publisher
 from scale_agent.jobs import Job, JobLine
@@ -78,11 +78,9 @@ def main() -> None:
     subscriber.disconnect()
     subscriber.loop_stop()
     broker.stop()
-    latencies.sort()
-    p99 = latencies[int(len(latencies) * 0.99) - 1]
     print(
         f"settled reading -> alert at a subscriber, {args.parcels} parcels, loopback broker: "
-        f"p50 {statistics.median(latencies):.2f} ms, p99 {p99:.2f} ms, max {latencies[-1]:.2f} ms"
+        f"{summary(latencies)}"
     )
 
 

@@ -9,12 +9,12 @@ Target: p99 <= 5 ms.  Run: .venv/bin/python -m bench.settled_to_coil
 from __future__ import annotations
 
 import logging
-import statistics
 import threading
 import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from bench._latency import summary
 from bench.settled_to_output import IdleScale, bench_station
 from drivers.outputs._channels import ChannelLight
 from drivers.outputs.modbus_coils import CoilBoard, Settings
@@ -84,12 +84,9 @@ def main(parcels: int = 300) -> None:
         light.close()
         runtime.ledger.close()
         device.close()
-    latencies.sort()
-    p50 = statistics.median(latencies)
-    p99 = latencies[int(len(latencies) * 0.99) - 1]
     print(
         f"settled reading -> Modbus coil write acknowledged, {parcels} parcels (ledger on disk, "
-        f"TCP loopback): p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {latencies[-1]:.2f} ms"
+        f"TCP loopback): {summary(latencies)}"
     )
 
 

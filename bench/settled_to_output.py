@@ -8,12 +8,12 @@ Target: p99 <= 5 ms.  Run: .venv/bin/python -m bench.settled_to_output
 from __future__ import annotations
 
 import logging
-import statistics
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
+from bench._latency import summary
 from scale_agent.config import StationConfig, validate_config
 from scale_agent.jobs import Job, JobLine
 from scale_agent.logs import configure
@@ -96,12 +96,9 @@ def main(parcels: int = 300) -> None:
         runtime.events.put(replace(template, weight=Weight.parse("0g"), received_at=now))
         runtime.step(0)
         light.shown_at.clear()
-    latencies.sort()
-    p50 = statistics.median(latencies)
-    p99 = latencies[int(len(latencies) * 0.99) - 1]
     print(
         f"settled reading -> output command, {parcels} parcels, ledger on disk with "
-        f"synchronous=FULL: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {latencies[-1]:.2f} ms"
+        f"synchronous=FULL: {summary(latencies)}"
     )
 
 

@@ -224,6 +224,11 @@ class OutputHealth(BaseModel):
     state: Literal["ok", "fault"]
     fault_reason: str | None
 
+    @classmethod
+    def of(cls, device: str, problem: str | None) -> OutputHealth:
+        """The report for a device and its problem (None while it works)."""
+        return cls(device=device, state="fault" if problem else "ok", fault_reason=problem or None)
+
 
 class HealthPayload(Payload):
     """Periodic station telemetry (retained, so a monitor sees it on start)."""

@@ -49,14 +49,10 @@ class Outputs:
 
     def health(self) -> list[OutputHealth]:
         """Each output's name and whether it shows what it should (for health and status)."""
-        report: list[OutputHealth] = []
-        for driver in self.drivers:
-            problem = getattr(driver, "problem", None)
-            report.append(
-                OutputHealth(
-                    device=str(getattr(driver, "device", type(driver).__name__)),
-                    state="fault" if problem else "ok",
-                    fault_reason=str(problem) if problem else None,
-                )
+        return [
+            OutputHealth.of(
+                str(getattr(driver, "device", type(driver).__name__)),
+                getattr(driver, "problem", None),
             )
-        return report
+            for driver in self.drivers
+        ]

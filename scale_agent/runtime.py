@@ -614,17 +614,9 @@ class StationRuntime:
             last_verdict=logic.last_verdict.kind if logic.last_verdict else None,
             interval_s=self.config.agent.mqtt.health_interval_s,
             outputs=self.outputs.health(),
-            scanner=None if self.scanner_link is None else self._scanner_health(),
-        )
-
-    def _scanner_health(self) -> OutputHealth:
-        link = self.scanner_link
-        assert link is not None  # noqa: S101 - the caller checked
-        problem = link.problem
-        return OutputHealth(
-            device=link.driver.device,
-            state="fault" if problem else "ok",
-            fault_reason=problem,
+            scanner=None
+            if self.scanner_link is None
+            else OutputHealth.of(self.scanner_link.driver.device, self.scanner_link.problem),
         )
 
 

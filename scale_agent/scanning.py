@@ -82,7 +82,7 @@ class ScanDesk:
                 return self._problem("scan_rejected", f"carton {scan.value}: scan the order first")
             return self.logic.on_job(replace(job, carton_id=scan.value, carton_tare=None), now)
         if scan.kind is ScanKind.ITEM:
-            return self._item(scan.value, now)
+            return self._item(scan.value)
         return self._problem("scan_rejected", f"scan {scan.value!r} not understood: {scan.reason}")
 
     def _command(self, name: str, operator: str | None, now: float) -> list[Effect]:
@@ -134,14 +134,13 @@ class ScanDesk:
 
     # -- item by item -----------------------------------------------------------------------
 
-    def _item(self, sku: str, now: float) -> list[Effect]:
+    def _item(self, sku: str) -> list[Effect]:
         tracker = self.tracker
         if tracker is None:
             return self._problem("scan_rejected", f"item {sku} scanned, but no order is open")
         check = tracker.scan(sku)
         if check.problem is not None:
             return self._mismatch(check.problem)
-        _ = now
         self.logic.packing_note = self._progress(f"place {sku}")
         return [Show(self.logic.indication())]
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import select
+
 from pydantic import Field
 
+from scale_agent.errors import DeviceUnavailableError
 from scale_agent.plugins import DriverSettings
 
 MAX_CODE = 4096  # longer than any 2D code a packing bench sees; more is line noise
@@ -38,3 +43,27 @@ class CodeSplitter:
         if len(self.buffer) > MAX_CODE:
             self.buffer, self.dropped = "", self.dropped + 1
         return [code for code in (clean(c, self.settings) for c in complete) if code]
+
+
+def read_ready(fd: int | None, device: str, size: int, gone: str) -> bytes:
+    """What is waiting on `fd`, after at most 0.2 s (b"" for nothing yet).
+
+    Raises:
+        DeviceUnavailableError: when the fd is not open, or the device went away (end of
+            file, ENODEV); `gone` says so in the driver's words.
+    """
+    if fd is None:
+        raise DeviceUnavailableError(device, "not open")
+    ready, _, _ = select.select([fd], [], [], 0.2)
+    if not ready:
+        return b""
+    try:
+        data = os.read(fd, size)
+    except BlockingIOError:
+        return b""
+    except OSError as exc:
+        reason = gone if exc.errno == errno.ENODEV else f"{device}: {exc.strerror}"
+        raise DeviceUnavailableError(device, reason) from exc
+    if not data:
+        raise DeviceUnavailableError(device, gone)
+    return data

@@ -15,11 +15,10 @@ import contextlib
 import errno
 import fcntl
 import os
-import select
 import struct
 from typing import Literal
 
-from drivers.jobs._codes import CodeSettings, CodeSplitter
+from drivers.jobs._codes import CodeSettings, CodeSplitter, read_ready
 from scale_agent.errors import DeviceUnavailableError
 
 EVENT = struct.Struct("llHHi")
@@ -133,21 +132,8 @@ class KeyboardScanner:
 
     def read(self) -> list[str]:
         """Codes typed since the last call, waiting at most 0.2 s."""
-        fd = self._fd
-        if fd is None:
-            raise DeviceUnavailableError(self.device, "not open")
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if not ready:
-            return []
-        try:
-            data = os.read(fd, EVENT.size * 64)
-        except BlockingIOError:
-            return []
-        except OSError as exc:  # ENODEV: unplugged
-            raise DeviceUnavailableError(self.device, _diagnose(self.device, exc)) from exc
-        if not data:
-            raise DeviceUnavailableError(self.device, f"{self.device} went away (unplugged?)")
-        return self.decoder.feed(data)
+        gone = f"{self.device} went away (unplugged?)"
+        return self.decoder.feed(read_ready(self._fd, self.device, EVENT.size * 64, gone))
 
     def close(self) -> None:
         """Release the grab and close; safe to call twice."""
@@ -162,8 +148,6 @@ def _diagnose(path: str, exc: OSError) -> str:
         return f"{path} is missing: is the scanner plugged in? (see ls /dev/input/by-id/)"
     if exc.errno == errno.EACCES:
         return f"permission denied on {path}: add the service user to the 'input' group"
-    if exc.errno == errno.ENODEV:
-        return f"{path} went away (unplugged?)"
     return f"{path}: {exc.strerror}"
 
 

@@ -6,10 +6,9 @@ Reads lines from the daemon's standard input (or `path`, e.g. a FIFO a kiosk wri
 from __future__ import annotations
 
 import os
-import select
 import sys
 
-from drivers.jobs._codes import CodeSettings, CodeSplitter
+from drivers.jobs._codes import CodeSettings, CodeSplitter, read_ready
 from scale_agent.errors import DeviceUnavailableError
 
 
@@ -45,18 +44,7 @@ class Prompt:
 
     def read(self) -> list[str]:
         """Lines completed since the last call, waiting at most 0.2 s."""
-        fd = self._fd
-        if fd is None:
-            raise DeviceUnavailableError(self.device, "not open")
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if not ready:
-            return []
-        try:
-            data = os.read(fd, 4096)
-        except BlockingIOError:
-            return []
-        if not data:
-            raise DeviceUnavailableError(self.device, f"{self.device} closed: nothing to read")
+        data = read_ready(self._fd, self.device, 4096, f"{self.device} closed: nothing to read")
         return self._splitter.feed(data.decode("utf-8", errors="replace"))
 
     def close(self) -> None:
