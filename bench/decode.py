@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from scale_agent.decoding import make_decoder
+from scale_agent.tools.decoding import make_decoder
 
 FRAMES: dict[str, tuple[dict[str, object], list[bytes]]] = {
     "mt-sics": ({}, [b"S S      1.250 kg\r\n", b"S D      1.248 kg\r\n"]),

@@ -14,10 +14,10 @@ import uuid
 from pathlib import Path
 
 from bench._broker import BenchBroker, Counter
-from scale_agent.config import MqttSection
-from scale_agent.ledger import Ledger, Outgoing
-from scale_agent.messages import Topics
-from scale_agent.mqtt import Publisher
+from scale_agent.io.config import MqttSection
+from scale_agent.io.ledger import Ledger, Outgoing
+from scale_agent.io.messages import Topics
+from scale_agent.io.mqtt import Publisher
 
 
 def main() -> None:

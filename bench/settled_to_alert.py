@@ -22,10 +22,10 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from bench._broker import BenchBroker
 from bench._latency import summary
 from bench.settled_to_output import IdleScale, TimingLight, bench_station
-from scale_agent.app import make_publisher
-from scale_agent.jobs import Job, JobLine
-from scale_agent.logs import configure
-from scale_agent.runtime import StationRuntime
+from scale_agent.domain.jobs import Job, JobLine
+from scale_agent.io.logs import configure
+from scale_agent.station.assembly import make_publisher
+from scale_agent.station.runtime import StationRuntime
 from scale_agent.weights import Reading, ReadingKind, Weight
 
 

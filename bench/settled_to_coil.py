@@ -18,9 +18,9 @@ from bench._latency import summary
 from bench.settled_to_output import IdleScale, bench_station
 from drivers.outputs._channels import ChannelLight
 from drivers.outputs.modbus_coils import CoilBoard, Settings
-from scale_agent.jobs import Job, JobLine
-from scale_agent.logs import configure
-from scale_agent.runtime import StationRuntime
+from scale_agent.domain.jobs import Job, JobLine
+from scale_agent.io.logs import configure
+from scale_agent.station.runtime import StationRuntime
 from scale_agent.weights import Reading, ReadingKind, Weight
 from tests.fakes.modbus_device import ModbusDevice
 

@@ -14,11 +14,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench._latency import summary
-from scale_agent.config import StationConfig, validate_config
-from scale_agent.jobs import Job, JobLine
-from scale_agent.logs import configure
+from scale_agent.domain.jobs import Job, JobLine
+from scale_agent.io.config import StationConfig, validate_config
+from scale_agent.io.logs import configure
 from scale_agent.plugins import Indication, ScaleCommand, ScaleIdentity, Signal
-from scale_agent.runtime import StationRuntime
+from scale_agent.station.runtime import StationRuntime
 from scale_agent.weights import Reading, ReadingKind, Weight
 
 CATALOG = "kind,id,name,weight,spread\nsku,A,Item,150g,2g\ncarton,BOX,Box,35g,1g\n"

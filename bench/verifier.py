@@ -8,10 +8,10 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
-from scale_agent.catalog import Catalog
-from scale_agent.config import ToleranceSection
-from scale_agent.jobs import Job, JobLine
-from scale_agent.verifier import Expectation, judge, plan
+from scale_agent.domain.catalog import Catalog
+from scale_agent.domain.jobs import Job, JobLine
+from scale_agent.domain.verifier import Expectation, judge, plan
+from scale_agent.io.config import ToleranceSection
 from scale_agent.weights import Weight
 
 POLICY = ToleranceSection(under_g=Decimal(20), under_pct=None, over_g=Decimal(20), over_pct=None)

@@ -2,6 +2,6 @@
 
 import sys
 
-from scale_agent.cli import main
+from scale_agent.tools.cli import main
 
 sys.exit(main())

@@ -4,7 +4,9 @@
 ScaleAgentError
 ├── ConfigError                 bad or missing setting -> exit 78 (EX_CONFIG)
 │   └── UnknownDriverError      no such driver, or its import failed (reason attached)
+├── UsageError                  a command line or tool input that cannot be used -> exit 2
 ├── WeightFormatError           text that is not a weight with a unit ("150g")
+├── Gs1Error                    a scan that claims to be GS1 data but does not parse
 ├── CatalogError                catalog file problems, each with file and line
 ├── JobError                    an order that cannot be judged (bad JSON, wrong policy, ...)
 │   └── UnknownItemError        a SKU or carton nobody declared (judged UNKNOWN_SKU)
@@ -12,6 +14,7 @@ ScaleAgentError
 │   ├── DeviceUnavailableError  cannot open, or link dropped -> retried with backoff
 │   └── DeviceTimeoutError      also a TimeoutError; no reply within the timeout
 └── LedgerError                 the evidence database cannot be opened or written
+    └── LedgerMissingError      also a FileNotFoundError; no ledger in the folder given
 ```
 
 A failed parcel is a `Verdict`, never an exception. Configuration errors are fatal at start-up;
@@ -63,6 +66,14 @@ class UnknownDriverError(ConfigError):
         super().__init__(location, [Problem(location, f"driver {name!r}: {reason}")])
 
 
+class UsageError(ScaleAgentError):
+    """Raised when a command line, or the input a tool was given, cannot be used; exit 2."""
+
+
+class Gs1Error(ScaleAgentError, ValueError):
+    """Raised when a code claims to be GS1 data but its element string does not parse."""
+
+
 class WeightFormatError(ScaleAgentError, ValueError):
     """Raised when text that should be a weight with a unit is not one."""
 
@@ -106,3 +117,7 @@ class DeviceTimeoutError(DeviceError, TimeoutError):
 
 class LedgerError(ScaleAgentError):
     """Raised when the evidence ledger cannot be opened or written."""
+
+
+class LedgerMissingError(LedgerError, FileNotFoundError):
+    """Raised when there is no ledger in the data folder given (one is never made by mistake)."""

@@ -20,9 +20,31 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
-
 from scale_agent.errors import UnknownDriverError
+from scale_agent.models import StrictModel
+from scale_agent.signals import SAFE_INDICATION, Indication, Signal
+
+__all__ = [  # the signals are part of the driver API, re-exported for the drivers
+    "GROUPS",
+    "JOB_GROUP",
+    "OUTPUT_GROUP",
+    "SAFE_INDICATION",
+    "SCALE_GROUP",
+    "DriverInfo",
+    "DriverModule",
+    "DriverSettings",
+    "Indication",
+    "OutputDriver",
+    "ScaleCommand",
+    "ScaleDriver",
+    "ScaleIdentity",
+    "ScannerDriver",
+    "Signal",
+    "SimulatedBench",
+    "describe_drivers",
+    "driver_names",
+    "load_driver",
+]
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -35,10 +57,8 @@ JOB_GROUP = "scale_agent.jobs"
 GROUPS = {"scales": SCALE_GROUP, "outputs": OUTPUT_GROUP, "jobs": JOB_GROUP}
 
 
-class DriverSettings(BaseModel):
+class DriverSettings(StrictModel):
     """Base of every driver's `Settings`: unknown keys are errors, values are frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 @dataclass(frozen=True)
@@ -115,35 +135,6 @@ class ScannerDriver(Protocol):
     def close(self) -> None:
         """Close the device (releasing a grab); safe to call twice."""
         ...
-
-
-class Signal(StrEnum):
-    """What the packer is shown."""
-
-    IDLE = "idle"  # no order loaded
-    READY = "ready"  # order loaded, place the parcel
-    SETTLING = "settling"  # parcel on the platter, waiting for a settled weight
-    PASS = "pass"  # noqa: S105 - a verdict, not a password. Seal it.
-    FAIL = "fail"  # do not seal; see the reason
-    RECHECK = "recheck"  # too close to call or unstable: re-seat and weigh again
-    ITEM_MISMATCH = "item_mismatch"  # item-by-item: the scan and the weight disagree
-    FAULT = "fault"  # the scale or the order source is not working
-
-
-@dataclass(frozen=True)
-class Indication:
-    """One state of the packer's lights: the signal, the seal interlock, and a short text.
-
-    `is_seal_enabled` is True only while the current parcel holds a PASS (or an override);
-    every output must keep the interlock open otherwise.
-    """
-
-    signal: Signal
-    text: str = ""
-    is_seal_enabled: bool = False
-
-
-SAFE_INDICATION = Indication(Signal.FAULT, "scale-agent stopped", is_seal_enabled=False)
 
 
 class OutputDriver(Protocol):

@@ -7,10 +7,10 @@ import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, cast
 
-from scale_agent.app import build_outputs, build_scanner, make_publisher
-from scale_agent.config import load_config
+from scale_agent.io.config import load_config
 from scale_agent.plugins import SCALE_GROUP, load_driver
-from scale_agent.runtime import StationRuntime
+from scale_agent.station.assembly import build_outputs, build_scanner, make_publisher
+from scale_agent.station.runtime import StationRuntime
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -4,9 +4,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from scale_agent.cli import main
-from scale_agent.config import load_config
 from scale_agent.errors import EX_CONFIG, ConfigError
+from scale_agent.io.config import load_config
+from scale_agent.tools.cli import main
 from tests.conftest import REPO
 from tests.station_files import write_station
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.publish as mqtt_publish
 
-from scale_agent.ledger import Ledger
+from scale_agent.io.ledger import Ledger
 from scale_agent.plugins import Signal
 from tests.fakes.mosquitto import Mosquitto, Subscriber
 from tests.fakes.recording_light import RecordingLight
@@ -18,7 +18,7 @@ from tests.station_harness import running_station, wait_until
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from scale_agent.runtime import StationRuntime
+    from scale_agent.station.runtime import StationRuntime
     from tests.fakes.mt_sics_scale import FakeMtSicsScale
 
 

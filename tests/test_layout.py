@@ -1,9 +1,20 @@
-"""The plug-in boundary is real: the core imports no driver and no hardware library."""
+"""The architecture is enforced, not just drawn.
+
+The core is layered, each layer importing only the ones below it:
+
+    tools -> station -> io -> domain -> driver API (plugins, signals, weights, errors)
+
+Drivers import only the driver API; the core imports no driver and no hardware library; only
+`scale_agent/io/mqtt.py` imports paho. Imports under `if TYPE_CHECKING:` count too: a type
+that points upward is a dependency that points upward.
+"""
 
 from __future__ import annotations
 
 import ast
 from typing import TYPE_CHECKING
+
+import pytest
 
 from tests.conftest import REPO
 
@@ -11,17 +22,62 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 HARDWARE = {"serial", "pymodbus", "hid"}
+DRIVER_API = {"plugins", "signals", "weights", "errors", "registry", "testing", "models"}
+# Lower number = lower layer. A module may import its own layer and any layer below it.
+LAYERS = {"api": 0, "domain": 1, "io": 2, "station": 3, "tools": 4}
 
 
-def _imports(path: Path) -> set[str]:
+def _modules(path: Path) -> set[str]:
+    """Every module path imported by `path`, dotted and in full."""
     tree = ast.parse(path.read_text(), filename=str(path))
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module.split(".")[0])
+            names.add(node.module)
     return names
+
+
+def _imports(path: Path) -> set[str]:
+    return {name.split(".")[0] for name in _modules(path)}
+
+
+def _layer(module: str) -> str | None:
+    """The layer of a `scale_agent.*` module, None for anything else."""
+    parts = module.split(".")
+    if parts[0] != "scale_agent" or len(parts) < 2:
+        return None
+    if parts[1] in LAYERS:
+        return parts[1]
+    return "api" if parts[1] in DRIVER_API else "tools"  # __main__ sits on top
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(REPO).with_suffix("")
+    return ".".join(part for part in rel.parts if part != "__init__")
+
+
+def _upward_imports(root: Path) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for path in sorted(root.rglob("*.py")):
+        own = (_layer(_module_name(path)) if root.name == "scale_agent" else None) or "api"
+        bad = sorted(
+            name
+            for name in _modules(path)
+            if (layer := _layer(name)) is not None and LAYERS[layer] > LAYERS[own]
+        )
+        if bad:
+            found[str(path.relative_to(REPO))] = bad
+    return found
+
+
+def test_core_layers_import_only_downward() -> None:
+    assert _upward_imports(REPO / "scale_agent") == {}
+
+
+def test_drivers_import_only_the_driver_api() -> None:
+    assert _upward_imports(REPO / "drivers") == {}
 
 
 def test_no_core_module_imports_drivers_or_hardware_libraries() -> None:
@@ -38,10 +94,60 @@ def test_only_the_mqtt_module_imports_paho() -> None:
         for path in (REPO / "scale_agent").rglob("*.py")
         if "paho" in _imports(path)
     )
-    assert users == ["scale_agent/mqtt.py"]
+    assert users == ["scale_agent/io/mqtt.py"]
 
 
-def test_the_boundary_check_would_notice_a_drivers_import(tmp_path: Path) -> None:
+def test_every_core_module_sits_in_a_layer() -> None:
+    loose = sorted(
+        path.name
+        for path in (REPO / "scale_agent").glob("*.py")
+        if path.stem not in DRIVER_API | {"__init__", "__main__"}
+    )
+    assert loose == []
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from drivers.scales import mt_sics\nimport serial\n", {"drivers", "serial"}),
+        ("from scale_agent.station.runtime import StationRuntime\n", {"scale_agent"}),
+    ],
+)
+def test_the_checks_would_notice_a_bad_import(
+    tmp_path: Path, source: str, expected: set[str]
+) -> None:
     module = tmp_path / "bad.py"
-    module.write_text("from drivers.scales import mt_sics\nimport serial\n")
-    assert _imports(module) >= {"drivers", "serial"}
+    module.write_text(source)
+    assert _imports(module) >= expected
+
+
+def test_the_layer_check_would_notice_an_upward_import(tmp_path: Path) -> None:
+    domain = tmp_path / "scale_agent" / "domain"
+    domain.mkdir(parents=True)
+    (domain / "rule.py").write_text("from scale_agent.io.ledger import Ledger\n")
+    modules = _modules(domain / "rule.py")
+    assert [m for m in modules if LAYERS[_layer(m) or "api"] > LAYERS["domain"]] == [
+        "scale_agent.io.ledger"
+    ]
+
+
+def test_every_error_class_lives_in_the_error_tree() -> None:
+    elsewhere = sorted(
+        f"{path.relative_to(REPO)}:{node.name}"
+        for root in ("scale_agent", "drivers")
+        for path in (REPO / root).rglob("*.py")
+        if path.name != "errors.py"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ClassDef) and node.name.endswith(("Error", "Exception"))
+    )
+    assert elsewhere == []
+
+
+def test_one_strict_model_base() -> None:
+    copies = sorted(
+        str(path.relative_to(REPO))
+        for root in ("scale_agent", "drivers")
+        for path in (REPO / root).rglob("*.py")
+        if 'extra="forbid"' in path.read_text() and path.name != "models.py"
+    )
+    assert copies == []

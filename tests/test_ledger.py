@@ -3,7 +3,7 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING
 
-from scale_agent.ledger import Ledger, Outgoing
+from scale_agent.io.ledger import Ledger, Outgoing
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import paho.mqtt.publish as mqtt_publish
 
-from scale_agent.monitor import MonitorState, filters
+from scale_agent.tools.monitor import MonitorState, filters
 
 if TYPE_CHECKING:
     from tests.fakes.mosquitto import Mosquitto

@@ -5,7 +5,7 @@ from __future__ import annotations
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from scale_agent.mqtt import message_properties
+from scale_agent.io.mqtt import message_properties
 
 
 def test_fast_properties_pack_like_paho_validated_ones() -> None:

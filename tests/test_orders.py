@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from scale_agent.errors import JobError
-from scale_agent.orders import FolderOrders, OrderCache
+from scale_agent.io.order_sources import FolderOrders, OrderCache
 
 if TYPE_CHECKING:
     from pathlib import Path

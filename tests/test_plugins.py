@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from scale_agent.cli import main
 from scale_agent.errors import UnknownDriverError
 from scale_agent.plugins import SCALE_GROUP, describe_drivers, load_driver
+from scale_agent.tools.cli import main
 
 if TYPE_CHECKING:
     from pathlib import Path

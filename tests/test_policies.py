@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from pydantic import ValidationError
 
-from scale_agent.catalog import Catalog, Item, load_catalog
-from scale_agent.cli import main
-from scale_agent.config import load_config
+from scale_agent.domain.catalog import Catalog, Item, load_catalog
+from scale_agent.domain.jobs import Job, JobLine
+from scale_agent.domain.policies import Band, Policy, scale_mpe_g, tne_g
+from scale_agent.domain.verifier import VerdictKind, judge, plan
 from scale_agent.errors import CatalogError, ConfigError
-from scale_agent.jobs import Job, JobLine
-from scale_agent.policies import Band, Policy, scale_mpe_g, tne_g
-from scale_agent.verifier import VerdictKind, judge, plan
+from scale_agent.io.config import load_config
+from scale_agent.tools.cli import main
 from scale_agent.weights import Weight
 from tests.station_files import write_station
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from scale_agent.cli import main
-from scale_agent.ledger import Ledger, canonical, record_hash
+from scale_agent.io.ledger import Ledger, canonical, record_hash
+from scale_agent.tools.cli import main
 from tests.station_files import write_station
 
 if TYPE_CHECKING:

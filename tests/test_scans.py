@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from scale_agent.catalog import Catalog, Item, is_valid_gtin
-from scale_agent.scans import GS, Gs1Error, ScanKind, ScanRules, classify, parse_gs1
+from scale_agent.domain.catalog import Catalog, Item, is_valid_gtin
+from scale_agent.domain.scan_rules import GS, ScanKind, ScanRules, classify, parse_gs1
+from scale_agent.errors import Gs1Error
 from scale_agent.weights import Weight
 
 W = Weight.parse

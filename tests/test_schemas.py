@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from scale_agent.messages import json_schemas
+from scale_agent.io.messages import json_schemas
 from tests.conftest import REPO
 
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from scale_agent.cli import main
-from scale_agent.operations import read_status
+from scale_agent.tools.cli import main
+from scale_agent.tools.operations import read_status
 from tests.conftest import REPO
 from tests.fakes.daemon import Daemon
 from tests.fakes.notify import NotifySocket

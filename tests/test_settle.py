@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from scale_agent.config import SettleSection
-from scale_agent.settle import Settler
+from scale_agent.domain.settle import Settler, SettleSection
 from scale_agent.weights import Reading, ReadingKind, Weight
 
 

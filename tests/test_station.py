@@ -6,12 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from scale_agent.catalog import Catalog, Item
-from scale_agent.config import SettleSection, ToleranceSection
-from scale_agent.jobs import Job, JobLine
+from scale_agent.domain.catalog import Catalog, Item
+from scale_agent.domain.jobs import Job, JobLine
+from scale_agent.domain.settle import SettleSection
+from scale_agent.domain.verifier import VerdictKind
+from scale_agent.io.config import ToleranceSection
 from scale_agent.plugins import Signal
-from scale_agent.station import Effect, Note, Record, Show, State, StationLogic, ZeroScale
-from scale_agent.verifier import VerdictKind
+from scale_agent.station.logic import Effect, Note, Record, Show, State, StationLogic, ZeroScale
 from scale_agent.weights import Reading, ReadingKind, Weight
 
 W = Weight.parse

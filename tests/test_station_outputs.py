@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from scale_agent.cli import main
-from scale_agent.jobs import Job, JobLine
+from scale_agent.domain.jobs import Job, JobLine
 from scale_agent.plugins import Signal
+from scale_agent.tools.cli import main
 from tests.fakes.modbus_device import COILS, ModbusDevice
 from tests.fakes.recording_light import RecordingLight
 from tests.station_files import write_station

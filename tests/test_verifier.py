@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scale_agent.catalog import Catalog
-from scale_agent.config import ToleranceSection
+from scale_agent.domain.catalog import Catalog
+from scale_agent.domain.jobs import Job, JobLine, parse_job
+from scale_agent.domain.verifier import Expectation, VerdictKind, judge, plan
 from scale_agent.errors import JobError
-from scale_agent.jobs import Job, JobLine, parse_job
-from scale_agent.verifier import Expectation, VerdictKind, judge, plan
+from scale_agent.io.config import ToleranceSection
 from scale_agent.weights import Unit, Weight
 
 W = Weight.parse

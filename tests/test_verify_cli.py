@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from scale_agent.cli import main
+from scale_agent.tools.cli import main
 from tests.conftest import REPO
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scale_agent.decoding import make_decoder
+from scale_agent.tools.decoding import make_decoder
 
 NUMBER = rb"[+-]?\s*\d*\.?\d+"
 WELL_FORMED: dict[str, tuple[dict[str, Any], re.Pattern[bytes]]] = {

@@ -12,9 +12,9 @@ import pytest
 from pydantic import ValidationError
 
 from drivers.scales.modbus_register import ModbusScale, RegisterMap, Settings
-from scale_agent.cli import main
 from scale_agent.errors import DeviceUnavailableError
 from scale_agent.plugins import ScaleCommand
+from scale_agent.tools.cli import main
 from scale_agent.weights import Mode, Reading, ReadingKind, Weight
 from tests.fakes.modbus_device import HOLDING, INPUT, ModbusDevice
 from tests.fakes.null_modem import NullModem

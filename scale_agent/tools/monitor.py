@@ -16,10 +16,10 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-from scale_agent.messages import TOPIC_ROOT
+from scale_agent.io.messages import TOPIC_ROOT
 
 if TYPE_CHECKING:
-    from scale_agent.config import MqttSection
+    from scale_agent.io.config import MqttSection
 
 MAX_REMEMBERED_IDS = 50_000
 SHOWN_ALERTS = 15
@@ -163,7 +163,7 @@ def run_monitor(
     out: TextIO,
 ) -> int:
     """Run until interrupted (or for `duration_s`); returns the exit code."""
-    from scale_agent.mqtt import Subscription  # noqa: PLC0415 - paho only when monitoring
+    from scale_agent.io.mqtt import Subscription  # noqa: PLC0415 - paho only when monitoring
 
     state = MonitorState()
     inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()

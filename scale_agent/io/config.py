@@ -11,34 +11,32 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from scale_agent.catalog import load_catalog
+from scale_agent.domain.catalog import load_catalog
+from scale_agent.domain.policies import Policy
+from scale_agent.domain.scan_rules import ScanRules
+from scale_agent.domain.settle import SettleSection
 from scale_agent.errors import CatalogError, ConfigError, Problem, UnknownDriverError
-from scale_agent.orders import OrdersSection
+from scale_agent.io.order_sources import OrdersSection
+from scale_agent.models import StrictModel
 from scale_agent.plugins import JOB_GROUP, OUTPUT_GROUP, SCALE_GROUP, load_driver
-from scale_agent.policies import Policy
-from scale_agent.scans import ScanRules
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from scale_agent.catalog import Catalog
+    from scale_agent.domain.catalog import Catalog
     from scale_agent.plugins import DriverSettings
 
 TopicSafe = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
-PositiveGrams = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=4)]
 
 
-class Section(BaseModel):
+class Section(StrictModel):
     """A config section: unknown keys are errors, values are frozen after loading."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class StationSection(Section):
@@ -58,23 +56,6 @@ class DriverSection(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     driver: str
-
-
-class SettleSection(Section):
-    """How a settled weight is recognised in the stream of readings."""
-
-    mode: Literal["device", "window", "both"] = "both"
-    window_readings: int = Field(default=5, ge=2, le=200)
-    band_g: PositiveGrams = Decimal(2)
-    min_time_s: float = Field(default=0.3, ge=0, le=30)
-    timeout_s: float = Field(default=10.0, gt=0, le=300)
-    load_threshold_g: PositiveGrams = Decimal(20)
-    load_confirm_s: float = Field(default=0.15, ge=0, le=5)
-    empty_threshold_g: PositiveGrams = Decimal(10)
-    fault_after_s: float = Field(default=2.0, gt=0, le=60)
-    zero_drift_g: PositiveGrams = Decimal(3)
-    zero_drift_after_s: float = Field(default=5.0, ge=0, le=600)
-    auto_zero: bool = True
 
 
 ToleranceSection = Policy  # the [tolerance] section is the station's default policy

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from scale_agent.models import StrictModel
 
 Grams = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=4)]
 Percent = Annotated[Decimal, Field(ge=0, le=100)]
@@ -21,11 +23,7 @@ _SQRT3 = Decimal(3).sqrt()
 _TENTH = Decimal("0.1")
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Band(_Section):
+class Band(StrictModel):
     """One row of a weight-band table: the limits for expected weights up to `up_to_g`."""
 
     up_to_g: Grams
@@ -35,7 +33,7 @@ class Band(_Section):
     over_pct: Percent | None = None
 
 
-class Policy(_Section):
+class Policy(StrictModel):
     """How a parcel's weight is judged (the `[tolerance]` section, or a named `[policies.X]`).
 
     `kind` picks the rule: `limits` (absolute and/or percent, under and over separately,

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import field_validator
 
-from scale_agent.catalog import is_valid_gtin
+from scale_agent.domain.catalog import is_valid_gtin
+from scale_agent.errors import Gs1Error
+from scale_agent.models import StrictModel
 
 if TYPE_CHECKING:
-    from scale_agent.catalog import Catalog
+    from scale_agent.domain.catalog import Catalog
 
 GS = "\x1d"
 SYMBOLOGY_IDS = ("]C1", "]d2", "]Q3", "]e0", "]J1")
@@ -32,10 +34,6 @@ _TWO_DIGIT = {"00", "01", "02", "03", "04", "10", "11", "12", "13", "14", "15", 
 _TWO_DIGIT |= {"18", "19", "20", "21", "22", "30", "37"} | {str(n) for n in range(90, 100)}
 _FOUR_DIGIT = {"31", "32", "33", "34", "35", "36", "39", "70", "71", "72", "80", "81", "82"}
 _BRACKETED = re.compile(r"\((\d{2,4})\)([^(]*)")
-
-
-class Gs1Error(ValueError):
-    """Raised when a code claims to be GS1 data but its element string does not parse."""
 
 
 def _ai_length(data: str) -> int:
@@ -121,13 +119,11 @@ def _pattern(value: str | None) -> str | None:
     return value
 
 
-class ScanRules(BaseModel):
+class ScanRules(StrictModel):
     """The `[scans]` section: regular expressions (matched in full) for each kind of code.
 
     Cartons and SKUs also match by catalog id (and GTIN) without any pattern.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     reweigh: str = "CMD-REWEIGH"
     cancel: str = "CMD-CANCEL"

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 from scale_agent.weights import format_grams
 
 if TYPE_CHECKING:
-    from scale_agent.catalog import Catalog
-    from scale_agent.jobs import Job
+    from scale_agent.domain.catalog import Catalog
+    from scale_agent.domain.jobs import Job
 
 SIGMAS = Decimal(3)
 

@@ -2,10 +2,10 @@
 
 Threads, each with one job:
 
-- `scale-link` (`scale_agent.link`): owns the scale driver, reads, reconnects;
+- `scale-link` (`scale_agent.io.scale_link`): owns the scale driver, reads, reconnects;
 - the station loop (the caller of `StationRuntime.run`): the only owner of station state and
   of the ledger connection that records verdicts;
-- paho's network thread and `outbox-drain` (`scale_agent.mqtt`).
+- paho's network thread and `outbox-drain` (`scale_agent.io.mqtt`).
 
 They talk through one queue into the station loop, so the state machine needs no lock.
 """
@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING
 import structlog
 from pydantic import ValidationError
 
-from scale_agent import __version__, evidence, systemd
-from scale_agent.clock import Clock, SystemClock
-from scale_agent.config import load_config, load_station_catalog, resolve
+from scale_agent import __version__
+from scale_agent.domain.jobs import Job, parse_job
 from scale_agent.errors import CatalogError, ConfigError, JobError
-from scale_agent.jobs import Job, parse_job
-from scale_agent.ledger import LEDGER_FILE, Ledger, Outgoing
-from scale_agent.link import CommandSent, LinkDown, LinkUp, ScaleLink
-from scale_agent.logs import RateLimiter
-from scale_agent.messages import (
+from scale_agent.io import systemd
+from scale_agent.io.clock import Clock, SystemClock
+from scale_agent.io.config import load_config, load_station_catalog, resolve
+from scale_agent.io.ledger import LEDGER_FILE, Ledger, Outgoing
+from scale_agent.io.logs import RateLimiter
+from scale_agent.io.messages import (
     CommandPayload,
     EventPayload,
     HealthPayload,
@@ -44,12 +44,13 @@ from scale_agent.messages import (
     Topics,
     WeightPayload,
 )
-from scale_agent.orders import OrderCache, make_source
-from scale_agent.outputs import Outputs
+from scale_agent.io.order_sources import OrderCache, make_source
+from scale_agent.io.outputs import Outputs
+from scale_agent.io.scale_link import CommandSent, LinkDown, LinkUp, ScaleLink
+from scale_agent.io.scanner_link import Scanned, ScannerLink
 from scale_agent.plugins import OutputDriver, ScaleCommand, ScaleDriver, ScannerDriver
-from scale_agent.scanner_link import Scanned, ScannerLink
-from scale_agent.scanning import LookedUp, ScanDesk
-from scale_agent.station import (
+from scale_agent.station import evidence
+from scale_agent.station.logic import (
     Effect,
     Note,
     Override,
@@ -60,15 +61,16 @@ from scale_agent.station import (
     StationLogic,
     ZeroScale,
 )
+from scale_agent.station.scan_desk import LookedUp, ScanDesk
 from scale_agent.weights import ReadingKind
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from decimal import Decimal
 
-    from scale_agent.config import StationConfig
-    from scale_agent.mqtt import Publisher
-    from scale_agent.verifier import Verdict
+    from scale_agent.domain.verifier import Verdict
+    from scale_agent.io.config import StationConfig
+    from scale_agent.io.mqtt import Publisher
     from scale_agent.weights import Reading
 
 TICK_S = 0.05

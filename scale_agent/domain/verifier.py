@@ -5,7 +5,7 @@ in quadrature every unit's spread, the carton's spread and the scale's own uncer
 maximum permissible error at that load, by class and interval, read as a rectangular
 distribution; reference/metrology.md sections 6.1 and 6.3).
 
-The policy (`scale_agent.policies`) sets the tolerance limits. A guard band around each limit
+The policy (`scale_agent.domain.policies`) sets the tolerance limits. A guard band around each limit
 turns a too-close call into RECHECK. Outside the limits the verifier searches a bounded set of
 explanations (up to three units missing or extra across the order's lines) and names the ones
 that fit within `explain_fit_sigma`; when none fits it says UNDER or OVER, unexplained.
@@ -19,16 +19,16 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from scale_agent.domain.policies import Policy, guard_g, limits, scale_uncertainty_g, tne_g
 from scale_agent.errors import JobError, UnknownItemError
-from scale_agent.plugins import Signal
-from scale_agent.policies import Policy, guard_g, limits, scale_uncertainty_g, tne_g
+from scale_agent.signals import Signal
 from scale_agent.weights import format_grams
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
-    from scale_agent.catalog import Catalog
-    from scale_agent.jobs import Job
+    from scale_agent.domain.catalog import Catalog
+    from scale_agent.domain.jobs import Job
     from scale_agent.weights import Weight
 
 MAX_EXPLAINED_UNITS = 3

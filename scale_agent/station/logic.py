@@ -4,7 +4,7 @@
 IDLE --job--> WAITING --load--> SETTLING --settled--> JUDGED --unload--> IDLE (or next job)
 ```
 
-It owns no threads and does no I/O: the runtime (`scale_agent.runtime`) feeds it jobs,
+It owns no threads and does no I/O: the runtime (`scale_agent.station.runtime`) feeds it jobs,
 readings, link changes and clock ticks, and carries out the effects it returns, in order:
 a verdict is always recorded before the light that shows it. Awkward cases handled on purpose:
 
@@ -28,20 +28,20 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from scale_agent.domain.settle import Settled, Settler
+from scale_agent.domain.verifier import Expectation, Verdict, VerdictKind, judge, plan
 from scale_agent.errors import JobError, UnknownItemError
-from scale_agent.plugins import Indication, Signal
-from scale_agent.settle import Settled, Settler
-from scale_agent.verifier import Expectation, Verdict, VerdictKind, judge, plan
+from scale_agent.signals import Indication, Signal
 from scale_agent.weights import ReadingKind, format_grams
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from decimal import Decimal
 
-    from scale_agent.catalog import Catalog
-    from scale_agent.config import SettleSection
-    from scale_agent.jobs import Job
-    from scale_agent.policies import Policy
+    from scale_agent.domain.catalog import Catalog
+    from scale_agent.domain.jobs import Job
+    from scale_agent.domain.policies import Policy
+    from scale_agent.domain.settle import SettleSection
     from scale_agent.weights import Reading
 
 MAX_QUEUED_JOBS = 20

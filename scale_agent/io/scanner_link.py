@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scale_agent.errors import DeviceError
-from scale_agent.link import BACKOFF_MAX_S, BACKOFF_MIN_S
-from scale_agent.logs import RateLimiter
+from scale_agent.io.logs import RateLimiter
+from scale_agent.io.scale_link import BACKOFF_MAX_S, BACKOFF_MIN_S
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from scale_agent.clock import Clock
-    from scale_agent.logs import Log
+    from scale_agent.io.clock import Clock
+    from scale_agent.io.logs import Log
     from scale_agent.plugins import ScannerDriver
 
 

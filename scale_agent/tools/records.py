@@ -12,7 +12,8 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
-from scale_agent.ledger import LEDGER_FILE, Ledger
+from scale_agent.errors import LedgerMissingError
+from scale_agent.io.ledger import LEDGER_FILE, Ledger
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,10 +38,6 @@ CSV_COLUMNS = (
     "prev_hash",
     "hash",
 )
-
-
-class LedgerMissingError(FileNotFoundError):
-    """Raised when there is no ledger in the data folder given."""
 
 
 def open_ledger(data_dir: Path) -> Ledger:

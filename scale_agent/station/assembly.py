@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from scale_agent.mqtt import Publisher
+from scale_agent.io.mqtt import Publisher
 from scale_agent.plugins import (
     JOB_GROUP,
     OUTPUT_GROUP,
@@ -14,11 +14,11 @@ from scale_agent.plugins import (
     ScannerDriver,
     load_driver,
 )
-from scale_agent.runtime import StationRuntime
+from scale_agent.station.runtime import StationRuntime
 
 if TYPE_CHECKING:
-    from scale_agent.clock import Clock
-    from scale_agent.config import StationConfig
+    from scale_agent.io.clock import Clock
+    from scale_agent.io.config import StationConfig
 
 
 def make_publisher(runtime: StationRuntime) -> Publisher:

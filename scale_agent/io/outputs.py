@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scale_agent.errors import DeviceError
-from scale_agent.logs import RateLimiter
-from scale_agent.messages import OutputHealth
-from scale_agent.plugins import SAFE_INDICATION, Indication, OutputDriver
+from scale_agent.io.logs import RateLimiter
+from scale_agent.io.messages import OutputHealth
+from scale_agent.signals import SAFE_INDICATION, Indication
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from scale_agent.logs import Log
+    from scale_agent.io.logs import Log
+    from scale_agent.plugins import OutputDriver
 
 
 class Outputs:

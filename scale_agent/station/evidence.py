@@ -12,17 +12,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
-from scale_agent.ledger import Outgoing
-from scale_agent.messages import EventPayload, SealOverride, VerdictPayload
+from scale_agent.io.ledger import Outgoing
+from scale_agent.io.messages import EventPayload, SealOverride, VerdictPayload
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from scale_agent.messages import StationIdentity, Topics
+    from scale_agent.domain.policies import Policy
+    from scale_agent.domain.verifier import Expectation
+    from scale_agent.io.messages import StationIdentity, Topics
     from scale_agent.plugins import ScaleIdentity
-    from scale_agent.policies import Policy
-    from scale_agent.station import Record
-    from scale_agent.verifier import Expectation
+    from scale_agent.station.logic import Record
     from scale_agent.weights import Reading
 
 MAX_EVIDENCE_READINGS = 50

@@ -12,9 +12,10 @@ from decimal import Decimal
 from typing import Any, Literal, TypedDict
 from uuid import uuid4
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from scale_agent.verifier import Verdict, VerdictKind
+from scale_agent.domain.verifier import Verdict, VerdictKind
+from scale_agent.models import StrictModel
 
 TOPIC_ROOT = "scale-agent/v1"
 
@@ -53,10 +54,8 @@ class Topics:
         self.orders = f"{self.root}/orders"
 
 
-class Payload(BaseModel):
+class Payload(StrictModel):
     """Fields every payload has."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     msg_id: str = Field(default_factory=new_msg_id)
     sent_at: datetime = Field(default_factory=utc_now)
@@ -65,10 +64,8 @@ class Payload(BaseModel):
     station: str
 
 
-class Mass(BaseModel):
+class Mass(StrictModel):
     """A weight with its unit spelled out."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     value: float
     unit: Literal["g"] = "g"
@@ -79,19 +76,15 @@ class Mass(BaseModel):
         return None if grams is None else cls(value=float(grams.quantize(Decimal("0.001"))))
 
 
-class Units(BaseModel):
+class Units(StrictModel):
     """So many units of one SKU."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     sku: str
     qty: int
 
 
-class Explanation(BaseModel):
+class Explanation(StrictModel):
     """One hypothesis that explains a weight difference: these units missing or extra."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     units: list[Units]
     direction: Literal["missing", "extra"]
@@ -161,10 +154,8 @@ class VerdictPayload(Payload):
         )
 
 
-class SealOverride(BaseModel):
+class SealOverride(StrictModel):
     """Who let a failed parcel be sealed, and why."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     operator: str
     reason: str
@@ -198,10 +189,8 @@ class EventPayload(Payload):
     override: SealOverride | None = None
 
 
-class ScaleHealth(BaseModel):
+class ScaleHealth(StrictModel):
     """How the scale is doing, as the station sees it (never just "connected")."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     state: Literal["ok", "fault"]
     fault_reason: str | None
@@ -215,10 +204,8 @@ class ScaleHealth(BaseModel):
     empty_reading: Mass | None  # the last weight shown with the platter empty: zero drift
 
 
-class OutputHealth(BaseModel):
+class OutputHealth(StrictModel):
     """A device beside the scale (a light, relay board, screen, or the scanner): working?"""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     device: str
     state: Literal["ok", "fault"]
@@ -253,15 +240,13 @@ class WeightPayload(Payload):
     is_stable: bool | None
 
 
-class CommandPayload(BaseModel):
+class CommandPayload(StrictModel):
     """A command for the station (subscribed on `command`).
 
     `zero` and `tare` go to the scale; `reweigh` weighs the parcel on the platter again;
     `override` lets a failed parcel be sealed (needs `operator` and `reason`);
     `reload_catalog` re-reads the catalog file.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     schema_id: Literal["scale-agent/command/1"] = "scale-agent/command/1"
     request_id: str | None = Field(default=None, max_length=128)
@@ -273,7 +258,7 @@ class CommandPayload(BaseModel):
 
 def json_schemas() -> dict[str, dict[str, Any]]:
     """The JSON Schema of every payload, by file name (written by `scale-agent schema`)."""
-    from scale_agent.jobs import OrderPayload  # noqa: PLC0415 - jobs is not needed otherwise
+    from scale_agent.domain.jobs import OrderPayload  # noqa: PLC0415 - jobs is not needed otherwise
 
     models: dict[str, type[BaseModel]] = {
         "status": StatusPayload,

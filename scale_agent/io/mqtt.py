@@ -26,7 +26,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from scale_agent.ledger import Ledger
+from scale_agent.io.ledger import Ledger
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,9 +34,9 @@ if TYPE_CHECKING:
 
     from paho.mqtt.reasoncodes import ReasonCode
 
-    from scale_agent.config import MqttSection
-    from scale_agent.logs import Log
-    from scale_agent.messages import Topics
+    from scale_agent.io.config import MqttSection
+    from scale_agent.io.logs import Log
+    from scale_agent.io.messages import Topics
 
 MAX_INFLIGHT = 100  # QoS 1 messages on the wire awaiting PUBACK (paho's window)
 # Rows handed to paho at once: paho sends the ones beyond its window from its own thread as

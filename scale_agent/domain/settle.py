@@ -13,13 +13,34 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import Field
+
+from scale_agent.models import StrictModel
 
 MAX_WINDOW = 2000
+PositiveGrams = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=4)]
 
 if TYPE_CHECKING:
-    from scale_agent.config import SettleSection
     from scale_agent.weights import Reading, Weight
+
+
+class SettleSection(StrictModel):
+    """How a settled weight is recognised in the stream of readings."""
+
+    mode: Literal["device", "window", "both"] = "both"
+    window_readings: int = Field(default=5, ge=2, le=200)
+    band_g: PositiveGrams = Decimal(2)
+    min_time_s: float = Field(default=0.3, ge=0, le=30)
+    timeout_s: float = Field(default=10.0, gt=0, le=300)
+    load_threshold_g: PositiveGrams = Decimal(20)
+    load_confirm_s: float = Field(default=0.15, ge=0, le=5)
+    empty_threshold_g: PositiveGrams = Decimal(10)
+    fault_after_s: float = Field(default=2.0, gt=0, le=60)
+    zero_drift_g: PositiveGrams = Decimal(3)
+    zero_drift_after_s: float = Field(default=5.0, ge=0, le=600)
+    auto_zero: bool = True
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ import json
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from scale_agent.errors import JobError, WeightFormatError
+from scale_agent.models import StrictModel
 from scale_agent.weights import Weight
 
 Identifier = Annotated[str, Field(min_length=1, max_length=128)]
@@ -27,11 +28,7 @@ def _weight(value: str | None) -> str | None:
     return value
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class LinePayload(_Strict):
+class LinePayload(StrictModel):
     """One order line as sent by the WMS."""
 
     sku: Identifier
@@ -42,7 +39,7 @@ class LinePayload(_Strict):
     _check_weights = field_validator("unit_weight", "spread")(_weight)
 
 
-class CartonPayload(_Strict):
+class CartonPayload(StrictModel):
     """A carton declared inline."""
 
     id: Identifier
@@ -52,7 +49,7 @@ class CartonPayload(_Strict):
     _check_weights = field_validator("tare", "spread")(_weight)
 
 
-class OrderPayload(_Strict):
+class OrderPayload(StrictModel):
     """An order as JSON (the `job` topic, `scale-agent verify --order`)."""
 
     schema_id: Literal["scale-agent/job/1"] = "scale-agent/job/1"

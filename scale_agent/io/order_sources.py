@@ -27,25 +27,24 @@ import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from scale_agent.domain.jobs import parse_job
 from scale_agent.errors import JobError
-from scale_agent.jobs import parse_job
+from scale_agent.models import StrictModel
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from scale_agent.jobs import Job
+    from scale_agent.domain.jobs import Job
 
 CACHE_FILE = "orders.sqlite"
 CACHE_MAX_ORDERS = 50_000
 MAX_ANSWER_BYTES = 1_000_000
 
 
-class OrdersSection(BaseModel):
+class OrdersSection(StrictModel):
     """The `[orders]` section: where a scanned order id is looked up."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     source: Literal["cache", "http", "folder"] = "cache"
     url: str | None = None  # e.g. "https://wms.example/api/orders/{order_id}"

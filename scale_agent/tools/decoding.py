@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from pydantic import ValidationError
 
-from scale_agent.errors import DeviceError, ScaleAgentError
+from scale_agent.errors import DeviceError, ScaleAgentError, UsageError
 from scale_agent.plugins import SCALE_GROUP, ScaleDriver, load_driver
 from scale_agent.weights import ReadingKind
 
@@ -34,17 +34,13 @@ class Decoder(Protocol):
         ...
 
 
-class ToolError(ScaleAgentError):
-    """Raised when a tool's arguments cannot be used (unknown protocol, bad option)."""
-
-
 def _module(protocol: str, needs: str = "make_decoder") -> Any:  # noqa: ANN401 - by convention
     try:
         module = load_driver(SCALE_GROUP, protocol, "--protocol")
     except ScaleAgentError as exc:
-        raise ToolError(str(exc).splitlines()[-1].strip()) from exc
+        raise UsageError(str(exc).splitlines()[-1].strip()) from exc
     if not hasattr(module, needs):
-        raise ToolError(f"{protocol} has no {needs} for this tool")
+        raise UsageError(f"{protocol} has no {needs} for this tool")
     return module
 
 
@@ -52,7 +48,7 @@ def make_decoder(protocol: str, options: Mapping[str, object]) -> Decoder:
     """A protocol's decoder with its options (`unit=kg`, `checksum=none`, `preset=...`).
 
     Raises:
-        ToolError: for an unknown protocol or options it does not take.
+        UsageError: for an unknown protocol or options it does not take.
     """
     module = _module(protocol)
     try:
@@ -62,7 +58,7 @@ def make_decoder(protocol: str, options: Mapping[str, object]) -> Decoder:
             f"{'.'.join(str(p) for p in e['loc']) or 'option'}: {e['msg']}"
             for e in exc.errors(include_url=False)
         )
-        raise ToolError(f"--option for {protocol}: {problems}") from exc
+        raise UsageError(f"--option for {protocol}: {problems}") from exc
     return cast("Decoder", module.make_decoder(settings))
 
 
@@ -72,7 +68,7 @@ def parse_options(pairs: Iterable[str]) -> dict[str, object]:
     for pair in pairs:
         key, separator, value = pair.partition("=")
         if not separator:
-            raise ToolError(f"--option {pair!r}: write key=value")
+            raise UsageError(f"--option {pair!r}: write key=value")
         options[key.strip()] = json.loads(value) if value.startswith("[") else value
     return options
 
@@ -202,7 +198,7 @@ def probe(port: str, listen_s: float = 0.8) -> dict[str, object] | None:
         try:
             data = _capture(port, setting, listen_s, b"")
         except DeviceError as exc:
-            raise ToolError(str(exc)) from exc
+            raise UsageError(str(exc)) from exc
         found = _best(data, STREAMS, "continuous")
         for protocol, query, options in QUERIES if found is None else []:
             answer = _capture(port, setting, listen_s / 2, query)
@@ -238,7 +234,7 @@ def probe_modbus(link: Mapping[str, object], units: list[int]) -> list[dict[str,
             {**link, "timeout_s": 0.2, "retries": 0}, units
         )
     except (DeviceError, ValidationError) as exc:
-        raise ToolError(str(exc)) from exc
+        raise UsageError(str(exc)) from exc
     return found
 
 

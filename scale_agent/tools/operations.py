@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from scale_agent.runtime import STATUS_FILE
+from scale_agent.station.runtime import STATUS_FILE
 
 if TYPE_CHECKING:
-    from scale_agent.config import StationConfig
+    from scale_agent.io.config import StationConfig
 
 STALE_AFTER_S = 5.0
 GRABBERS = {
@@ -195,7 +195,7 @@ def _state_folder(data_dir: Path) -> Finding:
 
 def install_check(config: StationConfig) -> list[Finding]:
     """Everything `scale-agent install-check` reports for a valid config."""
-    from scale_agent.mqtt import BrokerAddress  # noqa: PLC0415 - paho only when needed
+    from scale_agent.io.mqtt import BrokerAddress  # noqa: PLC0415 - paho only when needed
 
     findings = [
         Finding("OK", f"config {config.path} is valid; catalog has {len(config.catalog.skus)} SKUs")

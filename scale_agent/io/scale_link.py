@@ -14,13 +14,13 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from scale_agent.errors import DeviceError
-from scale_agent.logs import RateLimiter
+from scale_agent.io.logs import RateLimiter
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from scale_agent.clock import Clock
-    from scale_agent.logs import Log
+    from scale_agent.io.clock import Clock
+    from scale_agent.io.logs import Log
     from scale_agent.plugins import ScaleCommand, ScaleDriver, ScaleIdentity
 
 BACKOFF_MIN_S = 0.5

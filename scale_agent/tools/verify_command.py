@@ -15,19 +15,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from scale_agent.catalog import Catalog, load_catalog
-from scale_agent.config import problems_from
-from scale_agent.errors import JobError, ScaleAgentError, UnknownItemError
-from scale_agent.jobs import parse_job
-from scale_agent.policies import Policy
-from scale_agent.verifier import Verdict, VerdictKind, judge, plan
+from scale_agent.domain.catalog import Catalog, load_catalog
+from scale_agent.domain.jobs import parse_job
+from scale_agent.domain.policies import Policy
+from scale_agent.domain.verifier import Verdict, VerdictKind, judge, plan
+from scale_agent.errors import JobError, ScaleAgentError, UnknownItemError, UsageError
+from scale_agent.io.config import problems_from
 from scale_agent.weights import Weight
 
 BUILT_IN = {"default": Policy(), "legal": Policy(kind="legal", name="legal")}
-
-
-class BadInputError(ScaleAgentError):
-    """Raised when the command line's order, weight, policy or catalog cannot be used."""
 
 
 def load_policy(name_or_file: str | None, scale_interval: str | None) -> Policy:
@@ -39,15 +35,15 @@ def load_policy(name_or_file: str | None, scale_interval: str | None) -> Policy:
         path = Path(name_or_file)
         if not path.is_file():
             known = ", ".join(BUILT_IN)
-            raise BadInputError(f"--policy {name_or_file!r}: not {known}, and no such file")
+            raise UsageError(f"--policy {name_or_file!r}: not {known}, and no such file")
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
             policy = Policy.model_validate(data.get("tolerance", data))
         except tomllib.TOMLDecodeError as exc:
-            raise BadInputError(f"{path}: not valid TOML: {exc}") from exc
+            raise UsageError(f"{path}: not valid TOML: {exc}") from exc
         except ValidationError as exc:
             problems = "; ".join(str(p) for p in problems_from(exc, "tolerance"))
-            raise BadInputError(f"{path}: {problems}") from exc
+            raise UsageError(f"{path}: {problems}") from exc
     if scale_interval is not None:
         interval = Weight.parse(scale_interval).in_grams
         policy = policy.model_copy(update={"scale_interval_g": interval})
@@ -98,24 +94,24 @@ def verify(
     """Judge one parcel.
 
     Raises:
-        BadInputError: for an order, weight, policy or catalog that cannot be used.
+        UsageError: for an order, weight, policy or catalog that cannot be used.
     """
     if order.startswith("@"):
         try:
             order = Path(order[1:]).read_text(encoding="utf-8")
         except OSError as exc:
-            raise BadInputError(f"--order {order}: {exc.strerror}") from exc
+            raise UsageError(f"--order {order}: {exc.strerror}") from exc
     try:
         measured = Weight.parse(weight)
         job = parse_job(order)
     except (JobError, ValueError) as exc:
-        raise BadInputError(str(exc)) from exc
+        raise UsageError(str(exc)) from exc
     catalog = Catalog()
     if catalog_path is not None:
         try:
             catalog = load_catalog(Path(catalog_path))
         except ScaleAgentError as exc:
-            raise BadInputError(str(exc)) from exc
+            raise UsageError(str(exc)) from exc
     chosen = load_policy(policy, scale_interval)
     try:
         expectation = plan(job, catalog, chosen)
@@ -129,7 +125,7 @@ def verify(
         )
         return as_json(verdict, None)
     except (JobError, ValueError) as exc:
-        raise BadInputError(str(exc)) from exc
+        raise UsageError(str(exc)) from exc
     return as_json(judge(expectation, measured), expectation.is_detectable)
 
 

@@ -19,19 +19,19 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from scale_agent.app import build_runtime
-from scale_agent.config import validate_config
-from scale_agent.jobs import Job, JobLine
-from scale_agent.ledger import Ledger
+from scale_agent.domain.jobs import Job, JobLine
+from scale_agent.domain.verifier import plan
+from scale_agent.io.config import validate_config
+from scale_agent.io.ledger import Ledger
 from scale_agent.plugins import SimulatedBench
-from scale_agent.verifier import plan
+from scale_agent.station.assembly import build_runtime
 from scale_agent.weights import Weight, format_grams
 
 if TYPE_CHECKING:
-    from scale_agent.catalog import Catalog
-    from scale_agent.config import StationConfig
-    from scale_agent.runtime import RecordedVerdict, StationRuntime
-    from scale_agent.verifier import Expectation
+    from scale_agent.domain.catalog import Catalog
+    from scale_agent.domain.verifier import Expectation
+    from scale_agent.io.config import StationConfig
+    from scale_agent.station.runtime import RecordedVerdict, StationRuntime
 
 SCENARIOS = (
     "correct",

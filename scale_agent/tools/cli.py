@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scale_agent import __version__, systemd
-from scale_agent.errors import EX_CONFIG, ConfigError, ScaleAgentError
+from scale_agent import __version__
+from scale_agent.errors import EX_CONFIG, ConfigError, LedgerError, ScaleAgentError, UsageError
+from scale_agent.io import systemd
 from scale_agent.plugins import describe_drivers
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ EXIT_USAGE = 2
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    from scale_agent.config import load_config  # noqa: PLC0415 - keep `drivers` fast
+    from scale_agent.io.config import load_config  # noqa: PLC0415 - keep `drivers` fast
 
     try:
         config = load_config(Path(args.path))
@@ -54,9 +55,9 @@ def _drivers(_args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from scale_agent.app import build_runtime  # noqa: PLC0415
-    from scale_agent.config import load_config  # noqa: PLC0415
-    from scale_agent.logs import configure  # noqa: PLC0415
+    from scale_agent.io.config import load_config  # noqa: PLC0415
+    from scale_agent.io.logs import configure  # noqa: PLC0415
+    from scale_agent.station.assembly import build_runtime  # noqa: PLC0415
 
     configure(json=not sys.stdout.isatty(), level=logging.INFO)
     try:
@@ -85,8 +86,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from scale_agent.demo import default_data_dir, run_demo  # noqa: PLC0415
-    from scale_agent.logs import configure  # noqa: PLC0415
+    from scale_agent.io.logs import configure  # noqa: PLC0415
+    from scale_agent.tools.demo import default_data_dir, run_demo  # noqa: PLC0415
 
     configure(json=False, level=logging.WARNING, stream=sys.stderr)
     mqtt = None if args.mqtt == "none" else args.mqtt
@@ -100,17 +101,13 @@ def _data_dir(args: argparse.Namespace) -> Path:
         return Path(args.data_dir)
     if not args.config:
         raise UsageError("say where the ledger is: --data-dir DIR, or -c STATION.toml")
-    from scale_agent.config import load_config  # noqa: PLC0415
+    from scale_agent.io.config import load_config  # noqa: PLC0415
 
     return load_config(Path(args.config)).data_dir
 
 
-class UsageError(Exception):
-    """Raised when the command line is incomplete; printed, exit 2."""
-
-
 def _records(args: argparse.Namespace) -> int:
-    from scale_agent import records  # noqa: PLC0415
+    from scale_agent.tools import records  # noqa: PLC0415
 
     ledger = records.open_ledger(_data_dir(args))
     try:
@@ -141,7 +138,7 @@ def _records(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from scale_agent.messages import json_schemas  # noqa: PLC0415
+    from scale_agent.io.messages import json_schemas  # noqa: PLC0415
 
     folder = Path(args.out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -152,8 +149,8 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _monitor(args: argparse.Namespace) -> int:
-    from scale_agent.config import MqttSection  # noqa: PLC0415
-    from scale_agent.monitor import run_monitor  # noqa: PLC0415
+    from scale_agent.io.config import MqttSection  # noqa: PLC0415
+    from scale_agent.tools.monitor import run_monitor  # noqa: PLC0415
 
     settings = MqttSection(
         url=args.mqtt,
@@ -173,7 +170,7 @@ def _monitor(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from scale_agent.verify import BadInputError, dumps, verify  # noqa: PLC0415
+    from scale_agent.tools.verify_command import dumps, verify  # noqa: PLC0415
 
     try:
         result = verify(
@@ -183,7 +180,7 @@ def _verify(args: argparse.Namespace) -> int:
             policy=args.policy,
             scale_interval=args.scale_interval,
         )
-    except BadInputError as exc:
+    except UsageError as exc:
         print(f"scale-agent verify: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(dumps(result))
@@ -191,7 +188,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from scale_agent.operations import describe_status, read_status  # noqa: PLC0415
+    from scale_agent.tools.operations import describe_status, read_status  # noqa: PLC0415
 
     status, problems = read_status(_data_dir(args))
     if args.json:
@@ -205,8 +202,8 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _install_check(args: argparse.Namespace) -> int:
-    from scale_agent.config import load_config  # noqa: PLC0415
-    from scale_agent.operations import install_check  # noqa: PLC0415
+    from scale_agent.io.config import load_config  # noqa: PLC0415
+    from scale_agent.tools.operations import install_check  # noqa: PLC0415
 
     findings = install_check(load_config(Path(args.config)))
     for finding in findings:
@@ -215,7 +212,7 @@ def _install_check(args: argparse.Namespace) -> int:
 
 
 def _decode(args: argparse.Namespace) -> int:
-    from scale_agent.decoding import decode, parse_options  # noqa: PLC0415
+    from scale_agent.tools.decoding import decode, parse_options  # noqa: PLC0415
 
     if args.hex is not None:
         data = bytes.fromhex("".join(args.hex.split()))
@@ -232,9 +229,9 @@ def _decode(args: argparse.Namespace) -> int:
 
 
 def _read(args: argparse.Namespace) -> int:
-    from scale_agent.app import build_scale  # noqa: PLC0415
-    from scale_agent.config import load_config  # noqa: PLC0415
-    from scale_agent.decoding import read_live  # noqa: PLC0415
+    from scale_agent.io.config import load_config  # noqa: PLC0415
+    from scale_agent.station.assembly import build_scale  # noqa: PLC0415
+    from scale_agent.tools.decoding import read_live  # noqa: PLC0415
 
     config = load_config(Path(args.config))
     return read_live(config.agent.scale.driver, build_scale(config), args.count)
@@ -244,10 +241,10 @@ def _safe_outputs(args: argparse.Namespace) -> int:
     """Put every configured output in its safe state (systemd's ExecStopPost after a crash)."""
     import structlog  # noqa: PLC0415
 
-    from scale_agent.app import build_outputs  # noqa: PLC0415
-    from scale_agent.config import load_config  # noqa: PLC0415
-    from scale_agent.logs import configure  # noqa: PLC0415
-    from scale_agent.outputs import Outputs  # noqa: PLC0415
+    from scale_agent.io.config import load_config  # noqa: PLC0415
+    from scale_agent.io.logs import configure  # noqa: PLC0415
+    from scale_agent.io.outputs import Outputs  # noqa: PLC0415
+    from scale_agent.station.assembly import build_outputs  # noqa: PLC0415
 
     configure(json=not sys.stderr.isatty(), level=logging.INFO)
     outputs = Outputs(build_outputs(load_config(Path(args.config))), structlog.get_logger())
@@ -260,7 +257,7 @@ def _safe_outputs(args: argparse.Namespace) -> int:
 
 
 def _probe(args: argparse.Namespace) -> int:
-    from scale_agent.decoding import as_toml, probe  # noqa: PLC0415
+    from scale_agent.tools.decoding import as_toml, probe  # noqa: PLC0415
 
     if args.modbus:
         return _probe_modbus(args)
@@ -277,7 +274,7 @@ def _probe(args: argparse.Namespace) -> int:
 
 
 def _probe_modbus(args: argparse.Namespace) -> int:
-    from scale_agent.decoding import as_toml, modbus_link, probe_modbus  # noqa: PLC0415
+    from scale_agent.tools.decoding import as_toml, modbus_link, probe_modbus  # noqa: PLC0415
 
     first, _, last = args.units.partition("-")
     units = list(range(int(first), int(last or first) + 1))
@@ -426,13 +423,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"scale-agent: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except ScaleAgentError as exc:  # ToolError and other usage problems the tools detect
+    except ScaleAgentError as exc:  # configs, ledgers and the like
         if isinstance(exc, ConfigError):
             print(str(exc), file=sys.stderr)
             return EX_CONFIG
+        if isinstance(exc, LedgerError):  # no evidence where it was looked for: not a usage slip
+            print(f"scale-agent: {exc}", file=sys.stderr)
+            return 1
         print(f"scale-agent: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except FileNotFoundError as exc:  # records.LedgerMissingError among them
+    except FileNotFoundError as exc:  # a file named on the command line
         print(f"scale-agent: {exc}", file=sys.stderr)
         return 1
     return code

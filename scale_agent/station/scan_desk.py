@@ -13,23 +13,23 @@ import threading
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from scale_agent.domain.packing import ItemTracker
+from scale_agent.domain.scan_rules import ScanKind, classify
+from scale_agent.domain.settle import Settler
 from scale_agent.errors import JobError
-from scale_agent.packing import ItemTracker
-from scale_agent.plugins import Indication, Signal
-from scale_agent.scans import ScanKind, classify
-from scale_agent.settle import Settler
-from scale_agent.station import Effect, Override, Show
+from scale_agent.signals import Indication, Signal
+from scale_agent.station.logic import Effect, Override, Show
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from decimal import Decimal
 
-    from scale_agent.config import StationConfig
-    from scale_agent.jobs import Job
-    from scale_agent.logs import Log
-    from scale_agent.orders import OrderSource
-    from scale_agent.scanner_link import Scanned
-    from scale_agent.station import StationLogic
+    from scale_agent.domain.jobs import Job
+    from scale_agent.io.config import StationConfig
+    from scale_agent.io.logs import Log
+    from scale_agent.io.order_sources import OrderSource
+    from scale_agent.io.scanner_link import Scanned
+    from scale_agent.station.logic import StationLogic
     from scale_agent.weights import Reading
 
 
