@@ -8,8 +8,9 @@ ScaleAgentError
 ├── WeightFormatError           text that is not a weight with a unit ("150g")
 ├── Gs1Error                    a scan that claims to be GS1 data but does not parse
 ├── CatalogError                catalog file problems, each with file and line
-├── JobError                    an order that cannot be judged (bad JSON, wrong policy, ...)
-│   └── UnknownItemError        a SKU or carton nobody declared (judged UNKNOWN_SKU)
+├── PayloadError                outside JSON we will not read (size, nesting, encoding, numbers)
+│   └── JobError                an order that cannot be judged (bad JSON, wrong policy, ...)
+│       └── UnknownItemError    a SKU or carton nobody declared (judged UNKNOWN_SKU)
 ├── DeviceError                 raised only by drivers; carries the device name
 │   ├── DeviceUnavailableError  cannot open, or link dropped -> retried with backoff
 │   └── DeviceTimeoutError      also a TimeoutError; no reply within the timeout
@@ -86,13 +87,17 @@ class CatalogError(ConfigError):
     """Raised when the SKU catalog has problems; each carries `file:line`."""
 
 
-class JobError(ScaleAgentError, ValueError):
-    """Raised when an order cannot be accepted: bad shape, unknown SKU or carton."""
+class PayloadError(ScaleAgentError, ValueError):
+    """Raised when a payload from outside is not JSON the station will read; says why."""
 
     def __init__(self, reason: str, *, order_id: str | None = None) -> None:
         self.reason = reason
         self.order_id = order_id
         super().__init__(reason)
+
+
+class JobError(PayloadError):
+    """Raised when an order cannot be accepted: bad shape, unknown SKU or carton."""
 
 
 class UnknownItemError(JobError):

@@ -19,6 +19,20 @@ def test_the_example_config_is_valid() -> None:
     assert config.agent.scale.driver == "mt-sics"
     assert "SKU-1023" in config.catalog.skus
     assert config.agent.settle.fault_after_s == 2
+    assert config.agent.scale.weighing_range.capacity_g == 6000
+
+
+def test_a_negative_scale_capacity_is_a_config_problem(tmp_path: Path) -> None:
+    path = write_station(tmp_path, "/dev/ttyUSB0", None)
+    text = path.read_text().replace(
+        'port = "/dev/ttyUSB0"', 'port = "/dev/ttyUSB0"\ncapacity = "-6kg"'
+    )
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    [problem] = caught.value.problems
+    assert problem.location == "scale.capacity"
+    assert "above zero" in problem.message
 
 
 def test_the_demo_runs_on_the_example_catalog() -> None:

@@ -78,3 +78,34 @@ def test_alerts_survive_kill_9_and_duplicates_carry_the_same_message_id(
     assert len(by_parcel) == 4  # every alert arrived
     assert all(len(ids) == 1 for ids in by_parcel.values())  # a copy is the same message
     assert sorted(a["measured"]["value"] for a in received[:4]) == [600.0, 700.0, 800.0, 877.0]  # type: ignore[index]
+
+
+def test_a_job_sent_while_the_daemon_is_down_arrives_after_the_restart(
+    tmp_path: Path, scale: FakeMtSicsScale, own_broker: Mosquitto
+) -> None:
+    config = write_station(tmp_path, scale.path, own_broker.url, site="crash")
+    daemon = Daemon(config, tmp_path / "data")
+    monitor = Subscriber(own_broker.port, f"{ROOT}/#", session_id="restart-monitor")
+    try:
+        daemon.start()
+        monitor.wait_for(
+            lambda m: any(t.endswith("/status") and b'"online"' in p for t, p, _ in m), timeout=20
+        )
+        daemon.kill_hard()  # "online" is sent after the subscriptions: the session holds them
+        # The WMS publishes while the station is down; the broker acknowledges it.
+        job = {"order_id": "SO-R", "lines": [{"sku": "NOT-IN-CATALOG", "qty": 1}]}
+        mqtt_publish.single(
+            f"{ROOT}/job", json.dumps(job), qos=1, hostname="127.0.0.1", port=own_broker.port
+        )
+        daemon.start()
+
+        def rejected(messages: list[tuple[str, bytes, bool]]) -> bool:
+            return any(
+                t.endswith("/event") and json.loads(p).get("order_id") == "SO-R"
+                for t, p, _ in messages
+            )
+
+        monitor.wait_for(rejected, timeout=30)  # the job reached the restarted station
+    finally:
+        daemon.stop()
+        monitor.close()

@@ -110,13 +110,18 @@ def test_a_short_parcel_fails_and_its_alert_reaches_the_supervisor(
 def pack_short_parcel(
     runtime: StationRuntime, scale: FakeMtSicsScale, light: RecordingLight, order_id: str
 ) -> None:
-    """The WMS sends an order; the packer places a parcel with a book and the case missing."""
+    """The WMS sends an order; the packer places a parcel with the case missing, is stopped
+    by the FAIL, adds the case and re-weighs (a failed order is not replaced by the next)."""
     runtime.submit_job_data(json.dumps({**ORDER, "order_id": order_id}).encode(), "test")
     wait_until(lambda: light.shown[-1].text.startswith(f"order {order_id}:"))
     scale.set_weight("0.600")
     wait_until(lambda: light.signals()[-1:] == [Signal.FAIL])
     scale.set_weight("0.000")
     wait_until(lambda: light.signals()[-1:] == [Signal.READY])
+    scale.set_weight("1.025")
+    wait_until(lambda: light.signals()[-1:] == [Signal.PASS])
+    scale.set_weight("0.000")
+    wait_until(lambda: light.signals()[-1:] == [Signal.IDLE])
 
 
 def test_alerts_raised_while_the_broker_is_down_arrive_when_it_returns(

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 HARDWARE = {"serial", "pymodbus", "hid"}
-DRIVER_API = {"plugins", "signals", "weights", "errors", "registry", "testing", "models"}
+DRIVER_API = {"plugins", "signals", "weights", "errors", "models", "text", "testing"}
 # Lower number = lower layer. A module may import its own layer and any layer below it.
 LAYERS = {"api": 0, "domain": 1, "io": 2, "station": 3, "tools": 4}
 

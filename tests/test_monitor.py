@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-import json
+import socket
 import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import paho.mqtt.publish as mqtt_publish
+import pytest
 
+from scale_agent.domain.verifier import VerdictKind
+from scale_agent.io.messages import (
+    HealthPayload,
+    OutputHealth,
+    ScaleHealth,
+    StatusPayload,
+    VerdictPayload,
+)
 from scale_agent.tools.monitor import MonitorState, filters
 
 if TYPE_CHECKING:
@@ -19,36 +29,86 @@ if TYPE_CHECKING:
 ROOT = "scale-agent/v1/mon/line-1"
 
 
-def alert(msg_id: str, order: str, verdict: str = "MISSING_ITEM") -> bytes:
-    return json.dumps(
-        {
-            "msg_id": msg_id,
-            "order_id": order,
-            "verdict": verdict,
-            "judged_at": "2026-11-26T10:00:00+00:00",
-            "reason": "light by 150.0 g: 1 x SKU-1023 (150 g) missing",
-        }
-    ).encode()
+SENT = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+
+
+def who(station: str) -> dict[str, str]:
+    return {"site": "mon", "line": "line-1", "station": station}
+
+
+def alert(
+    msg_id: str, order: str, verdict: str = "MISSING_ITEM", station: str = "bench-1"
+) -> bytes:
+    return (
+        VerdictPayload(
+            **who(station),
+            msg_id=msg_id,
+            sent_at=SENT,
+            parcel_id=f"p-{msg_id}",
+            judged_at=SENT,
+            order_id=order,
+            verdict=VerdictKind(verdict),
+            reason="light by 150.0 g: 1 x SKU-1023 (150 g) missing",
+            expected=None,
+            lower_limit=None,
+            upper_limit=None,
+            measured=None,
+            difference=None,
+            sigma=None,
+            policy="default",
+            explanation=[],
+            is_detectable=True,
+            is_rejudged=False,
+        )
+        .model_dump_json()
+        .encode()
+    )
+
+
+def status(station: str, state: str = "online") -> bytes:
+    payload = StatusPayload(**who(station), sent_at=SENT, state=state, version="test")
+    return payload.model_dump_json().encode()
+
+
+def health(station: str) -> bytes:
+    return (
+        HealthPayload(
+            **who(station),
+            sent_at=SENT,
+            station_state="idle",
+            order_id=None,
+            scale=ScaleHealth(
+                state="fault",
+                fault_reason="no usable weight",
+                device="/dev/ttyUSB0",
+                model=None,
+                serial=None,
+                reconnects=0,
+                parse_errors=0,
+                seconds_since_last_reading=None,
+                seconds_since_last_stable=None,
+                empty_reading=None,
+            ),
+            outbox_backlog=7,
+            outbox_dropped=0,
+            last_verdict=None,
+            interval_s=30,
+            outputs=[
+                OutputHealth(device="console", state="ok", fault_reason=None),
+                OutputHealth(device="modbus-tcp://io:502#2", state="fault", fault_reason="off"),
+            ],
+        )
+        .model_dump_json()
+        .encode()
+    )
 
 
 def test_the_view_counts_alerts_once_per_message_id() -> None:
     state = MonitorState()
-    state.handle(f"{ROOT}/bench-1/status", b'{"state": "online", "sent_at": "2026-11-26T09:00"}')
+    state.handle(f"{ROOT}/bench-1/status", status("bench-1"))
     first = state.handle(f"{ROOT}/bench-1/alert", alert("m-1", "SO-1"))
     again = state.handle(f"{ROOT}/bench-1/alert", alert("m-1", "SO-1"))  # QoS 1 re-delivery
-    state.handle(
-        f"{ROOT}/bench-2/health",
-        json.dumps(
-            {
-                "outbox_backlog": 7,
-                "scale": {"state": "fault", "fault_reason": "no usable weight"},
-                "outputs": [
-                    {"device": "console", "state": "ok", "fault_reason": None},
-                    {"device": "modbus-tcp://io:502#2", "state": "fault", "fault_reason": "off"},
-                ],
-            }
-        ).encode(),
-    )
+    state.handle(f"{ROOT}/bench-2/health", health("bench-2"))
     assert first == [
         (
             "2026-11-26T10:00:00 mon/line-1/bench-1 SO-1 MISSING_ITEM: "
@@ -63,10 +123,53 @@ def test_the_view_counts_alerts_once_per_message_id() -> None:
     assert "1 duplicate(s) dropped" in screen
 
 
-def test_messages_that_are_not_json_are_named_not_fatal() -> None:
-    assert MonitorState().handle(f"{ROOT}/bench-1/alert", b"\xff") == [
-        "?? mon/line-1/bench-1: alert message that is not JSON"
-    ]
+@pytest.mark.parametrize(
+    ("topic", "payload", "reason"),
+    [
+        (f"{ROOT}/bench-1/alert", b"\xff", "alert is not UTF-8 text"),
+        (f"{ROOT}/bench-1/status", b"[]", "status: Input should be a valid dictionary"),
+        (f"{ROOT}/bench-1/health", b'{"scale": 5}', "health: "),
+        (f"{ROOT}/bench-1/alert", b"[" * 1500 + b"]" * 1500, "alert nests deeper than"),
+        ("evil/x/y", b"{}", "not a topic of the contract"),
+        (f"{ROOT}/bench-1/alert\x1b[2J", b"{}", "not a topic of the contract"),
+    ],
+)
+def test_a_message_outside_the_contract_is_shown_refused_and_the_monitor_carries_on(
+    topic: str, payload: bytes, reason: str
+) -> None:
+    state = MonitorState()
+    [line] = state.handle(topic, payload)
+    assert line.startswith("refused ")
+    assert reason in line
+    assert "\x1b" not in line  # shown escaped, never acted on
+    assert state.refused == 1
+    assert state.handle(f"{ROOT}/bench-1/alert", alert("m-2", "SO-2"))  # still working
+    assert "1 message(s) refused" in state.screen("mqtt://broker:1883", is_connected=True)
+
+
+def test_control_sequences_in_an_alert_are_shown_escaped() -> None:
+    [line] = MonitorState().handle(f"{ROOT}/bench-1/alert", alert("m-3", "SO-3\x1b[2J\r"))
+    assert "SO-3\\x1b[2J\\x0d" in line
+    assert "\x1b" not in line
+    assert "\r" not in line
+
+
+MONITOR = [sys.executable, "-m", "scale_agent", "monitor"]
+
+
+def test_monitor_plain_with_no_broker_says_so_and_exits_non_zero() -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    done = subprocess.run(
+        [*MONITOR, "--mqtt", f"mqtt://127.0.0.1:{port}", "--plain", "--duration", "2"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 69
+    assert f"never reached the broker at mqtt://127.0.0.1:{port}" in done.stderr
 
 
 def test_shared_monitors_split_the_alerts_between_them() -> None:
@@ -128,7 +231,7 @@ def test_two_monitors_in_a_share_group_see_each_alert_once_between_them(
     # A retained status tells us when each monitor has subscribed: it prints "is online".
     mqtt_publish.single(
         f"{ROOT}/bench-9/status",
-        b'{"state": "online"}',
+        status("bench-9"),
         qos=1,
         retain=True,
         hostname="127.0.0.1",

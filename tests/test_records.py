@@ -133,3 +133,40 @@ def test_records_take_the_data_dir_from_the_station_config(
     assert f"no ledger in {tmp_path / 'data'}" in capsys.readouterr().err
     assert main(["records", "verify"]) == 2
     assert "--data-dir DIR, or -c STATION.toml" in capsys.readouterr().err
+
+
+def hostile_ledger(tmp_path: Path) -> Path:
+    ledger = Ledger(tmp_path)
+    body = {**BODY, "reason": "\r\x1b[2K\x1b[32m[ PASS ] seal: ENABLED", "operator": "@SUM(A1)"}
+    ledger.record(
+        "p-evil",
+        order_id='=HYPERLINK("http://x")',
+        verdict="MISSING_ITEM",
+        recorded_at="2026-11-05T10:00:00+00:00",
+        body=body,
+        outgoing=[],
+    )
+    ledger.close()
+    return tmp_path
+
+
+def test_find_shows_control_sequences_from_outside_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = hostile_ledger(tmp_path)
+    assert main(["records", "--data-dir", str(data), "find", '=HYPERLINK("http://x")']) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "\r" not in out
+    assert "\\x0d\\x1b[2K\\x1b[32m[ PASS ]" in out
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_made_inert(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = hostile_ledger(tmp_path)
+    assert main(["records", "--data-dir", str(data), "export", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0]["order_id"] == '\'=HYPERLINK("http://x")'
+    assert rows[0]["operator"] == "'@SUM(A1)"
+    assert rows[0]["difference_g"] == "-146.0"  # a negative number stays a number

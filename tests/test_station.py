@@ -8,11 +8,22 @@ import pytest
 
 from scale_agent.domain.catalog import Catalog, Item
 from scale_agent.domain.jobs import Job, JobLine
+from scale_agent.domain.scale_range import ScaleRange
 from scale_agent.domain.settle import SettleSection
 from scale_agent.domain.verifier import VerdictKind
 from scale_agent.io.config import ToleranceSection
 from scale_agent.plugins import Signal
-from scale_agent.station.logic import Effect, Note, Record, Show, State, StationLogic, ZeroScale
+from scale_agent.station.logic import (
+    Effect,
+    Note,
+    Record,
+    Refused,
+    Show,
+    State,
+    StationLogic,
+    Told,
+    ZeroScale,
+)
 from scale_agent.weights import Reading, ReadingKind, Weight
 
 W = Weight.parse
@@ -63,7 +74,10 @@ class Bench:
         return [e.verdict.kind for e in self.effects if isinstance(e, Record)]
 
     def notes(self) -> list[str]:
-        return [e.event for e in self.effects if isinstance(e, Note)]
+        return [e.event for e in self.effects if isinstance(e, Note | Told)]
+
+    def told(self) -> list[Told | Refused]:
+        return [e for e in self.effects if isinstance(e, Told | Refused)]
 
 
 @pytest.fixture
@@ -204,11 +218,56 @@ def test_garbage_frames_never_produce_a_verdict_and_fault_the_station(bench: Ben
     assert bench.signals()[-1] is Signal.FAULT
 
 
-def test_an_order_with_an_unknown_sku_is_judged_without_weighing(bench: Bench) -> None:
+def test_an_order_with_an_unknown_sku_is_one_rejection_naming_the_order(bench: Bench) -> None:
     bench.job(Job("SO-9", (JobLine("NOPE", 1),), "BOX-S"))
-    assert bench.verdicts() == [VerdictKind.UNKNOWN_SKU]
+    assert bench.verdicts() == []  # nothing was weighed: no verdict, no alert
+    [refused] = bench.told()
+    assert isinstance(refused, Refused)
+    assert refused.order_id == "SO-9"
+    assert "NOPE" in refused.reason
     assert bench.signals() == [Signal.FAULT]
     assert bench.logic.job is None
+
+
+def test_a_failed_parcel_is_not_dropped_by_the_next_order(bench: Bench) -> None:
+    bench.job()
+    bench.weigh("700g")  # far too light: FAIL
+    assert bench.verdicts() == [VerdictKind.UNDER]
+    bench.weigh("0g", 3)  # the packer lifts it off without fixing it
+    bench.job(Job("SO-2", (JobLine("CASE", 1),), "BOX-S"))
+    [queued] = [t for t in bench.told() if t.order_id == "SO-2"]
+    assert isinstance(queued, Told)
+    assert queued.event == "job_queued"
+    assert "SO-1 has an unresolved UNDER" in queued.reason
+    assert bench.logic.job is not None
+    assert bench.logic.job.order_id == "SO-1"  # still the one to fix
+    bench.weigh("1027g")  # fixed and re-weighed: PASS
+    bench.weigh("0g", 3)
+    assert bench.logic.job is not None
+    assert bench.logic.job.order_id == "SO-2"
+
+
+def test_cancelling_an_open_failure_is_told_and_loads_the_next_order(bench: Bench) -> None:
+    bench.job()
+    bench.weigh("700g")
+    bench.weigh("0g", 3)
+    bench.job(Job("SO-2", (JobLine("CASE", 1),), "BOX-S"))
+    bench.effects.clear()
+    bench.effects += bench.logic.on_cancel(bench.now)
+    [cancelled] = bench.told()
+    assert cancelled.reason == "order SO-1 cancelled with an unresolved UNDER"
+    assert bench.logic.job is not None
+    assert bench.logic.job.order_id == "SO-2"
+
+
+def test_replacing_an_order_not_yet_weighed_is_told(bench: Bench) -> None:
+    bench.job()
+    bench.job(Job("SO-2", (JobLine("CASE", 1),), "BOX-S"))
+    [replaced] = bench.told()
+    assert isinstance(replaced, Told)
+    assert (replaced.event, replaced.order_id) == ("job_replaced", "SO-1")
+    assert bench.logic.job is not None
+    assert bench.logic.job.order_id == "SO-2"
 
 
 def test_an_order_arriving_while_a_parcel_is_judged_waits_for_the_unload(bench: Bench) -> None:
@@ -238,3 +297,26 @@ def test_zero_drift_on_an_empty_platter_is_reported_and_zeroed(bench: Bench) -> 
     assert "zero_drift_detected" in bench.notes()
     bench.weigh("4g", 100)
     assert len([e for e in bench.effects if isinstance(e, ZeroScale)]) == 1  # once per episode
+
+
+def test_an_order_heavier_than_the_scale_can_weigh_is_refused_at_job_time() -> None:
+    logic = StationLogic(
+        SETTLE, ToleranceSection(), CATALOG, scale_range=ScaleRange(capacity_g=Decimal(6000))
+    )
+    heavy = Job("SO-H", (JobLine("CASE", 200),), "BOX-S")
+    [refused, shown] = logic.on_job(heavy, 0.0)
+    assert isinstance(refused, Refused)
+    assert refused.order_id == "SO-H"
+    assert "more than this scale weighs (6.000 kg)" in refused.reason
+    assert isinstance(shown, Show)
+    assert shown.indication.signal is Signal.FAULT
+    assert logic.job is None
+
+
+def test_an_order_below_the_scales_minimum_weight_is_refused() -> None:
+    logic = StationLogic(
+        SETTLE, ToleranceSection(), CATALOG, scale_range=ScaleRange(min_g=Decimal(5000))
+    )
+    [refused, _] = logic.on_job(ORDER, 0.0)
+    assert isinstance(refused, Refused)
+    assert "below this scale's minimum weight (5.000 kg)" in refused.reason

@@ -12,6 +12,7 @@ import threading
 from typing import Literal, TextIO
 
 from scale_agent.plugins import SAFE_INDICATION, DriverSettings, Indication, Signal
+from scale_agent.text import printable
 
 _COLOURS = {
     Signal.IDLE: "\033[2m",  # dim
@@ -63,7 +64,8 @@ class ConsoleLight:
             if colour:
                 lamp = f"{_COLOURS[indication.signal]}{lamp}{_RESET}"
             seal = "ENABLED" if indication.is_seal_enabled else "locked"
-            stream.write(f"{lamp} {indication.text} | seal: {seal}\n")
+            # The text carries order ids and names from outside: never a control sequence.
+            stream.write(f"{lamp} {printable(indication.text)} | seal: {seal}\n")
             stream.flush()
 
     def close(self) -> None:

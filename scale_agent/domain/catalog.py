@@ -19,6 +19,7 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from scale_agent.domain.declared import declared_problem
 from scale_agent.errors import CatalogError, Problem, WeightFormatError
 from scale_agent.weights import Weight
 
@@ -73,10 +74,9 @@ def _parse_item(row: dict[str, Any], where: str, problems: list[Problem]) -> Ite
     identifier = str(row.get("id") or "")
     if not identifier:
         problems.append(Problem(where, "id is empty"))
-    if "weight" in weights and weights["weight"].value <= 0:
-        problems.append(Problem(where, "weight must be above zero"))
-    if "spread" in weights and weights["spread"].value < 0:
-        problems.append(Problem(where, "spread must not be negative"))
+    for column, weight in weights.items():
+        if problem := declared_problem("weight" if column == "weight" else "spread", weight):
+            problems.append(Problem(where, f"{column} {problem}"))
     counted = row.get("counted", False)
     if isinstance(counted, str):
         if counted.lower() not in _YES | _NO:

@@ -9,44 +9,70 @@ catalog.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from scale_agent.errors import JobError, WeightFormatError
+from scale_agent.domain.declared import Role, declared_problem
+from scale_agent.domain.untrusted import load_json, validation_reasons
+from scale_agent.errors import JobError, PayloadError, WeightFormatError
 from scale_agent.models import StrictModel
 from scale_agent.weights import Weight
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 Identifier = Annotated[str, Field(min_length=1, max_length=128)]
 
 
-def _weight(value: str | None) -> str | None:
-    if value is not None:
-        Weight.parse(value)  # raises WeightFormatError, a ValueError pydantic reports
-    return value
+def _checked(role: Role) -> Callable[[str | None], str | None]:
+    def check(value: str | None) -> str | None:
+        if value is not None and (problem := declared_problem(role, Weight.parse(value))):
+            raise ValueError(problem)  # Weight.parse raises WeightFormatError, a ValueError too
+        return value
+
+    return check
+
+
+# Strict: `"qty": true` is not 1 and `"qty": "2"` is not 2, as the schema says.
+Quantity = Annotated[int, Field(strict=True, ge=1, le=10_000)]
+# Weights are text with a unit ("150g"); a bare number would leave the unit to a guess.
+# The pattern admits no sign, so the schema says what the validators check: weights (unit
+# weight, tare) are above zero, spreads zero or more, each at most 1,000 kg.
+WeightText = Annotated[
+    str,
+    Field(
+        strict=True,
+        max_length=32,
+        # In the schema only: the validators say "must be above zero", not "match ^\s*...".
+        json_schema_extra={"pattern": r"^\s*\+?(\d+(\.\d*)?|\.\d+)\s*[a-zA-Z]+\s*$"},
+        description="a mass with its unit, e.g. 150g, 1.28kg, 6.2oz; at most 1000 kg",
+    ),
+]
 
 
 class LinePayload(StrictModel):
     """One order line as sent by the WMS."""
 
     sku: Identifier
-    qty: int = Field(ge=1, le=10_000)
-    unit_weight: str | None = None
-    spread: str | None = None
+    qty: Quantity
+    unit_weight: WeightText | None = None
+    spread: WeightText | None = None
 
-    _check_weights = field_validator("unit_weight", "spread")(_weight)
+    _check_unit_weight = field_validator("unit_weight")(_checked("weight"))
+    _check_spread = field_validator("spread")(_checked("spread"))
 
 
 class CartonPayload(StrictModel):
     """A carton declared inline."""
 
     id: Identifier
-    tare: str
-    spread: str = "0g"
+    tare: WeightText
+    spread: WeightText = "0g"
 
-    _check_weights = field_validator("tare", "spread")(_weight)
+    _check_tare = field_validator("tare")(_checked("weight"))
+    _check_spread = field_validator("spread")(_checked("spread"))
 
 
 class OrderPayload(StrictModel):
@@ -78,6 +104,7 @@ class Job:
     carton_id: str | None = None
     carton_tare: Weight | None = None
     carton_spread: Weight | None = None
+    msg_id: str | None = None  # the sender's message id, to notice a re-delivery
 
 
 def _optional(text: str | None) -> Weight | None:
@@ -98,8 +125,9 @@ def job_from_payload(payload: OrderPayload) -> Job:
             carton.id,
             Weight.parse(carton.tare),
             Weight.parse(carton.spread),
+            msg_id=payload.msg_id,
         )
-    return Job(payload.order_id, lines, carton)
+    return Job(payload.order_id, lines, carton, msg_id=payload.msg_id)
 
 
 def parse_job(text: str | bytes) -> Job:
@@ -109,19 +137,16 @@ def parse_job(text: str | bytes) -> Job:
         JobError: naming what is wrong (not JSON, a missing key, a bad weight, ...).
     """
     try:
-        data = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise JobError(f"order is not valid JSON: {exc}") from exc
+        data = load_json(text, what="order")
+    except PayloadError as exc:
+        raise JobError(exc.reason) from exc
     order_id = data.get("order_id") if isinstance(data, dict) else None
     try:
         payload = OrderPayload.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors(include_url=False)
-        reasons = "; ".join(
-            f"{'.'.join(str(p) for p in item['loc']) or 'order'}: {item['msg']}" for item in first
-        )
         raise JobError(
-            f"order rejected: {reasons}", order_id=order_id if isinstance(order_id, str) else None
+            f"order rejected: {validation_reasons(exc, 'order')}",
+            order_id=order_id if isinstance(order_id, str) else None,
         ) from exc
     except WeightFormatError as exc:  # pragma: no cover - pydantic wraps ValueErrors
         raise JobError(str(exc)) from exc

@@ -18,13 +18,17 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from scale_agent.domain.catalog import load_catalog
+from scale_agent.domain.declared import declared_problem
+from scale_agent.domain.jobs import WeightText
 from scale_agent.domain.policies import Policy
+from scale_agent.domain.scale_range import ScaleRange
 from scale_agent.domain.scan_rules import ScanRules
 from scale_agent.domain.settle import SettleSection
 from scale_agent.errors import CatalogError, ConfigError, Problem, UnknownDriverError
 from scale_agent.io.order_sources import OrdersSection
 from scale_agent.models import StrictModel
 from scale_agent.plugins import JOB_GROUP, OUTPUT_GROUP, SCALE_GROUP, load_driver
+from scale_agent.weights import Weight
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -50,6 +54,12 @@ class StationSection(Section):
     item_by_item: bool = False  # each scanned item must show up on the platter by weight
 
 
+def _positive_weight(value: str | None) -> str | None:
+    if value is not None and (problem := declared_problem("weight", Weight.parse(value))):
+        raise ValueError(problem)
+    return value
+
+
 class DriverSection(BaseModel):
     """A section that names a driver; its other keys belong to that driver's `Settings`."""
 
@@ -57,6 +67,26 @@ class DriverSection(BaseModel):
 
     driver: str
 
+
+class ScaleSection(DriverSection):
+    """`[scale]`: the driver and its keys, plus the weighing range every scale has."""
+
+    capacity: WeightText | None = None  # Max: orders that could weigh more are refused
+    min_weight: WeightText | None = None  # Min: orders that could weigh less are refused
+
+    _check_capacity = field_validator("capacity", "min_weight")(_positive_weight)
+
+    @property
+    def weighing_range(self) -> ScaleRange:
+        """The range as the pure rules take it."""
+        return ScaleRange(
+            None if self.capacity is None else Weight.parse(self.capacity).in_grams,
+            None if self.min_weight is None else Weight.parse(self.min_weight).in_grams,
+        )
+
+
+# Keys of [scale] that belong to the station, not to the driver's Settings.
+SCALE_RANGE_KEYS = frozenset({"capacity", "min_weight"})
 
 ToleranceSection = Policy  # the [tolerance] section is the station's default policy
 
@@ -81,6 +111,9 @@ class MqttSection(Section):
     cert_file: Path | None = None
     key_file: Path | None = None
     keepalive_s: int = Field(default=30, ge=5, le=3600)
+    # How long the broker keeps this station's session (its subscriptions and the QoS 1 jobs
+    # and commands queued for it) while the station is away; 0 starts clean every time.
+    session_expiry_s: int = Field(default=3600, ge=0, le=7 * 24 * 3600)
     publish_verdicts: bool = False
     publish_weight: bool = False
     weight_interval_s: float = Field(default=0.5, ge=0.05, le=60)
@@ -106,7 +139,7 @@ class AgentConfig(Section):
     """The whole station file (pass 1)."""
 
     station: StationSection
-    scale: DriverSection
+    scale: ScaleSection
     settle: SettleSection = SettleSection()
     tolerance: Policy = Policy()
     policies: dict[str, Policy] = Field(default_factory=dict)
@@ -254,7 +287,8 @@ def validate_config(data: Mapping[str, Any], path: Path) -> StationConfig:
     scale_raw = data.get("scale")
     scale_settings = None
     if isinstance(scale_raw, dict):
-        scale_settings = _driver_settings(SCALE_GROUP, scale_raw, "scale", problems)
+        driver_keys = {k: v for k, v in scale_raw.items() if k not in SCALE_RANGE_KEYS}
+        scale_settings = _driver_settings(SCALE_GROUP, driver_keys, "scale", problems)
     outputs = _output_settings(data.get("outputs", [{"driver": "console"}]), problems)
     scanner = None
     scanner_raw = data.get("scanner")

@@ -61,7 +61,14 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+-- Inbound msg_ids already acted on: a job re-delivered after a restart (at-least-once
+-- delivery, persistent session) must not reopen an order that was already judged.
+CREATE TABLE IF NOT EXISTS seen_inbound (
+    msg_id TEXT PRIMARY KEY,
+    seen_at REAL NOT NULL
+);
 """
+SEEN_INBOUND_KEPT = 10_000
 
 
 @dataclass(frozen=True)
@@ -225,6 +232,20 @@ class Ledger:
     def backlog(self) -> int:
         """How many messages are still owed to the broker."""
         return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+
+    def first_sighting(self, msg_id: str, now: float) -> bool:
+        """Remember an inbound message id; False if it was seen before (a re-delivery)."""
+        cursor = self._db.execute(
+            "INSERT OR IGNORE INTO seen_inbound (msg_id, seen_at) VALUES (?, ?)", (msg_id, now)
+        )
+        if cursor.rowcount == 0:
+            return False
+        self._db.execute(
+            "DELETE FROM seen_inbound WHERE msg_id NOT IN "
+            "(SELECT msg_id FROM seen_inbound ORDER BY seen_at DESC LIMIT ?)",
+            (SEEN_INBOUND_KEPT,),
+        )
+        return True
 
     def dropped(self) -> int:
         """How many messages the bounded outbox had to drop, ever."""

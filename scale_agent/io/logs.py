@@ -14,6 +14,8 @@ from typing import Any, TextIO
 import structlog
 from structlog.typing import FilteringBoundLogger
 
+from scale_agent.text import printable
+
 Log = FilteringBoundLogger
 
 
@@ -24,17 +26,21 @@ def configure(*, json: bool, level: int = logging.INFO, stream: TextIO | None = 
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    renderer: Any = (
-        structlog.processors.JSONRenderer()
-        if json
-        else structlog.dev.ConsoleRenderer(colors=bool(stream and stream.isatty()))
-    )
+    if json:  # JSON escapes every control character itself
+        renderer: Any = structlog.processors.JSONRenderer()
+    else:  # a terminal acts on them: show outside text escaped (before the traceback is added)
+        processors.append(_printable_values)
+        renderer = structlog.dev.ConsoleRenderer(colors=bool(stream and stream.isatty()))
     structlog.configure(
         processors=[*processors, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(stream or sys.stdout),
         cache_logger_on_first_use=False,
     )
+
+
+def _printable_values(_logger: object, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    return {key: printable(v) if isinstance(v, str) else v for key, v in event.items()}
 
 
 class RateLimiter:

@@ -175,6 +175,10 @@ class EventPayload(Payload):
     schema_id: Literal["scale-agent/event/1"] = "scale-agent/event/1"
     event: Literal[
         "job_rejected",
+        "job_duplicate",  # a job whose msg_id was already received (a re-delivery): ignored
+        "job_replaced",  # a new order took the place of one not yet weighed
+        "job_queued",  # a new order waits behind the parcel on the platter or an open FAIL
+        "job_cancelled",  # the loaded order was cancelled (a cancel scan)
         "command_rejected",
         "command_done",
         "override_applied",

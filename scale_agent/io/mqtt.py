@@ -189,11 +189,15 @@ class Publisher(LinkState):
     def start(self) -> None:
         """Begin connecting (in the background: a dead broker never blocks start-up)."""
         properties = _properties(PacketTypes.CONNECT)
-        properties.SessionExpiryInterval = 300
+        properties.SessionExpiryInterval = self.settings.session_expiry_s
+        # A persistent session, from the first connect on (paho's default starts the first
+        # one clean): jobs and commands the broker queued while this process was down or
+        # restarting are delivered, not thrown away. The client id is stable per station.
         self._client.connect_async(
             self.address.host,
             self.address.port,
             keepalive=self.settings.keepalive_s,
+            clean_start=self.settings.session_expiry_s == 0,
             properties=properties,
         )
         self._client.loop_start()
@@ -249,13 +253,15 @@ class Publisher(LinkState):
         if self._refused(reason_code):
             return  # paho retries with back-off; last_error says why
         client.drop_out_messages()  # the outbox re-sends; avoid paho's double copies
-        client.publish(self.topics.status, self._status_payload("online"), qos=1, retain=True)
+        # Subscribe before saying "online": whoever sees online may rely on the session
+        # holding the subscriptions (the broker handles a connection's packets in order).
         if self._on_job is not None:
             client.subscribe(self.topics.job, qos=1)
         if self._on_command is not None:
             client.subscribe(self.topics.command, qos=1)
         if self._on_order is not None:
             client.subscribe(self.topics.orders, qos=1)
+        client.publish(self.topics.status, self._status_payload("online"), qos=1, retain=True)
         self.has_connected = True
         self._connected()  # only now may the drain thread publish
         self._facts.append(("connected", 0, 0))
@@ -433,6 +439,7 @@ class Subscription(LinkState):
         self._client = connection(settings, client_id)
         self._client.reconnect_delay_set(min_delay=1, max_delay=30)
         self._client.on_connect = self._on_connect
+        self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = lambda _c, _u, message: on_message(
             message.topic, bytes(message.payload)
@@ -461,6 +468,9 @@ class Subscription(LinkState):
         _properties: Properties | None,
     ) -> None:
         self._lost(reason_code)
+
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata: object) -> None:
+        self.last_error = f"cannot connect to {self.address}"
 
     def start(self) -> None:
         """Connect in the background and keep reconnecting."""

@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from scale_agent.domain.scale_range import ScaleRange
 from scale_agent.domain.settle import Settled, Settler
 from scale_agent.domain.verifier import Expectation, Verdict, VerdictKind, judge, plan
-from scale_agent.errors import JobError, UnknownItemError
+from scale_agent.errors import JobError
 from scale_agent.signals import Indication, Signal
 from scale_agent.weights import ReadingKind, format_grams
 
@@ -102,6 +103,16 @@ class Refused:
 
     command: str
     reason: str
+    order_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Told:
+    """Effect: tell the supervisors (an MQTT `event`, the log) something they must know."""
+
+    event: str
+    reason: str
+    order_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,7 +123,7 @@ class Note:
     fields: dict[str, str] = field(default_factory=dict)
 
 
-Effect = Show | Record | Note | Refused | ZeroScale
+Effect = Show | Record | Note | Refused | Told | ZeroScale
 
 
 class StationLogic:
@@ -124,8 +135,10 @@ class StationLogic:
         policy: Policy,
         catalog: Catalog,
         policies: Mapping[str, Policy] | None = None,
+        scale_range: ScaleRange | None = None,
     ) -> None:
         self.settle = settle
+        self.scale_range = scale_range or ScaleRange()
         self.policy = policy
         self.policies = dict(policies or {})
         self.catalog = catalog
@@ -203,18 +216,47 @@ class StationLogic:
         """An order arrived (scanned, pushed by the WMS, or typed)."""
         if self._started_at is None:
             self._started_at = now
-        if self.job is not None and self._parcel_present() and self.state is not State.IDLE:
+        current = self.job
+        open_failure = self._open_failure()
+        if current is not None and (
+            (self._parcel_present() and self.state is not State.IDLE) or open_failure
+        ):
+            # A parcel on the platter, or a FAILed one not yet fixed, is never dropped by a new
+            # order: the new one waits its turn (cancel the old one to skip it).
             if len(self.queue) >= MAX_QUEUED_JOBS:
-                return [Note("job_rejected", {"order_id": job.order_id, "reason": "queue full"})]
+                return [Refused("job", f"order {job.order_id}: queue full", job.order_id)]
             self.queue.append(job)
-            return [Note("job_queued", {"order_id": job.order_id, "queued": str(len(self.queue))})]
+            why = (
+                f"order {current.order_id} has an unresolved {open_failure}: fix and re-weigh it,"
+                " override it or cancel it first"
+                if open_failure
+                else f"order {current.order_id} is on the platter"
+            )
+            return [Told("job_queued", f"order {job.order_id} waits ({why})", job.order_id)]
         effects: list[Effect] = []
-        if self.job is not None:
+        if current is not None:
             effects.append(
-                Note("job_replaced", {"order_id": self.job.order_id, "by": job.order_id})
+                Told(
+                    "job_replaced",
+                    f"order {current.order_id} (not weighed yet) replaced by {job.order_id}",
+                    current.order_id,
+                )
             )
         effects.extend(self._activate(job, now))
         return effects
+
+    def _open_failure(self) -> str | None:
+        """The verdict of the loaded order if it failed and was neither fixed nor overridden."""
+        verdict = self.last_verdict
+        if (
+            self.job is None
+            or verdict is None
+            or verdict.order_id != self.job.order_id
+            or verdict.kind is VerdictKind.PASS
+            or self.override is not None
+        ):
+            return None
+        return verdict.kind.value
 
     def on_reading(self, reading: Reading, now: float) -> list[Effect]:
         """A frame arrived from the scale."""
@@ -311,16 +353,26 @@ class StationLogic:
             return self._start_settling(now)
         return [self._show()]
 
-    def on_cancel(self) -> list[Effect]:
-        """Drop the loaded order (a cancel barcode); refused while a parcel is being judged."""
+    def on_cancel(self, now: float) -> list[Effect]:
+        """Drop the loaded order (a cancel barcode); refused while a parcel is being judged.
+
+        The next queued order, if any, is loaded. Cancelling an order with an open FAIL is
+        told to the supervisors: a failed parcel never vanishes quietly.
+        """
         if self.state in {State.SETTLING, State.JUDGED}:
             return [Refused("cancel", "take the parcel off the scale first")]
         dropped = self._order_id()
+        failure = self._open_failure()
         self.job = self.expectation = None
-        self.queue.clear()
         self.is_packing = False
         self.state = State.IDLE
-        return [Note("job_cancelled", {"order_id": dropped}), self._show()]
+        reason = f"order {dropped} cancelled"
+        if failure:
+            reason += f" with an unresolved {failure}"
+        effects: list[Effect] = [Told("job_cancelled", reason, dropped)]
+        if self.queue:
+            return effects + self._activate(self.queue.popleft(), now)
+        return [*effects, self._show()]
 
     def can_zero(self) -> str | None:
         """Why the scale may not be zeroed now, or None when it may."""
@@ -338,18 +390,14 @@ class StationLogic:
     def _activate(self, job: Job, now: float) -> list[Effect]:
         self.job, self.expectation = job, None
         try:
-            self.expectation = plan(job, self.catalog, self.policy, self.policies)
+            self.expectation = self._weighable(plan(job, self.catalog, self.policy, self.policies))
         except JobError as exc:
             self.job = None
-            refused: list[Effect] = [
-                Refused("job", f"order {job.order_id}: {exc.reason}"),
+            # One rejection naming the order; nothing was weighed, so nothing is recorded.
+            return [
+                Refused("job", f"order {job.order_id}: {exc.reason}", job.order_id),
                 Show(Indication(Signal.FAULT, f"order {job.order_id}: {exc.reason}")),
             ]
-            if isinstance(exc, UnknownItemError):
-                verdict = Verdict(VerdictKind.UNKNOWN_SKU, job.order_id, exc.reason)
-                self.last_verdict = verdict
-                refused.insert(1, Record(verdict))
-            return refused
         effects: list[Effect] = [
             Note(
                 "job_loaded",
@@ -367,6 +415,11 @@ class StationLogic:
             self.state = State.WAITING
             effects.append(self._show())
         return effects
+
+    def _weighable(self, expectation: Expectation) -> Expectation:
+        if out_of_range := self.scale_range.problem(expectation):
+            raise JobError(out_of_range, order_id=expectation.order_id)
+        return expectation
 
     def _start_settling(self, now: float) -> list[Effect]:
         self.state = State.SETTLING

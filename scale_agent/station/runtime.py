@@ -16,6 +16,7 @@ import json
 import os
 import queue
 import threading
+import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -25,7 +26,8 @@ from pydantic import ValidationError
 
 from scale_agent import __version__
 from scale_agent.domain.jobs import Job, parse_job
-from scale_agent.errors import CatalogError, ConfigError, JobError
+from scale_agent.domain.untrusted import load_json, validation_reasons
+from scale_agent.errors import CatalogError, ConfigError, JobError, PayloadError
 from scale_agent.io import systemd
 from scale_agent.io.clock import Clock, SystemClock
 from scale_agent.io.config import load_config, load_station_catalog, resolve
@@ -59,6 +61,7 @@ from scale_agent.station.logic import (
     Show,
     State,
     StationLogic,
+    Told,
     ZeroScale,
 )
 from scale_agent.station.scan_desk import LookedUp, ScanDesk
@@ -139,7 +142,11 @@ class StationRuntime:
             driver=config.agent.scale.driver,
         )
         self.logic = StationLogic(
-            config.agent.settle, config.agent.tolerance, config.catalog, config.agent.policies
+            config.agent.settle,
+            config.agent.tolerance,
+            config.catalog,
+            config.agent.policies,
+            config.agent.scale.weighing_range,
         )
         self.events: queue.Queue[object] = queue.Queue()
         self.link = ScaleLink(scale, self.clock, self.events.put, self.log)
@@ -243,9 +250,13 @@ class StationRuntime:
         try:
             while not self._stop.is_set():
                 self.step(TICK_S)
-                # Pinged from this loop only: a wedged loop stops the pings and systemd
-                # restarts the service.
-                if watchdog_s is not None and self.last_loop_at - pinged_at >= watchdog_s:
+                # Pinged from this loop only, and only while every device thread lives: a
+                # wedged loop or a dead link stops the pings and systemd restarts the service.
+                if (
+                    watchdog_s is not None
+                    and self.last_loop_at - pinged_at >= watchdog_s
+                    and self._links_alive()
+                ):
                     systemd.notify("WATCHDOG=1", f"STATUS=station {self.logic.state.value}")
                     pinged_at = self.last_loop_at
         finally:
@@ -260,6 +271,15 @@ class StationRuntime:
             ledger.close()
             self._ledger = None
             self.log.info("station_stopped")
+
+    def _links_alive(self) -> bool:
+        links = [self.link] if self.scanner_link is None else [self.link, self.scanner_link]
+        dead = [link.kind for link in links if not link.is_alive]
+        if dead:
+            held = self._limiter.allow("link_dead")
+            if held is not None:
+                self.log.error("device_thread_died", links=dead, suppressed=held)
+        return not dead
 
     def step(self, timeout_s: float) -> None:
         """Handle at most one event (waiting up to `timeout_s`), then let time pass."""
@@ -330,6 +350,13 @@ class StationRuntime:
             )
             self._event("job_rejected", exc.reason, order_id=exc.order_id)
             return []
+        if job.msg_id is not None and not self.ledger.first_sighting(job.msg_id, time.time()):
+            self._event(
+                "job_duplicate",
+                f"order {job.order_id}: message {job.msg_id} was already received; ignored",
+                order_id=job.order_id,
+            )
+            return []
         return self.logic.on_job(job, now)
 
     def _reading(self, reading: Reading, now: float) -> list[Effect]:
@@ -359,14 +386,18 @@ class StationRuntime:
 
     def _incoming_command(self, data: bytes, now: float) -> list[Effect]:
         try:
-            command = CommandPayload.model_validate_json(data)
+            raw = load_json(data, what="command")
+        except PayloadError as exc:
+            self._event("command_rejected", f"invalid command: {exc.reason}", request_id=None)
+            return []
+        try:
+            command = CommandPayload.model_validate(raw)
         except ValidationError as exc:
-            reason = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'command'}: {e['msg']}"
-                for e in exc.errors(include_url=False)
+            self._event(
+                "command_rejected",
+                f"invalid command: {validation_reasons(exc, 'command')}",
+                request_id=_request_id(raw),
             )
-            request_id = _request_id(data)
-            self._event("command_rejected", f"invalid command: {reason}", request_id=request_id)
             return []
         if command.command not in self.config.agent.mqtt.accept_commands:
             self._event(
@@ -449,7 +480,10 @@ class StationRuntime:
                 self.link.send(ScaleCommand.ZERO)
             elif isinstance(effect, Refused):
                 kind = "job_rejected" if effect.command == "job" else "command_rejected"
-                self._event(kind, effect.reason, command=effect.command)
+                command = None if effect.command == "job" else effect.command
+                self._event(kind, effect.reason, command=command, order_id=effect.order_id)
+            elif isinstance(effect, Told):
+                self._event(effect.event, effect.reason, order_id=effect.order_id)
             else:
                 self._note(effect)
 
@@ -622,9 +656,6 @@ class StationRuntime:
         )
 
 
-def _request_id(data: bytes) -> str | None:
-    try:
-        value = json.loads(data).get("request_id")
-    except (ValueError, AttributeError):
-        return None
-    return value if isinstance(value, str) else None
+def _request_id(raw: object) -> str | None:
+    value = raw.get("request_id") if isinstance(raw, dict) else None
+    return value[:128] if isinstance(value, str) else None

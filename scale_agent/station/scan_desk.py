@@ -90,7 +90,7 @@ class ScanDesk:
             return self.logic.on_reweigh(now)
         if name == "cancel":
             self.tracker = None
-            return self.logic.on_cancel()
+            return self.logic.on_cancel(now)
         if name == "override":
             override = Override(str(operator), "override card scanned at the station")
             return self.logic.on_override(override, None, now)

@@ -9,21 +9,43 @@ status and health, being retained, are read by each.
 
 from __future__ import annotations
 
-import json
 import queue
+import re
+import sys
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from scale_agent.io.messages import TOPIC_ROOT
+from pydantic import ValidationError
+
+from scale_agent.domain.untrusted import load_json, validation_reasons
+from scale_agent.errors import PayloadError
+from scale_agent.io.messages import (
+    TOPIC_ROOT,
+    EventPayload,
+    HealthPayload,
+    Payload,
+    StatusPayload,
+    VerdictPayload,
+)
+from scale_agent.text import printable
 
 if TYPE_CHECKING:
     from scale_agent.io.config import MqttSection
 
+_CONTRACT: dict[str, type[Payload]] = {
+    "status": StatusPayload,
+    "health": HealthPayload,
+    "alert": VerdictPayload,
+    "event": EventPayload,
+}
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # site, line and station ids
 MAX_REMEMBERED_IDS = 50_000
 SHOWN_ALERTS = 15
 REFRESH_S = 0.5
+CONNECT_WAIT_S = 10.0  # --plain gives up (exit 69) when no broker answered by then
+EX_UNAVAILABLE = 69  # sysexits.h: service unavailable
 
 
 @dataclass
@@ -46,6 +68,7 @@ class MonitorState:
         self.stations: dict[str, StationView] = {}
         self.alerts: deque[str] = deque(maxlen=SHOWN_ALERTS)
         self.duplicates = 0
+        self.refused = 0
         self._seen: OrderedDict[str, None] = OrderedDict()
 
     def _is_duplicate(self, msg_id: str | None) -> bool:
@@ -60,23 +83,42 @@ class MonitorState:
         return False
 
     def handle(self, topic: str, payload: bytes) -> list[str]:
-        """Take one message; return the lines worth printing (new alerts, status changes)."""
+        """Take one message; return the lines worth printing (new alerts, status changes).
+
+        Every topic and payload is checked against the contract first: a message that is not
+        one (a retained `[]` on `status`, `{"scale": 5}` on `health`, a topic of its own) is
+        counted and shown as refused, and the monitor carries on.
+        """
         parts = topic.split("/")
-        if len(parts) != 6 or "/".join(parts[:2]) != TOPIC_ROOT:  # noqa: PLR2004
-            return []
+        if (
+            len(parts) != 6  # noqa: PLR2004 - scale-agent/v1/site/line/station/kind
+            or "/".join(parts[:2]) != TOPIC_ROOT
+            or parts[5] not in _CONTRACT
+            or not all(_NAME.fullmatch(part) for part in parts[2:5])
+        ):
+            return self._refuse(printable(topic, 120), "not a topic of the contract")
         name, kind = "/".join(parts[2:5]), parts[5]
         try:
-            message: dict[str, Any] = json.loads(payload)
-        except ValueError:
-            return [f"?? {name}: {kind} message that is not JSON"]
-        if kind in {"alert", "event"} and self._is_duplicate(message.get("msg_id")):
+            message = _CONTRACT[kind].model_validate(load_json(payload, what=kind))
+        except PayloadError as exc:
+            return self._refuse(f"{name} {kind}", exc.reason)
+        except ValidationError as exc:
+            return self._refuse(f"{name} {kind}", validation_reasons(exc, kind))
+        if isinstance(message, VerdictPayload | EventPayload) and self._is_duplicate(
+            message.msg_id
+        ):
             return []
         view = self.stations.setdefault(name, StationView(name))
-        handler = {"status": _status, "health": _health, "alert": _alert, "event": _event}.get(kind)
-        lines = handler(view, message) if handler else []
+        lines = [printable(line) for line in _describe(view, message)]
         if kind in {"alert", "event"}:
             self.alerts.extend(lines)
         return lines
+
+    def _refuse(self, where: str, reason: str) -> list[str]:
+        self.refused += 1
+        line = printable(f"refused {where}: {reason}", 300)
+        self.alerts.append(line)
+        return [line]
 
     def screen(self, broker: str, is_connected: bool) -> str:
         """The whole terminal view."""
@@ -100,7 +142,8 @@ class MonitorState:
             [
                 (
                     f"scale-agent monitor - {broker} ({link}) - {len(self.stations)} "
-                    f"station(s), {self.duplicates} duplicate(s) dropped"
+                    f"station(s), {self.duplicates} duplicate(s) dropped, "
+                    f"{self.refused} message(s) refused"
                 ),
                 "",
                 *table,
@@ -111,39 +154,30 @@ class MonitorState:
         )
 
 
-def _status(view: StationView, message: dict[str, Any]) -> list[str]:
-    state = str(message.get("state"))
-    changed, view.state = view.state != state, state
-    return [f"{_when(message)} {view.name} is {state}"] if changed else []
-
-
-def _health(view: StationView, message: dict[str, Any]) -> list[str]:
-    view.backlog = message.get("outbox_backlog")
-    scale = message.get("scale") or {}
-    view.scale = scale.get("state", "?")
-    if scale.get("fault_reason"):
-        view.scale += f" ({scale['fault_reason']})"
-    # A dead stack light or seal relay matters to a supervisor as much as a dead scale.
-    for output in message.get("outputs") or []:
-        if output.get("state") == "fault":
-            view.scale += f"; output {output.get('device')} fault ({output.get('fault_reason')})"
+def _describe(view: StationView, message: Payload) -> list[str]:
+    when = message.sent_at.isoformat()[:19]
+    match message:
+        case StatusPayload():
+            changed, view.state = view.state != message.state, message.state
+            return [f"{when} {view.name} is {message.state}"] if changed else []
+        case HealthPayload():
+            view.backlog = message.outbox_backlog
+            scale = message.scale
+            view.scale = scale.state + (f" ({scale.fault_reason})" if scale.fault_reason else "")
+            # A dead stack light or seal relay matters to a supervisor as much as a dead scale.
+            for output in message.outputs:
+                if output.state == "fault":
+                    view.scale += f"; output {output.device} fault ({output.fault_reason})"
+            return []
+        case VerdictPayload():
+            when = message.judged_at.isoformat()[:19]
+            view.alerts += 1
+            view.last_verdict = message.verdict
+            view.last_order = message.order_id or "-"
+            return [f"{when} {view.name} {view.last_order} {view.last_verdict}: {message.reason}"]
+        case EventPayload():
+            return [f"{when} {view.name} {message.event}: {message.reason}"]
     return []
-
-
-def _alert(view: StationView, message: dict[str, Any]) -> list[str]:
-    view.alerts += 1
-    view.last_verdict = str(message.get("verdict"))
-    view.last_order = str(message.get("order_id") or "-")
-    reason = message.get("reason", "")
-    return [f"{_when(message)} {view.name} {view.last_order} {view.last_verdict}: {reason}"]
-
-
-def _event(view: StationView, message: dict[str, Any]) -> list[str]:
-    return [f"{_when(message)} {view.name} {message.get('event')}: {message.get('reason', '')}"]
-
-
-def _when(message: dict[str, Any]) -> str:
-    return str(message.get("judged_at") or message.get("sent_at") or "")[:19]
 
 
 def filters(site: str | None, share: str | None) -> list[str]:
@@ -171,8 +205,10 @@ def run_monitor(
         settings, filters(site, share), lambda topic, payload: inbox.put((topic, payload))
     )
     subscription.start()
-    deadline = None if duration_s is None else time.monotonic() + duration_s
+    started = time.monotonic()
+    deadline = None if duration_s is None else started + duration_s
     next_screen = 0.0
+    was_connected = ever_connected = False
     try:
         while deadline is None or time.monotonic() < deadline:
             try:
@@ -180,6 +216,19 @@ def run_monitor(
             except queue.Empty:
                 topic, payload = "", b""
             lines = state.handle(topic, payload) if topic else []
+            if subscription.is_connected != was_connected:
+                was_connected = subscription.is_connected
+                ever_connected = ever_connected or was_connected
+                if plain and not was_connected:
+                    lines.append(f"broker connection lost: {subscription.last_error}")
+            if plain and not ever_connected and time.monotonic() - started > CONNECT_WAIT_S:
+                # Silence would look exactly like "no alerts": say so, and fail.
+                print(
+                    f"scale-agent monitor: cannot reach the broker at {subscription.address}: "
+                    f"{subscription.last_error}",
+                    file=sys.stderr,
+                )
+                return EX_UNAVAILABLE
             if plain:
                 out.writelines(line + "\n" for line in lines)
                 out.flush()
@@ -195,4 +244,11 @@ def run_monitor(
         pass
     finally:
         subscription.stop()
+    if plain and not ever_connected:
+        print(
+            f"scale-agent monitor: never reached the broker at {subscription.address}: "
+            f"{subscription.last_error}",
+            file=sys.stderr,
+        )
+        return EX_UNAVAILABLE
     return 0

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from scale_agent.errors import LedgerMissingError
 from scale_agent.io.ledger import LEDGER_FILE, Ledger
+from scale_agent.text import printable, spreadsheet_cell
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -96,19 +97,20 @@ def describe(record: dict[str, Any]) -> str:
         f"    scale {scale.get('model') or '?'} s/n {scale.get('serial') or '?'}, "
         f"{len(body.get('evidence') or [])} frame(s) of evidence, hash {record['hash'][:16]}..."
     )
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)  # outside text: no escapes
 
 
 def export(records: list[dict[str, Any]], ledger: Ledger, fmt: str, out: TextIO) -> None:
     """Write records as JSON Lines (full evidence, then a chain proof line) or CSV (flat)."""
     if fmt == "csv":
-        writer = csv.writer(out)
+        writer = csv.writer(out, quoting=csv.QUOTE_ALL)
         writer.writerow(CSV_COLUMNS)
         for record in records:
             body = json.loads(record["body"])
             override = body.get("override") or {}
             writer.writerow(
-                [
+                spreadsheet_cell(str(cell))
+                for cell in [
                     record["seq"],
                     record["recorded_at"],
                     record["order_id"] or "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -14,7 +15,9 @@ from drivers.outputs._channels import (
     next_change_s,
     parse_step,
 )
-from scale_agent.plugins import Signal
+from drivers.outputs.console import ConsoleLight
+from drivers.outputs.console import Settings as ConsoleSettings
+from scale_agent.plugins import Indication, Signal
 
 TOWER = {"red": 0, "amber": 1, "green": 2, "buzzer": 3, "seal": 4}
 
@@ -83,3 +86,16 @@ def test_defaults_fill_the_signals_the_config_leaves_out() -> None:
 def test_config_mistakes_name_the_key(keys: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         settings(**keys)
+
+
+def test_the_console_light_prints_outside_text_escaped() -> None:
+    stream = io.StringIO()
+    light = ConsoleLight(ConsoleSettings(color="never"), stream)
+    forged = "order SO-1\r\x1b[2K\x1b[1;97;42m[   PASS   ] order SO-1 | seal: ENABLED"
+    light.show(Indication(Signal.READY, forged))
+    line = stream.getvalue()
+    assert line.count("\n") == 1
+    assert "\x1b" not in line
+    assert "\r" not in line
+    assert line.startswith("[  READY   ] order SO-1\\x0d\\x1b[2K")
+    assert line.endswith("| seal: locked\n")

@@ -1,0 +1,133 @@
+"""One reconnect loop for every device the station keeps open in a thread of its own.
+
+A device link owns its driver (drivers are used from one thread), opens it, reads until told
+to stop, and when anything goes wrong closes it, says why, and tries again after a backoff
+with jitter (many stations re-opening serial-to-Ethernet converters at once would otherwise
+retry in lockstep). No exception ends the thread: pyserial raises `termios.error`, which is
+not an `OSError`, when a USB adapter vanishes mid-open, and a driver may have bugs of its own.
+An unexpected exception is a fault with its reason, logged with its traceback (rate-limited),
+and retried like any other. Should the thread die all the same, `is_alive` turns False and the
+station stops feeding the systemd watchdog, so systemd restarts the service.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from typing import TYPE_CHECKING, Protocol
+
+from scale_agent.errors import DeviceError
+from scale_agent.io.logs import RateLimiter
+
+if TYPE_CHECKING:
+    from scale_agent.io.clock import Clock
+    from scale_agent.io.logs import Log
+
+BACKOFF_MIN_S = 0.5
+BACKOFF_MAX_S = 10.0
+NOT_OPENED = "not opened yet"
+
+
+class Closeable(Protocol):
+    """What a link needs of any driver: a name for messages and a close that may be repeated."""
+
+    @property
+    def device(self) -> str:
+        """The port or address."""
+        ...
+
+    def close(self) -> None:
+        """Close the device; safe to call twice."""
+        ...
+
+
+class DeviceLink:
+    """Keeps one device open in its own thread; subclasses say what a session does."""
+
+    kind = "device"  # "scale", "scanner": names the thread and the log events
+
+    def __init__(self, driver: Closeable, clock: Clock, log: Log) -> None:
+        self._device = driver
+        self._clock = clock
+        self._log = log
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"{self.kind}-link", daemon=True)
+        self._random = random.Random()  # noqa: S311 - jitter, not cryptography
+        self._limiter = RateLimiter()
+        self._delay = BACKOFF_MIN_S
+        self.problem: str | None = NOT_OPENED
+        self.has_opened = False
+        self.reconnects = 0
+
+    def start(self) -> None:
+        """Start the link's thread."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and close the driver."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=3)
+        self._close()
+
+    @property
+    def is_alive(self) -> bool:
+        """False once the thread has ended without being stopped (the watchdog then stops)."""
+        return self._thread.is_alive() or self._stop.is_set() or self._thread.ident is None
+
+    def _session(self) -> None:
+        """Open the device, call `_opened`, and read until `_stop` is set. Raise on trouble."""
+        raise NotImplementedError
+
+    def _on_down(self, reason: str) -> None:
+        """The device was lost or could not be opened (hook; the reason is also logged)."""
+
+    def _opened(self) -> None:
+        if self.has_opened and self.problem is not None:
+            self._log.info(f"{self.kind}_reconnected", device=self._device.device)
+        self.has_opened = True
+        self.problem = None
+        self._delay = BACKOFF_MIN_S
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._session()
+            except DeviceError as exc:
+                self._down(str(exc), error=None)
+            except Exception as exc:  # noqa: BLE001 - no exception may end a device thread
+                self._down(f"unexpected {_name(exc)}: {exc}", error=exc)
+
+    def _down(self, reason: str, error: Exception | None) -> None:
+        self._close()
+        self.problem = reason
+        self._on_down(reason)
+        held = self._limiter.allow(f"{self.kind}_unavailable")
+        if held is not None:
+            details = {} if error is None else {"exc_info": error}  # a traceback for a bug
+            self._log.warning(
+                f"{self.kind}_unavailable",
+                reason=reason,
+                retry_in_s=round(self._delay, 2),
+                suppressed=held,
+                **details,
+            )
+        self._stop.wait(self._delay * (0.5 + self._random.random()))
+        self._delay = min(self._delay * 2, BACKOFF_MAX_S)
+        self.reconnects += 1
+
+    def _close(self) -> None:
+        try:
+            self._device.close()
+        except Exception as exc:  # noqa: BLE001 - a close that fails must not end the thread
+            self._log.warning(f"{self.kind}_close_failed", reason=f"{_name(exc)}: {exc}")
+
+
+def _name(exc: Exception) -> str:
+    """`termios.error`, not just `error`; `ValueError` for built-ins."""
+    kind = type(exc)
+    return (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
