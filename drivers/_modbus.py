@@ -10,6 +10,8 @@ TCP links are not shared: each driver keeps its own connection (a gateway serves
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 from typing import TYPE_CHECKING, Literal, Self, TypeVar
 
@@ -93,7 +95,7 @@ class Bus:
                 )
             if not client.connect():
                 _close(client)
-                raise DeviceUnavailableError(s.where, f"cannot connect to {s.where}")
+                raise DeviceUnavailableError(s.where, f"cannot connect: {_why_not(s)}")
             self._client = client
 
     def call(self, device: str, request: Callable[[ModbusBaseSyncClient], T]) -> T:
@@ -168,3 +170,22 @@ def _framing(settings: ModbusLinkSettings) -> str:
 
 def _close(client: ModbusBaseSyncClient) -> None:
     client.close()  # type: ignore[no-untyped-call] # pymodbus leaves close() unannotated
+
+
+def _why_not(s: ModbusLinkSettings) -> str:
+    """What stopped the link from opening, in the words an integrator acts on.
+
+    pymodbus only answers False: ask the operating system the same question once more.
+    """
+    if s.transport == "tcp":
+        try:
+            socket.create_connection((str(s.host), s.tcp_port), timeout=s.timeout_s).close()
+        except OSError as exc:
+            return f"TCP {s.host}:{s.tcp_port}: {exc.strerror or exc}"
+        return f"TCP {s.host}:{s.tcp_port} accepts connections, but the Modbus client did not"
+    port = str(s.port)
+    if "://" not in port and not os.path.exists(port):  # noqa: PTH110 - a device path or URL
+        return f"{port}: no such device (plugged in? udev rule?)"
+    if "://" not in port and not os.access(port, os.R_OK | os.W_OK):
+        return f"{port}: permission denied (is the user in the dialout group?)"
+    return f"{port}: the port could not be opened (in use by another program?)"

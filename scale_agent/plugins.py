@@ -6,7 +6,8 @@ through entry-point groups, exactly as a separately installed plug-in would:
 - `scale_agent.scales`: a module exposing `Settings` (a pydantic model of its config keys)
   and `DRIVER` (a callable taking those settings and returning a `ScaleDriver`);
 - `scale_agent.outputs`: the same shape, returning an `OutputDriver`;
-- `scale_agent.jobs`: the same shape, returning a `ScannerDriver` (where orders come from).
+- `scale_agent.scanners`: the same shape, returning a `ScannerDriver` (where orders come
+  from; the old group name `scale_agent.jobs` still works).
 
 The registry lists entry points without importing them and imports one only when asked, so a
 driver whose optional dependency is missing is reported as unavailable with the reason instead
@@ -26,10 +27,10 @@ from scale_agent.signals import SAFE_INDICATION, Indication, Signal
 
 __all__ = [  # the signals are part of the driver API, re-exported for the drivers
     "GROUPS",
-    "JOB_GROUP",
     "OUTPUT_GROUP",
     "SAFE_INDICATION",
     "SCALE_GROUP",
+    "SCANNER_GROUP",
     "DriverInfo",
     "DriverModule",
     "DriverSettings",
@@ -53,8 +54,11 @@ if TYPE_CHECKING:
 
 SCALE_GROUP = "scale_agent.scales"
 OUTPUT_GROUP = "scale_agent.outputs"
-JOB_GROUP = "scale_agent.jobs"
-GROUPS = {"scales": SCALE_GROUP, "outputs": OUTPUT_GROUP, "jobs": JOB_GROUP}
+SCANNER_GROUP = "scale_agent.scanners"
+# The scanners' first group name: it said "jobs" but held scanners. Drivers registered there
+# (by packages written against it) are still found, after the new group.
+LEGACY_GROUPS = {SCANNER_GROUP: ("scale_agent.jobs",)}
+GROUPS = {"scales": SCALE_GROUP, "outputs": OUTPUT_GROUP, "scanners": SCANNER_GROUP}
 
 
 class DriverSettings(StrictModel):
@@ -195,7 +199,10 @@ class DriverInfo:
 
 
 def _entry_points(group: str) -> dict[str, importlib.metadata.EntryPoint]:
-    return {ep.name: ep for ep in importlib.metadata.entry_points(group=group)}
+    found: dict[str, importlib.metadata.EntryPoint] = {}
+    for name in (*LEGACY_GROUPS.get(group, ()), group):  # the current group wins a clash
+        found |= {ep.name: ep for ep in importlib.metadata.entry_points(group=name)}
+    return found
 
 
 def driver_names(group: str) -> list[str]:

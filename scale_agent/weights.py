@@ -38,13 +38,16 @@ GRAMS_PER_UNIT: dict[Unit, Decimal] = {
     Unit.OZ: Decimal("28.349523125"),
 }
 
-_UNIT_ALIASES: dict[str, Unit] = {
+# The one table of unit names, in config files and on the wire (lower case); drivers use it,
+# as text or (the fast decoders) as bytes, and add only what their protocol spells oddly.
+UNIT_NAMES: dict[str, Unit] = {
     "g": Unit.G,
     "kg": Unit.KG,
     "lb": Unit.LB,
     "lbs": Unit.LB,
     "oz": Unit.OZ,
 }
+UNIT_BYTES: dict[bytes, Unit] = {name.encode(): unit for name, unit in UNIT_NAMES.items()}
 
 _WEIGHT_TEXT = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*([a-zA-Z]+)\s*$")
 
@@ -56,9 +59,9 @@ def parse_unit(text: str) -> Unit:
         WeightFormatError: when the text names no unit of mass we know.
     """
     try:
-        return _UNIT_ALIASES[text.strip().lower()]
+        return UNIT_NAMES[text.strip().lower()]
     except KeyError:
-        known = ", ".join(sorted(_UNIT_ALIASES))
+        known = ", ".join(sorted(UNIT_NAMES))
         raise WeightFormatError(text, f"unknown unit {text!r} (known: {known})") from None
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, cast
 
@@ -13,19 +12,11 @@ from scale_agent.station.assembly import build_outputs, build_scanner, make_publ
 from scale_agent.station.runtime import StationRuntime
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
     from pathlib import Path
 
     from scale_agent.plugins import OutputDriver, ScaleDriver
     from tests.fakes.recording_light import RecordingLight
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
 
 
 @contextmanager

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import paho.mqtt.publish as mqtt_publish
 
+from scale_agent.testing import wait_until
 from tests.fakes.daemon import Daemon
 from tests.fakes.mosquitto import Mosquitto, Subscriber
 from tests.station_files import write_station
-from tests.station_harness import wait_until
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from scale_agent.testing.pty_peer import PtyPeer
 from scale_agent.tools.cli import main
 from tests.drivers.scales.frames import even_parity, toledo
-from tests.fakes.pty_peer import PtyPeer
 from tests.station_files import write_station
 
 if TYPE_CHECKING:

@@ -10,10 +10,11 @@ import paho.mqtt.publish as mqtt_publish
 
 from scale_agent.io.ledger import Ledger
 from scale_agent.plugins import Signal
+from scale_agent.testing import wait_until
 from tests.fakes.mosquitto import Mosquitto, Subscriber
 from tests.fakes.recording_light import RecordingLight
 from tests.station_files import write_station
-from tests.station_harness import running_station, wait_until
+from tests.station_harness import running_station
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -22,12 +22,12 @@ from scale_agent.domain.scan_rules import ScanRules, classify
 from scale_agent.domain.untrusted import load_json
 from scale_agent.errors import JobError, PayloadError
 from scale_agent.io.order_sources import OrderCache
+from scale_agent.testing import wait_until
 from scale_agent.tools.monitor import MonitorState
 from tests.conftest import REPO
 from tests.fakes.daemon import Daemon
 from tests.fakes.mosquitto import Subscriber
 from tests.station_files import write_station
-from tests.station_harness import wait_until
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -151,3 +151,40 @@ def test_one_strict_model_base() -> None:
         if 'extra="forbid"' in path.read_text() and path.name != "models.py"
     )
     assert copies == []
+
+
+def _assigns_logic_attributes(path: Path) -> list[str]:
+    """`x.logic.attr = ...` or `logic.attr = ...`: writing the state machine from outside."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AugAssign | ast.AnnAssign)
+            else []
+        )
+        for target in targets:
+            if not isinstance(target, ast.Attribute):
+                continue
+            owner = target.value
+            name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+            if name == "logic":
+                found.append(f"{path.name}:{target.lineno} .{target.attr}")
+    return found
+
+
+def test_nothing_outside_the_state_machine_assigns_its_attributes() -> None:
+    writers = [
+        hit
+        for path in (REPO / "scale_agent").rglob("*.py")
+        if path.name != "logic.py"
+        for hit in _assigns_logic_attributes(path)
+    ]
+    assert writers == []
+
+
+def test_the_seal_check_would_notice_an_outside_write(tmp_path: Path) -> None:
+    module = tmp_path / "desk.py"
+    module.write_text("def f(self):\n    self.logic.packing_note = 'x'\n")
+    assert _assigns_logic_attributes(module) == ["desk.py:2 .packing_note"]

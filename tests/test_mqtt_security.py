@@ -11,12 +11,13 @@ import paho.mqtt.publish as mqtt_publish
 import pytest
 
 from scale_agent.plugins import Signal
+from scale_agent.testing import wait_until
 from tests.conftest import REPO
 from tests.fakes.mosquitto import Mosquitto, Subscriber, free_port
 from tests.fakes.pki import Pki, make_pki
 from tests.fakes.recording_light import RecordingLight
 from tests.station_files import write_station
-from tests.station_harness import running_station, wait_until
+from tests.station_harness import running_station
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

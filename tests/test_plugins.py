@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from scale_agent.errors import UnknownDriverError
-from scale_agent.plugins import SCALE_GROUP, describe_drivers, load_driver
+from scale_agent.plugins import SCALE_GROUP, SCANNER_GROUP, describe_drivers, load_driver
 from scale_agent.tools.cli import main
 
 if TYPE_CHECKING:
@@ -22,6 +22,7 @@ def third_party_drivers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-scales\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text(
         "[scale_agent.scales]\nacme = acme_scale\nacme-usb = acme_usb\n"
+        "[scale_agent.jobs]\nacme-wand = acme_scale\n"  # a scanner, under the old group name
     )
     (tmp_path / "acme_scale.py").write_text(
         '"""ACME bench scale."""\nfrom scale_agent.plugins import DriverSettings\n'
@@ -51,3 +52,9 @@ def test_a_driver_that_cannot_be_imported_is_listed_with_the_reason(
     )
     with pytest.raises(UnknownDriverError, match="cannot be imported"):
         load_driver(SCALE_GROUP, "acme-usb")
+
+
+@pytest.mark.usefixtures("third_party_drivers")
+def test_a_scanner_registered_under_the_old_group_name_is_still_found() -> None:
+    assert load_driver(SCANNER_GROUP, "acme-wand").Settings is not None
+    assert load_driver(SCANNER_GROUP, "serial-scanner").DRIVER is not None  # ours, new group

@@ -5,7 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import pwd
+import shutil
 import sqlite3
+import sys
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -15,7 +21,7 @@ from scale_agent.tools.cli import main
 from tests.station_files import write_station
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from collections.abc import Iterator
 
 BODY = {
     "reason": "light by 146.0 g: 1 x SKU-150 (150 g) missing explains it within 0.6 sigma",
@@ -73,7 +79,7 @@ def test_find_says_so_when_an_order_has_no_record(
     ledger_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["records", "--data-dir", str(ledger_dir), "find", "SO-404"]) == 1
-    assert "no records for order SO-404" in capsys.readouterr().out
+    assert "no records for order SO-404" in capsys.readouterr().err
 
 
 def test_a_dispute_bundle_can_be_rechecked_by_anyone(
@@ -170,3 +176,117 @@ def test_csv_cells_a_spreadsheet_would_run_are_made_inert(
     assert rows[0]["order_id"] == '\'=HYPERLINK("http://x")'
     assert rows[0]["operator"] == "'@SUM(A1)"
     assert rows[0]["difference_g"] == "-146.0"  # a negative number stays a number
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["records", "verify", "--data-dir", "{dir}"],
+        ["records", "--data-dir", "{dir}", "verify"],
+        ["records", "find", "SO-2", "--data-dir", "{dir}"],
+        ["records", "find", "--data-dir", "{dir}", "SO-2"],
+        ["records", "export", "--order", "SO-2", "--data-dir", "{dir}"],
+    ],
+)
+def test_options_go_before_or_after_the_action(ledger_dir: Path, argv: list[str]) -> None:
+    assert main([arg.format(dir=ledger_dir) for arg in argv]) == 0
+
+
+def test_find_matches_by_prefix_and_ignoring_case(
+    ledger_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["records", "find", "so-", "--data-dir", str(ledger_dir)]) == 1
+    capsys.readouterr()
+    assert main(["records", "find", "so-", "--prefix", "-i", "--data-dir", str(ledger_dir)]) == 0
+    assert capsys.readouterr().out.count("order SO-") == 4
+    assert main(["records", "find", "so-3", "-i", "--data-dir", str(ledger_dir)]) == 0
+    assert capsys.readouterr().out.count("order SO-3:") == 1
+
+
+def test_exporting_an_order_with_no_record_says_nothing_matched(
+    ledger_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["records", "export", "--order", "SO-9999", "--data-dir", str(ledger_dir)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no "intact" proof for nothing
+    assert "nothing matched: no records for order SO-9999" in captured.err
+
+
+def test_a_bad_since_is_one_sentence(ledger_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["records", "export", "--since", "yesterday", "--data-dir", str(ledger_dir)]) == 2
+    assert "--since 'yesterday' is not a date or time" in capsys.readouterr().err
+
+
+def _as_nobody(argv: list[str]) -> tuple[int, str, str]:
+    """Run the CLI in a forked child that became `nobody`: a reader with no write access."""
+    nobody = pwd.getpwnam("nobody")
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 70
+        try:
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            sys.stdout = os.fdopen(1, "w", closefd=False)
+            sys.stderr = os.fdopen(2, "w", closefd=False)
+            code = main(argv)
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+    os.close(out_w)
+    os.close(err_w)
+    with os.fdopen(out_r) as out, os.fdopen(err_r) as err:
+        stdout, stderr = out.read(), err.read()
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), stdout, stderr
+
+
+@pytest.fixture
+def public_dir() -> Iterator[Path]:
+    """A folder any user may enter (pytest's own tmp_path is private to root)."""
+    folder = Path(tempfile.mkdtemp(prefix="scale-agent-ledger-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_a_reader_without_write_access_reads_a_live_station_ledger(public_dir: Path) -> None:
+    data = public_dir / "data"
+    live = Ledger(data)  # the station, still running: its newest records are in the WAL
+    try:
+        for number in range(3):
+            live.record(
+                f"p{number}",
+                order_id=f"SO-{number}",
+                verdict="PASS",
+                recorded_at="2026-11-01T10:00:00+00:00",
+                body=BODY,
+                outgoing=[],
+            )
+        assert (data / "ledger.sqlite3-wal").stat().st_size > 0
+        data.chmod(0o755)  # nobody may enter and read, not write
+        code, out, err = _as_nobody(["records", "verify", "--data-dir", str(data)])
+        assert (code, err) == (0, "")
+        assert out.startswith("chain intact: 3 record(s)")
+        code, out, _ = _as_nobody(["records", "find", "SO-2", "--data-dir", str(data)])
+        assert code == 0
+        assert "order SO-2: PASS" in out
+    finally:
+        live.close()
+
+
+def test_a_ledger_nobody_may_read_is_one_plain_sentence(public_dir: Path) -> None:
+    data = public_dir / "data"
+    Ledger(data).close()
+    data.chmod(0o700)
+    code, out, err = _as_nobody(["records", "verify", "--data-dir", str(data)])
+    assert code == 1
+    assert out == ""
+    assert "permission denied" in err
+    assert "Traceback" not in err

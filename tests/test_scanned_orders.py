@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pytest
 
 from scale_agent.plugins import Signal
+from scale_agent.testing import wait_until
 from tests.fakes.mosquitto import Subscriber
 from tests.fakes.recording_light import RecordingLight
 from tests.station_files import write_station
-from tests.station_harness import running_station, wait_until
+from tests.station_harness import running_station
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from scale_agent.testing import wait_until
 from scale_agent.tools.cli import main
 from scale_agent.tools.operations import read_status
 from tests.conftest import REPO
 from tests.fakes.daemon import Daemon
 from tests.fakes.notify import NotifySocket
 from tests.station_files import write_station
-from tests.station_harness import wait_until
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -91,7 +91,11 @@ def test_ready_watchdog_status_and_a_clean_stop(
     events = [event["event"] for event in log_events(daemon)]
     assert events[-1] == "station_stopped"
     assert main(["records", "--data-dir", str(tmp_path / "data"), "verify"]) == 0
-    assert main(["status", "--data-dir", str(tmp_path / "data")]) == 1  # it is gone
+    capsys.readouterr()
+    assert main(["status", "--data-dir", str(tmp_path / "data")]) == 3  # stopped, not hung
+    out = capsys.readouterr().out
+    assert "station svc/line-1/bench-1: stopped cleanly at" in out
+    assert "PROBLEM" not in out
 
 
 STUCK_LIGHT = '''"""A light whose show() hangs while a trigger file exists: a wedged loop."""

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 
 from scale_agent.domain.jobs import Job, JobLine
 from scale_agent.plugins import Signal
+from scale_agent.testing import wait_until
 from scale_agent.tools.cli import main
 from tests.fakes.modbus_device import COILS, ModbusDevice
 from tests.fakes.recording_light import RecordingLight
 from tests.station_files import write_station
-from tests.station_harness import running_station, wait_until
+from tests.station_harness import running_station
 
 if TYPE_CHECKING:
     from pathlib import Path

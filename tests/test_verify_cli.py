@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import TYPE_CHECKING
 
 import pytest
 
+from scale_agent.io.ledger import Ledger
 from scale_agent.tools.cli import main
 from tests.conftest import REPO
+
+CATALOG = REPO / "config" / "catalog.example.csv"
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -113,3 +118,119 @@ def test_bad_input_exits_2_with_a_clear_message(
     code, out, err = run(capsys, *args)
     assert (code, out) == (2, "")
     assert message in err
+
+
+ONE_CASE = '{"order_id": "SO-1", "lines": [{"sku": "SKU-1023", "qty": 1}], "carton": "BOX-S"}'
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (
+            [
+                "verify",
+                "--order",
+                ONE_CASE,
+                "--weight",
+                "185g",
+                "--scale-interval",
+                "0g",
+                "--catalog",
+                str(CATALOG),
+            ],
+            "--scale-interval 0g: must be above zero",
+        ),
+        (
+            [
+                "verify",
+                "--order",
+                ONE_CASE,
+                "--weight",
+                "185g",
+                "--scale-interval=-1g",
+                "--catalog",
+                str(CATALOG),
+            ],
+            "--scale-interval -1g: must be above zero",
+        ),
+        (
+            ["verify", "--order", ONE_CASE, "--weight", "-5g", "--catalog", str(CATALOG)],
+            "--weight -5g: must not be negative",
+        ),
+        (
+            [
+                "verify",
+                "--order",
+                ONE_CASE,
+                "--weight",
+                "9999999999999999999999g",
+                "--catalog",
+                str(CATALOG),
+            ],
+            "must be at most 1000.000 kg",
+        ),
+        (
+            ["verify", "--order", ONE_CASE, "--weight", "185g"],
+            "unknown SKU: SKU-1023, and no catalog was given",
+        ),
+        (["decode", "--protocol", "nci", "--hex", "zz"], "--hex 'zz': not hex bytes"),
+        (["demo", "--mqtt", "broker:1883"], "--mqtt 'broker:1883': write mqtt://host:1883"),
+    ],
+)
+def test_a_user_mistake_is_one_sentence_and_exit_2(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    assert says in capsys.readouterr().err
+
+
+def test_demo_data_dir_on_a_file_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    afile = tmp_path / "not-a-folder"
+    afile.write_text("x")
+    assert main(["demo", "--mqtt", "none", "--data-dir", str(afile), "--parcels", "1"]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_a_negative_parcel_count_is_refused_by_the_parser(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["demo", "--parcels", "-3"])
+    assert stopped.value.code == 2
+    assert "must be 1 or more, not -3" in capsys.readouterr().err
+
+
+def test_check_config_takes_dash_c_like_every_other_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    example = str(REPO / "config" / "station.example.toml")
+    assert main(["check-config", "-c", example]) == 0
+    assert main(["check-config", example]) == 0
+    assert capsys.readouterr().out.count(": OK (station") == 2
+
+
+def test_export_into_a_closed_pipe_is_no_traceback(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    for number in range(2000):
+        ledger.record(
+            f"p{number}",
+            order_id=f"SO-{number}",
+            verdict="PASS",
+            recorded_at="2026-11-01T10:00:00+00:00",
+            body={"reason": "ok" * 50},
+            outgoing=[],
+        )
+    ledger.close()
+    export = subprocess.Popen(
+        [sys.executable, "-m", "scale_agent", "records", "export", "--data-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert export.stdout is not None
+    export.stdout.readline()  # `| head -1`
+    export.stdout.close()
+    _, err = export.communicate(timeout=30)
+    assert export.returncode == 0
+    assert b"Traceback" not in err

@@ -1,1 +1,4 @@
-"""Where orders come from: barcode scanners and a typing prompt (entry points: scale_agent.jobs)."""
+"""Where orders come from: barcode scanners and a typing prompt.
+
+Entry points: `scale_agent.scanners` (the old group `scale_agent.jobs` is still read).
+"""

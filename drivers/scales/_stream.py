@@ -19,14 +19,13 @@ from pydantic import Field
 from drivers._serial import SerialSettings, open_port, read_available, write
 from scale_agent.errors import DeviceUnavailableError
 from scale_agent.plugins import ScaleCommand, ScaleIdentity
-from scale_agent.weights import Mode, Reading, ReadingKind, Unit, Weight
+from scale_agent.weights import UNIT_NAMES, Mode, Reading, ReadingKind, Weight
 
 if TYPE_CHECKING:
     import serial
 
 SEVEN_BITS = bytes(i & 0x7F for i in range(256))
 _MODES = {"gross": Mode.GROSS, "net": Mode.NET}
-MASS_UNITS = {"g": Unit.G, "kg": Unit.KG, "lb": Unit.LB, "lbs": Unit.LB, "oz": Unit.OZ}
 Parse = Callable[[bytes], Reading]
 
 
@@ -69,7 +68,7 @@ def weight_reading(
     mode: str | None = None,
 ) -> Reading:
     """A weight in a mass unit, or (for pcs, %, ct, ...) a value without a usable weight."""
-    unit = MASS_UNITS.get((unit_text or "").strip().lower())
+    unit = UNIT_NAMES.get((unit_text or "").strip().lower())
     mode_value = _MODES.get(mode) if mode else None
     if unit is None:
         detail = {"value": str(value), "unit": (unit_text or "").strip() or "?"}

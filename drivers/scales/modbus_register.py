@@ -29,7 +29,7 @@ from pydantic import Field, model_validator
 from drivers._modbus import Bus, ModbusLinkSettings, attach, detach
 from scale_agent.errors import DeviceUnavailableError
 from scale_agent.plugins import DriverSettings, ScaleCommand, ScaleIdentity
-from scale_agent.weights import Mode, Reading, ReadingKind, Unit, Weight
+from scale_agent.weights import UNIT_NAMES, Mode, Reading, ReadingKind, Unit, Weight
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
 MAX_BLOCK = 32  # registers in one request (the Laumas family's limit)
 _WIDTH = {"int16": 1, "uint16": 1, "int32": 2, "uint32": 2, "float32": 2}
-_UNITS = {"g": Unit.G, "kg": Unit.KG, "lb": Unit.LB, "oz": Unit.OZ}
 
 
 class RegisterMap(DriverSettings):
@@ -298,7 +297,9 @@ class ModbusScale:
             code = getattr(response, "exception_code", "?")
             return [Reading(ReadingKind.ERROR, b"", error=f"modbus exception {code}")]
         return [
-            decode_block(self.map, self.first, list(response.registers), _UNITS[self.settings.unit])
+            decode_block(
+                self.map, self.first, list(response.registers), UNIT_NAMES[self.settings.unit]
+            )
         ]
 
     def send(self, command: ScaleCommand) -> bool:
@@ -343,7 +344,11 @@ def probe(link: dict[str, object], units: list[int]) -> list[dict[str, object]]:
         base = ModbusLinkSettings.model_validate({**link, "device_id": unit})
         bus = attach(base)
         try:
-            bus.connect()
+            bus.connect()  # a link that does not open is no silent unit: let it say why
+        except DeviceUnavailableError:
+            detach(bus)
+            raise
+        try:
             bus.call(base.where, block_request("holding", 0, 1, unit))
         except DeviceUnavailableError:
             detach(bus)

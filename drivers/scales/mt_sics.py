@@ -21,7 +21,7 @@ from drivers._serial import read_available, write
 from drivers.scales._stream import SerialScale, StreamSettings
 from scale_agent.errors import DeviceUnavailableError
 from scale_agent.plugins import ScaleCommand, ScaleIdentity
-from scale_agent.weights import Mode, Reading, ReadingKind, Unit, Weight
+from scale_agent.weights import UNIT_BYTES, Mode, Reading, ReadingKind, Weight
 
 MAX_LINE = 128  # the longest MT-SICS reply (an I2 identity) is well below this
 IDENTITY_TIMEOUT_S = 1.0
@@ -31,7 +31,6 @@ _STATUS = {b"I": "busy", b"+": "overload", b"-": "underload", b"L": "logical err
 # The value field: an optional minus sign, digits, an optional decimal point. Decimal() alone
 # would also take "1_000", "1e3" or "NaN", none of which a scale sends.
 _NUMBER = re.compile(rb"-?\d+(?:\.\d*)?")
-_UNITS = {b"g": Unit.G, b"kg": Unit.KG, b"lb": Unit.LB, b"lbs": Unit.LB, b"oz": Unit.OZ}
 # 7E1 bytes read on an 8N1 port arrive with bit 7 set; MT-SICS is pure ASCII, so mask it off.
 _SEVEN_BITS = bytes(i & 0x7F for i in range(256))
 
@@ -77,7 +76,7 @@ def parse_line(line: bytes) -> Reading:
 def _parse_weight(line: bytes, tokens: list[bytes], status: bytes) -> Reading:
     # The common case first and lean: decoders must keep up with continuous streams.
     if len(tokens) == 4 and (status == b"S" or status == b"D"):  # noqa: PLR2004, PLR1714
-        unit = _UNITS.get(tokens[3])
+        unit = UNIT_BYTES.get(tokens[3])
         if unit is not None and _NUMBER.fullmatch(tokens[2]):
             weight = Weight(Decimal(tokens[2].decode("ascii")), unit)
             return Reading(ReadingKind.WEIGHT, line, weight, status == b"S", Mode.NET)

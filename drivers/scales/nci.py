@@ -20,11 +20,10 @@ from typing import Literal, NamedTuple
 
 from drivers.scales._stream import FrameDecoder, SerialScale, StreamSettings, error
 from scale_agent.plugins import ScaleCommand
-from scale_agent.weights import Mode, Reading, ReadingKind, Unit, Weight
+from scale_agent.weights import UNIT_BYTES, Mode, Reading, ReadingKind, Unit, Weight
 
 _WEIGHT = re.compile(rb"^\s*(-?)\s*(\d+(?:\.\d*)?|\.\d+)\s*([A-Za-z]{1,3})\s*$")
 _POUNDS_OUNCES = re.compile(rb"^\s*(\d+)\s*lb\s+(\d+(?:\.\d*)?)\s*oz\s*$", re.IGNORECASE)
-_UNITS = {b"g": Unit.G, b"kg": Unit.KG, b"lb": Unit.LB, b"oz": Unit.OZ}
 
 
 class Settings(StreamSettings):
@@ -76,7 +75,7 @@ def _weight(text: bytes) -> Weight | None:
             return None
         ounces = Decimal(pounds.group(2).decode()) / 16
         return Weight(Decimal(pounds.group(1).decode()) + ounces, Unit.LB)
-    unit = _UNITS.get(match.group(3).lower())
+    unit = UNIT_BYTES.get(match.group(3).lower())
     if unit is None:
         return None
     value = Decimal(match.group(2).decode())

@@ -17,10 +17,9 @@ from typing import Literal
 
 from drivers.scales._stream import FrameDecoder, SerialScale, StreamSettings, error
 from scale_agent.plugins import ScaleCommand
-from scale_agent.weights import Mode, Reading, ReadingKind, Unit, Weight
+from scale_agent.weights import UNIT_NAMES, Mode, Reading, ReadingKind, Unit, Weight
 
 STX, CR = 0x02, 0x0D
-UNITS = {"g": Unit.G, "kg": Unit.KG, "lb": Unit.LB, "oz": Unit.OZ}
 
 
 class Settings(StreamSettings):
@@ -58,7 +57,7 @@ def parse_frame(frame: bytes, settings: Settings) -> Reading:
     if b & 0x02:
         value = -value
     if settings.unit != "auto":
-        unit = UNITS[settings.unit]
+        unit = UNIT_NAMES[settings.unit]
     else:
         unit = Unit.G if c & 0x01 else Unit.KG if b & 0x10 else Unit.LB
     mode = Mode.NET if b & 0x01 else Mode.GROSS

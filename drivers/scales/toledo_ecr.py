@@ -17,10 +17,9 @@ from typing import Literal
 
 from drivers.scales._stream import FrameDecoder, SerialScale, StreamSettings, error
 from scale_agent.plugins import ScaleCommand
-from scale_agent.weights import Mode, Reading, ReadingKind, Unit, Weight
+from scale_agent.weights import UNIT_NAMES, Mode, Reading, ReadingKind, Unit, Weight
 
 _DIGITS = re.compile(rb"^\d+(?:\.(\d+))?$")
-_UNITS = {"g": Unit.G, "kg": Unit.KG, "lb": Unit.LB, "oz": Unit.OZ}
 _BY_DECIMALS = {2: Unit.LB, 3: Unit.KG}
 
 
@@ -57,7 +56,7 @@ def parse_frame(frame: bytes, unit_setting: str = "auto") -> Reading:
     if match is None:
         return error(frame, "malformed weight")
     decimals = len(match.group(1) or b"")
-    unit = _UNITS.get(unit_setting) or _BY_DECIMALS.get(decimals)
+    unit = UNIT_NAMES.get(unit_setting) or _BY_DECIMALS.get(decimals)
     if unit is None:
         return error(frame, "no unit on the wire: set unit in the config")
     weight = Weight(Decimal(digits.decode()), unit)

@@ -27,7 +27,7 @@ from scale_agent.domain.settle import SettleSection
 from scale_agent.errors import CatalogError, ConfigError, Problem, UnknownDriverError
 from scale_agent.io.order_sources import OrdersSection
 from scale_agent.models import StrictModel
-from scale_agent.plugins import JOB_GROUP, OUTPUT_GROUP, SCALE_GROUP, load_driver
+from scale_agent.plugins import OUTPUT_GROUP, SCALE_GROUP, SCANNER_GROUP, load_driver
 from scale_agent.weights import Weight
 
 if TYPE_CHECKING:
@@ -293,7 +293,7 @@ def validate_config(data: Mapping[str, Any], path: Path) -> StationConfig:
     scanner = None
     scanner_raw = data.get("scanner")
     if isinstance(scanner_raw, dict):
-        scanner_settings = _driver_settings(JOB_GROUP, scanner_raw, "scanner", problems)
+        scanner_settings = _driver_settings(SCANNER_GROUP, scanner_raw, "scanner", problems)
         if scanner_settings is not None:
             scanner = (str(scanner_raw["driver"]), scanner_settings)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -120,9 +121,13 @@ class Ledger:
         max_outbox_rows: int = 100_000,
         *,
         synchronous: Literal["FULL", "NORMAL"] = "FULL",
+        read_only: bool = False,
     ) -> None:
         self.path = data_dir / LEDGER_FILE
         self.max_outbox_rows = max_outbox_rows
+        if read_only:
+            self._db = _open_read_only(self.path)
+            return
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
@@ -255,9 +260,15 @@ class Ledger:
     # -- evidence ---------------------------------------------------------------------
 
     def records(
-        self, order_id: str | None = None, since: str | None = None
+        self,
+        order_id: str | None = None,
+        since: str | None = None,
+        *,
+        order_like: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Verdict records (all, one order's, and/or from an ISO UTC time on), oldest first.
+        r"""Verdict records (all, one order's, and/or from an ISO UTC time on), oldest first.
+
+        `order_like` is an SQL LIKE pattern (case-insensitive for ASCII, `\` escapes).
 
         `since` must be written as `recorded_at` is (`datetime.isoformat()` in UTC), so that
         the text comparison is a time comparison.
@@ -266,6 +277,9 @@ class Ledger:
         if order_id is not None:
             conditions.append("order_id = ?")
             params.append(order_id)
+        if order_like is not None:  # customer service types "so-10" for SO-1002
+            conditions.append("order_id LIKE ? ESCAPE '\\'")
+            params.append(order_like)
         if since is not None:
             conditions.append("recorded_at >= ?")
             params.append(since)
@@ -296,3 +310,26 @@ class Ledger:
             "SELECT seq, hash FROM verdicts ORDER BY seq DESC LIMIT 1"
         ).fetchone()
         return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """Open a ledger for reading only: evidence must never need write access.
+
+    SQLite reads a WAL database read-only as long as its `-shm` and `-wal` files exist, or
+    the folder lets it create them; a live station keeps both, so its latest verdicts are
+    read too. Permission problems become one plain sentence.
+    """
+    if not os.access(path, os.R_OK) or not os.access(path.parent, os.X_OK):
+        raise LedgerError(
+            f"cannot read the ledger {path}: permission denied "
+            "(ask for read access, e.g. membership of the scale-agent group, or use sudo)"
+        )
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10.0)
+        db.execute("SELECT COUNT(*) FROM verdicts").fetchone()
+    except sqlite3.Error as exc:
+        raise LedgerError(
+            f"cannot read the ledger {path}: {exc} (a live station's {path.name}-shm and "
+            f"{path.name}-wal must be readable too)"
+        ) from exc
+    return db

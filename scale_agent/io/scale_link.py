@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from scale_agent.io.device_link import DeviceLink
+from scale_agent.weights import Reading
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -43,13 +44,16 @@ class LinkDown:
     reason: str
 
 
+ScaleEvent = Reading | LinkUp | LinkDown | CommandSent  # what the link puts on the queue
+
+
 class ScaleLink(DeviceLink):
     """Keeps a scale driver open and streams its readings into the station queue."""
 
     kind = "scale"
 
     def __init__(
-        self, driver: ScaleDriver, clock: Clock, emit: Callable[[object], None], log: Log
+        self, driver: ScaleDriver, clock: Clock, emit: Callable[[ScaleEvent], None], log: Log
     ) -> None:
         super().__init__(driver, clock, log)
         self.driver = driver

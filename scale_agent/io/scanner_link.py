@@ -33,7 +33,7 @@ class ScannerLink(DeviceLink):
     kind = "scanner"
 
     def __init__(
-        self, driver: ScannerDriver, clock: Clock, emit: Callable[[object], None], log: Log
+        self, driver: ScannerDriver, clock: Clock, emit: Callable[[Scanned], None], log: Log
     ) -> None:
         super().__init__(driver, clock, log)
         self.driver = driver

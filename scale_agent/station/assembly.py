@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, cast
 
 from scale_agent.io.mqtt import Publisher
 from scale_agent.plugins import (
-    JOB_GROUP,
     OUTPUT_GROUP,
     SCALE_GROUP,
+    SCANNER_GROUP,
     OutputDriver,
     ScaleDriver,
     ScannerDriver,
@@ -58,7 +58,9 @@ def build_scanner(config: StationConfig) -> ScannerDriver | None:
     if config.scanner is None:
         return None
     name, settings = config.scanner
-    return cast("ScannerDriver", load_driver(JOB_GROUP, name, "scanner.driver").DRIVER(settings))
+    return cast(
+        "ScannerDriver", load_driver(SCANNER_GROUP, name, "scanner.driver").DRIVER(settings)
+    )
 
 
 def build_runtime(config: StationConfig, *, clock: Clock | None = None) -> StationRuntime:

@@ -101,9 +101,10 @@ class ZeroScale:
 class Refused:
     """Effect: a command could not be carried out now; the reason goes back to the sender."""
 
-    command: str
+    command: str  # "job" for an order, else the command's name
     reason: str
     order_id: str | None = None
+    request_id: str | None = None  # the command's, so the sender can match the answer
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,8 @@ class Told:
     event: str
     reason: str
     order_id: str | None = None
+    command: str | None = None
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -337,9 +340,18 @@ class StationLogic:
             *self._start_settling(now),
         ]
 
-    def on_order_unavailable(self, reason: str) -> list[Effect]:
+    def on_order_unavailable(self, order_id: str, reason: str) -> list[Effect]:
         """A scanned order could not be looked up: the packer sees why; nothing is judged."""
-        return [Refused("job", reason), Show(Indication(Signal.FAULT, reason))]
+        return [Refused("job", reason, order_id), Show(Indication(Signal.FAULT, reason))]
+
+    def note_packing(self, note: str) -> list[Effect]:
+        """Item-by-item: what the packer should do next (shown while the parcel is open)."""
+        self.packing_note = note
+        return [self._show()]
+
+    def replace_catalog(self, catalog: Catalog) -> None:
+        """Take a re-read catalog (a `reload_catalog` command); the loaded order keeps its plan."""
+        self.catalog = catalog
 
     def start_packing(self, note: str) -> list[Effect]:
         """Item-by-item: hold the parcel check while items are scanned in."""

@@ -12,35 +12,24 @@ They talk through one queue into the station loop, so the state machine needs no
 
 from __future__ import annotations
 
-import json
-import os
 import queue
 import threading
 import time
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, assert_never
 
 import structlog
-from pydantic import ValidationError
 
 from scale_agent import __version__
 from scale_agent.domain.jobs import Job, parse_job
-from scale_agent.domain.untrusted import load_json, validation_reasons
-from scale_agent.errors import CatalogError, ConfigError, JobError, PayloadError
+from scale_agent.errors import ConfigError, JobError
 from scale_agent.io import systemd
 from scale_agent.io.clock import Clock, SystemClock
-from scale_agent.io.config import load_config, load_station_catalog, resolve
-from scale_agent.io.ledger import LEDGER_FILE, Ledger, Outgoing
+from scale_agent.io.config import load_config
+from scale_agent.io.ledger import LEDGER_FILE, Ledger
 from scale_agent.io.logs import RateLimiter
 from scale_agent.io.messages import (
-    CommandPayload,
-    EventPayload,
     HealthPayload,
     Mass,
-    OutputHealth,
-    Payload,
-    ScaleHealth,
     StationIdentity,
     StatusPayload,
     Topics,
@@ -51,72 +40,32 @@ from scale_agent.io.outputs import Outputs
 from scale_agent.io.scale_link import CommandSent, LinkDown, LinkUp, ScaleLink
 from scale_agent.io.scanner_link import Scanned, ScannerLink
 from scale_agent.plugins import OutputDriver, ScaleCommand, ScaleDriver, ScannerDriver
-from scale_agent.station import evidence
+from scale_agent.station.commands import CommandDesk
+from scale_agent.station.events import Inbound, IncomingCommand, IncomingJob, PushedOrder, Reload
 from scale_agent.station.logic import (
     Effect,
     Note,
-    Override,
     Record,
     Refused,
     Show,
-    State,
     StationLogic,
     Told,
     ZeroScale,
 )
+from scale_agent.station.recorder import Recorder
+from scale_agent.station.reloading import apply_reload
 from scale_agent.station.scan_desk import LookedUp, ScanDesk
-from scale_agent.weights import ReadingKind
+from scale_agent.station.telemetry import Telemetry
+from scale_agent.weights import Reading, ReadingKind
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from decimal import Decimal
 
-    from scale_agent.domain.verifier import Verdict
     from scale_agent.io.config import StationConfig
     from scale_agent.io.mqtt import Publisher
-    from scale_agent.weights import Reading
 
 TICK_S = 0.05
-STATUS_FILE = "status.json"
 STATUS_EVERY_S = 1.0
-# Sections a running station cannot swap: their drivers and connections are open.
-RESTART_SECTIONS = ("station", "scale", "outputs", "scanner", "scans", "orders", "mqtt")
-
-
-@dataclass(frozen=True)
-class IncomingJob:
-    """An order as raw bytes from an outside source, parsed in the station loop."""
-
-    data: bytes
-    source: str
-
-
-@dataclass(frozen=True)
-class IncomingCommand:
-    """A command as raw bytes (from the `command` topic), parsed in the station loop."""
-
-    data: bytes
-
-
-@dataclass(frozen=True)
-class PushedOrder:
-    """An order pushed for the scanner (the `orders` topic), stored in the station loop."""
-
-    data: bytes
-
-
-@dataclass(frozen=True)
-class Reload:
-    """Re-read the station file (SIGHUP)."""
-
-
-@dataclass(frozen=True)
-class RecordedVerdict:
-    """A verdict as recorded: what listeners (the demo, tests) are told."""
-
-    parcel_id: str
-    verdict: Verdict
-    is_flagged: bool
 
 
 class StationRuntime:
@@ -148,7 +97,8 @@ class StationRuntime:
             config.agent.policies,
             config.agent.scale.weighing_range,
         )
-        self.events: queue.Queue[object] = queue.Queue()
+        self.events: queue.Queue[Inbound] = queue.Queue()
+        self.telemetry = Telemetry(self.identity, self.log)
         self.link = ScaleLink(scale, self.clock, self.events.put, self.log)
         self.outputs = Outputs(outputs, self.log)
         self.scanner_link: ScannerLink | None = None
@@ -164,15 +114,13 @@ class StationRuntime:
                 self.logic,
                 make_source(orders, config.data_dir, self.order_cache),
                 emit=self.events.put,
-                event=self._event,
                 log=self.log,
             )
-        self.listeners: list[Callable[[RecordedVerdict], None]] = []
+        self.commands = CommandDesk(lambda: self.config, self.logic, self.link.send, self.log)
         self.publisher = publisher_factory(self) if publisher_factory else None
-        self.parse_errors = 0
+        self.recorder = Recorder(self, self.publisher)
+        self.listeners = self.recorder.listeners  # told of every recorded verdict
         self.last_loop_at = self.clock.monotonic()
-        self.last_stable_at: float | None = None
-        self.empty_reading_g: Decimal | None = None
         self.on_started: Callable[[], object] | None = None
         self._stop = threading.Event()
         self._limiter = RateLimiter()
@@ -268,6 +216,7 @@ class StationRuntime:
                 self.order_cache.close()
             if self.publisher is not None:
                 self.publisher.stop()
+            self._write_status(self.clock.monotonic(), stopped=True)
             ledger.close()
             self._ledger = None
             self.log.info("station_stopped")
@@ -294,198 +243,115 @@ class StationRuntime:
         self._carry_out(self.logic.on_tick(now))
         if self.publisher is not None and now >= self._next_health:
             self._next_health = now + self.config.agent.mqtt.health_interval_s
-            self._publish_live(self.topics.health, self.health(now), retain=True)
+            self.recorder.publish_live(self.topics.health, self.health(now), retain=True)
         if now >= self._next_status:
             self._next_status = now + STATUS_EVERY_S
             self._write_status(now)
 
-    def _dispatch(self, event: object, now: float) -> list[Effect]:
-        effects: list[Effect] = []
-        if isinstance(event, LinkDown):
-            effects = self.logic.on_link_down(event.reason, now)
-        elif isinstance(event, CommandSent):
-            self._event(
-                "command_done" if event.is_sent else "command_rejected",
-                f"{event.command.value} sent to the scale"
-                if event.is_sent
-                else f"this scale's protocol cannot {event.command.value}",
-                command=event.command.value,
-            )
-        elif isinstance(event, Job):
-            effects = self.logic.on_job(event, now)
-        elif isinstance(event, IncomingJob):
-            effects = self._incoming_job(event, now)
-        elif isinstance(event, IncomingCommand):
-            effects = self._incoming_command(event.data, now)
-        elif isinstance(event, Reload):
-            self._reload()
-        elif isinstance(event, Scanned | LookedUp | PushedOrder):
-            effects = self._scanner_event(event, now)
-        elif not isinstance(event, LinkUp):
-            effects = self._reading(event, now)  # type: ignore[arg-type]
-        return effects
+    def _dispatch(self, event: Inbound, now: float) -> list[Effect]:  # noqa: C901, PLR0911
+        # One case per kind of event, and mypy proves there is one for each.
+        match event:
+            case Reading():
+                return self._reading(event, now)
+            case LinkUp():
+                return []  # the identity is on the link; health reports it
+            case LinkDown():
+                return self.logic.on_link_down(event.reason, now)
+            case CommandSent():
+                return [_command_answer(event)]
+            case Job():
+                return self.logic.on_job(event, now)
+            case IncomingJob():
+                return self._incoming_job(event, now)
+            case IncomingCommand():
+                return self.commands.on_data(event.data, now)
+            case Reload():
+                self._reload()
+                return []
+            case PushedOrder():
+                return self._store_order(event)
+            case Scanned():
+                return [] if self.desk is None else self.desk.on_scan(event, now)
+            case LookedUp():
+                return [] if self.desk is None else self.desk.on_looked_up(event, now)
+            case _:
+                assert_never(event)
 
-    def _scanner_event(self, event: Scanned | LookedUp | PushedOrder, now: float) -> list[Effect]:
-        if isinstance(event, PushedOrder):
-            if self.order_cache is not None:
-                try:
-                    order_id = self.order_cache.put(event.data)
-                except JobError as exc:
-                    self._event("job_rejected", exc.reason, order_id=exc.order_id)
-                else:
-                    self.log.info("order_stored", order_id=order_id)
+    def _store_order(self, event: PushedOrder) -> list[Effect]:
+        if self.order_cache is None:
             return []
-        if self.desk is None:
-            return []
-        if isinstance(event, Scanned):
-            return self.desk.on_scan(event, now)
-        return self.desk.on_looked_up(event, now)
+        try:
+            order_id = self.order_cache.put(event.data)
+        except JobError as exc:
+            return [Refused("job", exc.reason, exc.order_id)]
+        self.log.info("order_stored", order_id=order_id)
+        return []
 
     def _incoming_job(self, event: IncomingJob, now: float) -> list[Effect]:
         try:
             job = parse_job(event.data)
         except JobError as exc:
-            self.log.warning(
-                "job_rejected", reason=exc.reason, source=event.source, order_id=exc.order_id
-            )
-            self._event("job_rejected", exc.reason, order_id=exc.order_id)
-            return []
+            self.log.warning("job_refused", source=event.source, order_id=exc.order_id)
+            return [Refused("job", exc.reason, exc.order_id)]
         if job.msg_id is not None and not self.ledger.first_sighting(job.msg_id, time.time()):
-            self._event(
-                "job_duplicate",
-                f"order {job.order_id}: message {job.msg_id} was already received; ignored",
-                order_id=job.order_id,
-            )
-            return []
+            reason = f"order {job.order_id}: message {job.msg_id} was already received; ignored"
+            return [Told("job_duplicate", reason, job.order_id)]
         return self.logic.on_job(job, now)
 
     def _reading(self, reading: Reading, now: float) -> list[Effect]:
         if reading.kind is ReadingKind.ERROR:
-            self._count_parse_error(reading)
+            self.telemetry.frame_rejected(reading)
         elif reading.is_usable_weight and reading.weight is not None:
             grams = reading.weight.in_grams
             if reading.is_stable:
-                self.last_stable_at = now
-                if self.logic.state in {State.IDLE, State.WAITING} and (
-                    abs(grams) < self.config.agent.settle.empty_threshold_g
-                ):
-                    self.empty_reading_g = grams
+                empty_g = self.config.agent.settle.empty_threshold_g
+                self.telemetry.stable(grams, now, self.logic.state, empty_g)
             mqtt = self.config.agent.mqtt
             if mqtt.publish_weight and self.publisher is not None and now >= self._next_weight:
                 self._next_weight = now + mqtt.weight_interval_s
                 payload = WeightPayload(
                     **self.identity, weight=Mass(value=float(grams)), is_stable=reading.is_stable
                 )
-                self._publish_live(self.topics.weight, payload, qos=0)
+                self.recorder.publish_live(self.topics.weight, payload, qos=0)
         effects = self.logic.on_reading(reading, now)
         if self.desk is not None:
             effects += self.desk.on_reading(reading, now)
         return effects
 
-    # -- commands -------------------------------------------------------------------------------
-
-    def _incoming_command(self, data: bytes, now: float) -> list[Effect]:
-        try:
-            raw = load_json(data, what="command")
-        except PayloadError as exc:
-            self._event("command_rejected", f"invalid command: {exc.reason}", request_id=None)
-            return []
-        try:
-            command = CommandPayload.model_validate(raw)
-        except ValidationError as exc:
-            self._event(
-                "command_rejected",
-                f"invalid command: {validation_reasons(exc, 'command')}",
-                request_id=_request_id(raw),
-            )
-            return []
-        if command.command not in self.config.agent.mqtt.accept_commands:
-            self._event(
-                "command_rejected",
-                f"this station does not accept '{command.command}' commands",
-                command=command.command,
-                request_id=command.request_id,
-            )
-            return []
-        self.log.info(
-            "command_received",
-            command=command.command,
-            operator=command.operator,
-            request_id=command.request_id,
-        )
-        return self._carry_command(command, now)
-
-    def _carry_command(self, command: CommandPayload, now: float) -> list[Effect]:
-        name, request_id = command.command, command.request_id
-        if name == "override":
-            if command.operator is None or command.reason is None:
-                self._event(
-                    "command_rejected",
-                    "an override needs an operator and a reason",
-                    command=name,
-                    request_id=request_id,
-                )
-                return []
-            override = Override(command.operator, command.reason)
-            return self.logic.on_override(override, command.order_id, now)
-        if name == "reweigh":
-            return self.logic.on_reweigh(now)
-        if name == "reload_catalog":
-            self._reload_catalog(request_id)
-            return []
-        why_not = self.logic.can_zero()
-        if why_not is not None:
-            self._event(
-                "command_rejected",
-                f"cannot {name} now: {why_not}",
-                command=name,
-                request_id=request_id,
-            )
-            return []
-        self.link.send(ScaleCommand.ZERO if name == "zero" else ScaleCommand.TARE)
-        return []
-
-    def _reload_catalog(self, request_id: str | None) -> None:
-        path = resolve(self.config.path, self.config.agent.station.catalog)
-        try:
-            catalog = load_station_catalog(path, self.config.agent.policies)
-        except CatalogError as exc:
-            problems = "; ".join(str(problem) for problem in exc.problems)
-            self._event(
-                "command_rejected",
-                f"catalog kept, the new one has problems: {problems}",
-                command="reload_catalog",
-                request_id=request_id,
-            )
-            return
-        self.logic.catalog = catalog
-        self._event(
-            "catalog_reloaded",
-            f"{len(catalog.skus)} SKUs, {len(catalog.cartons)} cartons from {path}",
-            command="reload_catalog",
-            request_id=request_id,
-        )
-
     # -- effects --------------------------------------------------------------------------------
 
     def _carry_out(self, effects: list[Effect]) -> None:
         for effect in effects:
-            if isinstance(effect, Record):
-                self._record(effect)
-            elif isinstance(effect, Show):
-                self.outputs.show(effect.indication)
-                self._tell_systemd(effect)
-            elif isinstance(effect, ZeroScale):
-                self.log.warning("zero_drift_corrected", drift_g=str(effect.drift_g))
-                self.link.send(ScaleCommand.ZERO)
-            elif isinstance(effect, Refused):
-                kind = "job_rejected" if effect.command == "job" else "command_rejected"
-                command = None if effect.command == "job" else effect.command
-                self._event(kind, effect.reason, command=command, order_id=effect.order_id)
-            elif isinstance(effect, Told):
-                self._event(effect.event, effect.reason, order_id=effect.order_id)
-            else:
-                self._note(effect)
+            match effect:
+                case Record():
+                    self.recorder.record(effect)
+                case Show():
+                    self.outputs.show(effect.indication)
+                    self._tell_systemd(effect)
+                case ZeroScale():
+                    self.log.warning("zero_drift_corrected", drift_g=str(effect.drift_g))
+                    self.link.send(ScaleCommand.ZERO)
+                case Refused():
+                    is_job = effect.command == "job"
+                    self.recorder.tell(
+                        "job_rejected" if is_job else "command_rejected",
+                        effect.reason,
+                        command=None if is_job or not effect.command else effect.command,
+                        order_id=effect.order_id,
+                        request_id=effect.request_id,
+                    )
+                case Told():
+                    self.recorder.tell(
+                        effect.event,
+                        effect.reason,
+                        order_id=effect.order_id,
+                        command=effect.command,
+                        request_id=effect.request_id,
+                    )
+                case Note():
+                    self.log.info(effect.event, **effect.fields)
+                case _:
+                    assert_never(effect)
 
     def _tell_systemd(self, show: Show) -> None:
         """STATUS= for `systemctl status`, whenever the light changes."""
@@ -506,24 +372,9 @@ class StationRuntime:
                 hint="the station keeps running on the previous config",
             )
             return
-        old, new = self.config.agent, fresh.agent
-        needs_restart = [
-            name for name in RESTART_SECTIONS if getattr(old, name) != getattr(new, name)
-        ]
-        if fresh.scale_settings != self.config.scale_settings and "scale" not in needs_restart:
-            needs_restart.append("scale")
+        self.config, needs_restart = apply_reload(self.config, fresh)
+        new = self.config.agent
         self.logic.reconfigure(new.settle, new.tolerance, fresh.catalog, new.policies)
-        self.config = replace(
-            self.config,
-            agent=old.model_copy(
-                update={
-                    "settle": new.settle,
-                    "tolerance": new.tolerance,
-                    "policies": new.policies,
-                }
-            ),
-            catalog=fresh.catalog,
-        )
         self.log.info(
             "config_reloaded",
             skus=len(fresh.catalog.skus),
@@ -531,131 +382,33 @@ class StationRuntime:
             restart_needed_for=needs_restart or None,
         )
 
-    def _write_status(self, now: float) -> None:
-        """A status file beside the ledger, for `scale-agent status` (written atomically)."""
-        status = self.health(now).model_dump(mode="json")
-        status["pid"] = os.getpid()
-        status["written_at"] = self.clock.time()
-        status["signal"] = self._shown_signal
-        path = self.config.data_dir / STATUS_FILE
-        try:
-            temporary = path.with_suffix(".tmp")
-            temporary.write_text(json.dumps(status), encoding="utf-8")
-            temporary.replace(path)
-        except OSError as exc:
-            held = self._limiter.allow("status_file")
-            if held is not None:
-                self.log.warning("status_file_not_written", path=str(path), reason=str(exc))
-
-    def _note(self, note: Note) -> None:
-        self.log.info(note.event, **note.fields)
-
-    def _count_parse_error(self, reading: Reading) -> None:
-        self.parse_errors += 1
-        held = self._limiter.allow("frame_rejected")
-        if held is not None:
-            self.log.warning(
-                "scale_frame_rejected",
-                error=reading.error,
-                raw=reading.raw[:64].hex(),
-                suppressed=held,
-                total=self.parse_errors,
-            )
-
-    def _event(self, event: str, reason: str, **fields: str | None) -> None:
-        """Queue an `event` message (through the outbox: command answers are not dropped)."""
-        payload = EventPayload(**self.identity, event=event, reason=reason, **fields)
-        self.log.info(event, reason=reason, **fields)
-        if self.config.agent.mqtt.enabled:
-            self.ledger.enqueue(
-                Outgoing(payload.msg_id, self.topics.event, payload.model_dump_json().encode())
-            )
-            if self.publisher is not None:
-                self.publisher.wake()
-
-    def _publish_live(
-        self, topic: str, payload: Payload, *, qos: int = 1, retain: bool = False
-    ) -> None:
-        """Publish straight away if connected; live data is not worth replaying later."""
-        assert self.publisher is not None  # noqa: S101 - callers check
-        self.publisher.publish_now(
-            topic, payload.model_dump_json().encode(), qos=qos, retain=retain
+    def _write_status(self, now: float, *, stopped: bool = False) -> None:
+        self.telemetry.write_status(
+            self.config.data_dir,
+            self.health(now),
+            signal=self._shown_signal,
+            written_at=self.clock.time(),
+            stopped=stopped,
         )
-
-    def _record(self, effect: Record) -> None:
-        """Write the verdict and its messages to the ledger (before any light shows it)."""
-        verdict = effect.verdict
-        written = evidence.build(
-            effect,
-            identity=self.identity,
-            topics=self.topics,
-            judged_at=datetime.fromtimestamp(self.clock.time(), UTC),
-            scale_device=self.link.driver.device,
-            scale_identity=self.link.identity,
-            station_policy=self.config.agent.tolerance,
-            publish_verdicts=self.config.agent.mqtt.publish_verdicts,
-        )
-        self.ledger.record(
-            written.parcel_id,
-            order_id=verdict.order_id,
-            verdict=verdict.kind.value,
-            recorded_at=written.judged_at.isoformat(),
-            body=written.body,
-            outgoing=written.outgoing if self.config.agent.mqtt.enabled else [],
-        )
-        self.log.info(
-            "parcel_judged",
-            order_id=verdict.order_id,
-            verdict=verdict.kind.value,
-            reason=verdict.reason,
-            parcel_id=written.parcel_id,
-            override=effect.override.reason if effect.override else None,
-        )
-        if self.publisher is not None:
-            self.publisher.wake()
-        recorded = RecordedVerdict(written.parcel_id, verdict, verdict.is_flagged)
-        for listener in self.listeners:
-            listener(recorded)
 
     # -- health ---------------------------------------------------------------------------------
 
     def health(self, now: float) -> HealthPayload:
         """What `health` reports: the scale as last seen, the backlog, the station's state."""
-        logic = self.logic
-        identity = self.link.identity
-
-        def age(at: float | None) -> float | None:
-            return None if at is None else round(now - at, 3)
-
-        scale = ScaleHealth(
-            state="fault" if logic.is_faulted else "ok",
-            fault_reason=logic.fault_reason if logic.is_faulted else None,
-            device=self.link.driver.device,
-            model=identity.model if identity else None,
-            serial=identity.serial if identity else None,
-            reconnects=self.link.reconnects,
-            parse_errors=self.parse_errors,
-            seconds_since_last_reading=age(logic.last_frame_at),
-            seconds_since_last_stable=age(self.last_stable_at),
-            empty_reading=Mass.of(self.empty_reading_g),
-        )
-        ledger = self.ledger
-        return HealthPayload(
-            **self.identity,
-            station_state=logic.state.value,
-            order_id=logic.job.order_id if logic.job else None,
-            scale=scale,
-            outbox_backlog=ledger.backlog(),
-            outbox_dropped=ledger.dropped(),
-            last_verdict=logic.last_verdict.kind if logic.last_verdict else None,
+        return self.telemetry.health(
+            now,
+            logic=self.logic,
+            link=self.link,
+            scanner_link=self.scanner_link,
+            outputs=self.outputs,
+            ledger=self.ledger,
             interval_s=self.config.agent.mqtt.health_interval_s,
-            outputs=self.outputs.health(),
-            scanner=None
-            if self.scanner_link is None
-            else OutputHealth.of(self.scanner_link.driver.device, self.scanner_link.problem),
         )
 
 
-def _request_id(raw: object) -> str | None:
-    value = raw.get("request_id") if isinstance(raw, dict) else None
-    return value[:128] if isinstance(value, str) else None
+def _command_answer(sent: CommandSent) -> Told:
+    """What the scale link did with a zero or tare."""
+    name = sent.command.value
+    if sent.is_sent:
+        return Told("command_done", f"{name} sent to the scale", command=name)
+    return Told("command_rejected", f"this scale's protocol cannot {name}", command=name)

@@ -18,7 +18,7 @@ from scale_agent.domain.scan_rules import ScanKind, classify
 from scale_agent.domain.settle import Settler
 from scale_agent.errors import JobError
 from scale_agent.signals import Indication, Signal
-from scale_agent.station.logic import Effect, Override, Show
+from scale_agent.station.logic import Effect, Override, Show, Told
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -51,15 +51,13 @@ class ScanDesk:
         logic: StationLogic,
         source: OrderSource,
         *,
-        emit: Callable[[object], None],
-        event: Callable[..., None],  # the runtime's `_event(kind, reason, **fields)`
+        emit: Callable[[LookedUp], None],
         log: Log,
     ) -> None:
         self.config = config
         self.logic = logic
         self.source = source
         self._emit = emit
-        self._event = event
         self._log = log
         self.tracker: ItemTracker | None = None
         self._settler = Settler(config.agent.settle)
@@ -122,8 +120,7 @@ class ScanDesk:
         """A look-up finished: load the order, or show the packer why not."""
         if answer.job is None:
             self._log.warning("order_lookup_failed", order_id=answer.order_id, reason=answer.reason)
-            self._event("job_rejected", answer.reason, order_id=answer.order_id)
-            return self.logic.on_order_unavailable(answer.reason)
+            return self.logic.on_order_unavailable(answer.order_id, answer.reason)
         effects = self.logic.on_job(answer.job, now)
         if self.config.agent.station.item_by_item and self.logic.job is answer.job:
             self.tracker = ItemTracker(answer.job, self.logic.catalog)
@@ -141,8 +138,7 @@ class ScanDesk:
         check = tracker.scan(sku)
         if check.problem is not None:
             return self._mismatch(check.problem)
-        self.logic.packing_note = self._progress(f"place {sku}")
-        return [Show(self.logic.indication())]
+        return self.logic.note_packing(self._progress(f"place {sku}"))
 
     def on_reading(self, reading: Reading, now: float) -> list[Effect]:
         """Item-by-item: watch the platter settle after each item."""
@@ -164,8 +160,7 @@ class ScanDesk:
         if check.is_complete:
             self.tracker = None
             return self.logic.finish_packing(now)
-        self.logic.packing_note = self._progress()
-        return [Show(self.logic.indication())]
+        return self.logic.note_packing(self._progress())
 
     def _progress(self, step: str = "scan the next item") -> str:
         tracker = self.tracker
@@ -175,11 +170,11 @@ class ScanDesk:
         return f"{step} ({tracker.packed} of {ordered} packed)"
 
     def _mismatch(self, reason: str) -> list[Effect]:
-        self._event(
-            "item_mismatch", reason, order_id=self.logic.job.order_id if self.logic.job else None
-        )
-        return [Show(Indication(Signal.ITEM_MISMATCH, reason))]
+        order_id = self.logic.job.order_id if self.logic.job else None
+        return [
+            Told("item_mismatch", reason, order_id),
+            Show(Indication(Signal.ITEM_MISMATCH, reason)),
+        ]
 
     def _problem(self, kind: str, reason: str) -> list[Effect]:
-        self._event(kind, reason)
-        return [Show(Indication(Signal.FAULT, reason))]
+        return [Told(kind, reason), Show(Indication(Signal.FAULT, reason))]

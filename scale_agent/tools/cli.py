@@ -5,28 +5,41 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scale_agent import __version__
-from scale_agent.errors import EX_CONFIG, ConfigError, LedgerError, ScaleAgentError, UsageError
+from scale_agent.errors import (
+    EX_CONFIG,
+    ConfigError,
+    DeviceError,
+    LedgerError,
+    ScaleAgentError,
+    UsageError,
+)
 from scale_agent.io import systemd
 from scale_agent.plugins import describe_drivers
+from scale_agent.text import printable
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from types import FrameType
 
 EXIT_USAGE = 2
+EXIT_NOT_RUNNING = 3  # as `systemctl status` for a unit that is not active
 
 
 def _check_config(args: argparse.Namespace) -> int:
     from scale_agent.io.config import load_config  # noqa: PLC0415 - keep `drivers` fast
 
+    path = args.config or args.path
+    if path is None or (args.config and args.path):
+        raise UsageError("check-config takes one station file: PATH or -c PATH")
     try:
-        config = load_config(Path(args.path))
+        config = load_config(Path(path))
     except ConfigError as exc:
         print(f"{exc.source}: {len(exc.problems)} problem(s)", file=sys.stderr)
         for problem in exc.problems:
@@ -34,7 +47,7 @@ def _check_config(args: argparse.Namespace) -> int:
         return EX_CONFIG
     station = config.agent.station
     print(
-        f"{args.path}: OK (station {station.site}/{station.line}/{station.id}, "
+        f"{path}: OK (station {station.site}/{station.line}/{station.id}, "
         f"scale driver {config.agent.scale.driver}, {len(config.catalog.skus)} SKUs, "
         f"{len(config.catalog.cartons)} cartons)"
     )
@@ -91,50 +104,12 @@ def _demo(args: argparse.Namespace) -> int:
 
     configure(json=False, level=logging.WARNING, stream=sys.stderr)
     mqtt = None if args.mqtt == "none" else args.mqtt
+    if mqtt is not None and not mqtt.startswith(("mqtt://", "mqtts://")):
+        raise UsageError(f"--mqtt {printable(mqtt)!r}: write mqtt://host:1883, or none")
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    if data_dir.exists() and not data_dir.is_dir():
+        raise UsageError(f"--data-dir {data_dir}: is a file, not a folder")
     return run_demo(args.parcels, mqtt, data_dir, sys.stdout)
-
-
-def _data_dir(args: argparse.Namespace) -> Path:
-    """The ledger folder: --data-dir, else the one the station config names."""
-    if args.data_dir:
-        return Path(args.data_dir)
-    if not args.config:
-        raise UsageError("say where the ledger is: --data-dir DIR, or -c STATION.toml")
-    from scale_agent.io.config import load_config  # noqa: PLC0415
-
-    return load_config(Path(args.config)).data_dir
-
-
-def _records(args: argparse.Namespace) -> int:
-    from scale_agent.tools import records  # noqa: PLC0415
-
-    ledger = records.open_ledger(_data_dir(args))
-    try:
-        if args.action == "find":
-            found = ledger.records(order_id=args.order_id)
-            if not found:
-                print(f"no records for order {args.order_id}")
-                return 1
-            for record in found:
-                print(records.describe(record))
-            return 0
-        if args.action == "export":
-            since = records.parse_since(args.since) if args.since else None
-            found = ledger.records(order_id=args.order, since=since)
-            records.export(found, ledger, args.format, sys.stdout)
-            return 0
-        proof = records.chain_proof(ledger)
-        if proof["intact"]:
-            print(f"chain intact: {proof['records']} record(s), head {proof['head_hash']}")
-            return 0
-        seq = proof["first_broken_seq"]
-        broken = next((r for r in ledger.records() if r["seq"] == seq), None)
-        where = f" (order {broken['order_id']}, parcel {broken['parcel_id']})" if broken else ""
-        print(f"chain BROKEN at record {proof['first_broken_seq']}{where}: {proof['problem']}")
-        return 1
-    finally:
-        ledger.close()
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -188,9 +163,14 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from scale_agent.tools.operations import describe_status, read_status  # noqa: PLC0415
+    from scale_agent.tools.operations import (  # noqa: PLC0415
+        describe_status,
+        is_stopped,
+        read_status,
+    )
+    from scale_agent.tools.records_command import data_dir  # noqa: PLC0415
 
-    status, problems = read_status(_data_dir(args))
+    status, problems = read_status(data_dir(args))
     if args.json:
         print(json.dumps({**status, "problems": problems}))
     else:
@@ -198,7 +178,9 @@ def _status(args: argparse.Namespace) -> int:
             print(describe_status(status))
         for problem in problems:
             print(f"PROBLEM: {problem}")
-    return 1 if problems else 0
+    if problems:
+        return 1
+    return EXIT_NOT_RUNNING if is_stopped(status) else 0
 
 
 def _install_check(args: argparse.Namespace) -> int:
@@ -215,7 +197,12 @@ def _decode(args: argparse.Namespace) -> int:
     from scale_agent.tools.decoding import decode, parse_options  # noqa: PLC0415
 
     if args.hex is not None:
-        data = bytes.fromhex("".join(args.hex.split()))
+        try:
+            data = bytes.fromhex("".join(args.hex.split()))
+        except ValueError:
+            raise UsageError(
+                f"--hex {printable(args.hex, 40)!r}: not hex bytes, e.g. 0a 20 31"
+            ) from None
     elif args.file in {None, "-"}:
         data = sys.stdin.buffer.read()
     else:
@@ -279,13 +266,20 @@ def _probe_modbus(args: argparse.Namespace) -> int:
     first, _, last = args.units.partition("-")
     units = list(range(int(first), int(last or first) + 1))
     link = modbus_link(args.port, args.baudrate, args.parity)
-    found = probe_modbus(link, units)
+    # pymodbus logs its own retries and failures; the answer below says what failed.
+    logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
+    try:
+        found = probe_modbus(link, units)
+    except DeviceError as exc:
+        print(f"scale-agent probe: {exc}", file=sys.stderr)
+        return 1
     for answer in found:
         print(json.dumps(answer))
     if not found:
         print(
-            f"no Modbus unit {args.units} answered on {args.port} with a weight: check the "
-            "wiring (A/B swapped?), the unit id, baud rate and parity in the indicator's menu"
+            f"the link to {args.port} opened, but no Modbus unit {args.units} answered with a "
+            "weight: check the unit id, baud rate and parity in the indicator's menu, and the "
+            "RS-485 wiring (A/B swapped?)"
         )
         return 1
     best = found[0]
@@ -293,6 +287,39 @@ def _probe_modbus(args: argparse.Namespace) -> int:
     print(as_toml({"driver": "modbus", **link, **best}))
     print('unit = "kg"  # the indicator\'s display unit: not on the wire')
     return 0
+
+
+def _count(text: str) -> int:
+    """A positive whole number (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+# Options whose value may start with "-" (a negative weight): argparse would take "-5g" for
+# an option and answer "expected one argument"; joined as --weight=-5g it reaches our check.
+_SIGNED_VALUE_OPTIONS = ("--weight", "--scale-interval")
+
+
+def _join_signed_values(argv: Sequence[str]) -> list[str]:
+    joined: list[str] = []
+    items = iter(argv)
+    for item in items:
+        if item in _SIGNED_VALUE_OPTIONS:
+            value = next(items, None)
+            if value is not None and value.startswith("-") and value[1:2].isdigit():
+                joined.append(f"{item}={value}")
+                continue
+            joined.append(item)
+            if value is not None:
+                joined.append(value)
+            continue
+        joined.append(item)
+    return joined
 
 
 def parser() -> argparse.ArgumentParser:
@@ -308,7 +335,7 @@ def parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
 
     demo = commands.add_parser("demo", help="run a whole simulated station")
-    demo.add_argument("--parcels", type=int, default=None, help="stop after N parcels")
+    demo.add_argument("--parcels", type=_count, default=None, help="stop after N parcels")
     demo.add_argument(
         "--mqtt",
         default="mqtt://127.0.0.1:1883",
@@ -318,7 +345,8 @@ def parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_demo)
 
     check = commands.add_parser("check-config", help="validate a station file; exit 78 if bad")
-    check.add_argument("path")
+    check.add_argument("path", nargs="?", help="station TOML file")
+    check.add_argument("-c", "--config", help="station TOML file (as for every other command)")
     check.set_defaults(handler=_check_config)
 
     safe = commands.add_parser(
@@ -337,18 +365,9 @@ def parser() -> argparse.ArgumentParser:
 
 def _add_evidence_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """records, verify: looking at parcels."""
-    records = commands.add_parser("records", help="look up, export and verify the evidence")
-    records.add_argument("--data-dir", help="the station's ledger folder")
-    records.add_argument("-c", "--config", help="station TOML (its data_dir is used)")
-    actions = records.add_subparsers(dest="action", required=True)
-    find = actions.add_parser("find", help="every verdict recorded for an order")
-    find.add_argument("order_id")
-    export = actions.add_parser("export", help="records with evidence and chain proof")
-    export.add_argument("--since", help="ISO date or time, UTC unless a zone is given")
-    export.add_argument("--order", help="only this order (a dispute bundle)")
-    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
-    actions.add_parser("verify", help="walk the hash chain; exit 1 naming the first break")
-    records.set_defaults(handler=_records)
+    from scale_agent.tools import records_command  # noqa: PLC0415
+
+    records_command.add_parser(commands)
 
     decode = commands.add_parser("decode", help="decode captured scale bytes to JSON Lines")
     decode.add_argument("--protocol", required=True, help="a scale driver name")
@@ -415,24 +434,29 @@ def _add_operations_commands(commands: argparse._SubParsersAction[argparse.Argum
     monitor.set_defaults(handler=_monitor)
 
 
+def _exit_code(exc: ScaleAgentError | FileNotFoundError) -> int:
+    """78 for a bad config, 1 when the evidence or a named file is not there, else 2."""
+    if isinstance(exc, ConfigError):
+        return EX_CONFIG
+    if isinstance(exc, LedgerError | FileNotFoundError):  # not a usage slip: nothing to read
+        return 1
+    return EXIT_USAGE
+
+
+def _reader_gone() -> int:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes at exit
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `scale-agent` command."""
-    args = parser().parse_args(argv)
+    args = parser().parse_args(_join_signed_values(sys.argv[1:] if argv is None else argv))
     try:
         code: int = args.handler(args)
-    except UsageError as exc:
-        print(f"scale-agent: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except ScaleAgentError as exc:  # configs, ledgers and the like
-        if isinstance(exc, ConfigError):
-            print(str(exc), file=sys.stderr)
-            return EX_CONFIG
-        if isinstance(exc, LedgerError):  # no evidence where it was looked for: not a usage slip
-            print(f"scale-agent: {exc}", file=sys.stderr)
-            return 1
-        print(f"scale-agent: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except FileNotFoundError as exc:  # a file named on the command line
-        print(f"scale-agent: {exc}", file=sys.stderr)
-        return 1
+    except BrokenPipeError:  # `records export | head`: the reader has all it wanted
+        return _reader_gone()
+    except (ScaleAgentError, FileNotFoundError) as exc:
+        print(str(exc) if isinstance(exc, ConfigError) else f"scale-agent: {exc}", file=sys.stderr)
+        return _exit_code(exc)
     return code

@@ -233,9 +233,9 @@ def probe_modbus(link: Mapping[str, object], units: list[int]) -> list[dict[str,
         found: list[dict[str, object]] = module.probe(
             {**link, "timeout_s": 0.2, "retries": 0}, units
         )
-    except (DeviceError, ValidationError) as exc:
+    except ValidationError as exc:
         raise UsageError(str(exc)) from exc
-    return found
+    return found  # a link that cannot open raises DeviceUnavailableError, with the reason
 
 
 def _best(

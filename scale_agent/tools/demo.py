@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from scale_agent.domain.catalog import Catalog
     from scale_agent.domain.verifier import Expectation
     from scale_agent.io.config import StationConfig
-    from scale_agent.station.runtime import RecordedVerdict, StationRuntime
+    from scale_agent.station.recorder import RecordedVerdict
+    from scale_agent.station.runtime import StationRuntime
 
 SCENARIOS = (
     "correct",

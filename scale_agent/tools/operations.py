@@ -9,18 +9,21 @@ programs that grab USB-serial adapters, the broker, and the clock.
 
 from __future__ import annotations
 
+import grp
 import json
 import os
+import pwd
 import shutil
 import socket
 import stat
 import subprocess
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from scale_agent.station.runtime import STATUS_FILE
+from scale_agent.station.telemetry import STATUS_FILE
 
 if TYPE_CHECKING:
     from scale_agent.io.config import StationConfig
@@ -57,6 +60,8 @@ def read_status(data_dir: Path, now: float | None = None) -> tuple[dict[str, Any
     problems = []
     age = (time.time() if now is None else now) - float(status.get("written_at", 0))
     status["age_s"] = round(age, 1)
+    if status.get("stopped_at") is not None:
+        return status, []  # stopped cleanly: not a problem, and not running (see is_stopped)
     if age > STALE_AFTER_S:
         problems.append(f"status is {age:.0f} s old: the daemon is stopped or hung")
     elif not _alive(int(status.get("pid", 0))):
@@ -79,8 +84,21 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def is_stopped(status: dict[str, Any]) -> bool:
+    """Whether the daemon wrote that it stopped cleanly (its last status)."""
+    return status.get("stopped_at") is not None
+
+
 def describe_status(status: dict[str, Any]) -> str:
     """The status for people."""
+    if is_stopped(status):
+        stopped = datetime.fromtimestamp(float(status["stopped_at"]), UTC).astimezone()
+        identity = f"{status.get('site')}/{status.get('line')}/{status.get('station')}"
+        return (
+            f"station {identity}: stopped cleanly at {stopped:%Y-%m-%d %H:%M:%S %Z} "
+            f"(pid {status.get('pid')}); outbox backlog {status.get('outbox_backlog')}, "
+            f"last verdict {status.get('last_verdict') or '-'}"
+        )
     scale = status.get("scale") or {}
     last_stable = scale.get("seconds_since_last_stable")
     stable = "never" if last_stable is None else f"{last_stable:.1f} s ago"
@@ -102,7 +120,58 @@ def describe_status(status: dict[str, Any]) -> str:
     return f"{station}\n{device}\n{outbox}"
 
 
-def _device_findings(port: str) -> list[Finding]:
+SERVICE_USER = "scale-agent"  # the units' User=
+
+
+@dataclass(frozen=True)
+class Account:
+    """Who the daemon runs as: a user id and every group it is in."""
+
+    name: str
+    uid: int
+    gids: frozenset[int]
+
+    @classmethod
+    def named(cls, name: str) -> Account | None:
+        """The account of that name, or None when it does not exist (yet)."""
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            return None
+        groups = {g.gr_gid for g in grp.getgrall() if name in g.gr_mem} | {entry.pw_gid}
+        return cls(name, entry.pw_uid, frozenset(groups))
+
+    def may(self, info: os.stat_result, *, read: bool, write: bool) -> bool:
+        """What the mode bits allow this account (root aside, as the kernel decides)."""
+        if self.uid == 0:
+            return True
+        if info.st_uid == self.uid:
+            shift = 6
+        elif info.st_gid in self.gids:
+            shift = 3
+        else:
+            shift = 0
+        bits = (info.st_mode >> shift) & 0o7
+        return (not read or bool(bits & 0o4)) and (not write or bool(bits & 0o2))
+
+
+def service_account() -> tuple[Account | None, str]:
+    """The account to check permissions for, and how to name it in a finding.
+
+    Run as root (as the README shows), every port is "readable": the question is whether the
+    service user can open it. Run as anyone else, that user is the one asked about.
+    """
+    if os.geteuid() != 0:
+        return None, "this user"
+    account = Account.named(SERVICE_USER)
+    if account is None:
+        return None, f"root (the service user {SERVICE_USER} does not exist yet)"
+    return account, f"the service user {SERVICE_USER}"
+
+
+def _device_findings(
+    port: str, account: Account | None = None, who: str = "this user"
+) -> list[Finding]:
     if "://" in port:
         return []
     path = Path(port)
@@ -112,14 +181,20 @@ def _device_findings(port: str) -> list[Finding]:
     mode = path.stat()
     if not stat.S_ISCHR(mode.st_mode):
         findings.append(Finding("WARN", f"{port} is not a character device"))
-    if os.access(path, os.R_OK | os.W_OK):
-        findings.append(Finding("OK", f"scale port {port} is readable and writable"))
+    allowed = (
+        os.access(path, os.R_OK | os.W_OK)
+        if account is None
+        else account.may(mode, read=True, write=True)
+    )
+    if allowed:
+        findings.append(Finding("OK", f"scale port {port} is readable and writable by {who}"))
     else:
+        group = _group_name(mode.st_gid)
         findings.append(
             Finding(
                 "FAIL",
-                f"no read/write permission on {port}: add the service "
-                "user to the group that owns it (usually dialout)",
+                f"{who} may not read and write {port}: add the service user to the group "
+                f"that owns it ({group}): usermod -aG {group} {SERVICE_USER}",
             )
         )
     if port.startswith(("/dev/ttyUSB", "/dev/ttyACM")):
@@ -131,6 +206,13 @@ def _device_findings(port: str) -> list[Finding]:
             )
         )
     return findings
+
+
+def _group_name(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
 
 
 def _grabbers() -> list[Finding]:
@@ -203,7 +285,8 @@ def install_check(config: StationConfig) -> list[Finding]:
     findings.append(_state_folder(config.data_dir))
     port = getattr(config.scale_settings, "port", None)
     if isinstance(port, str):
-        findings.extend(_device_findings(port))
+        account, who = service_account()
+        findings.extend(_device_findings(port, account, who))
         if port.startswith("socket://"):
             host, _, number = port.removeprefix("socket://").partition(":")
             findings.append(_tcp(host, int(number or 0), "serial converter"))

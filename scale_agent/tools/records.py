@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
-from scale_agent.errors import LedgerMissingError
+from scale_agent.errors import LedgerMissingError, UsageError
 from scale_agent.io.ledger import LEDGER_FILE, Ledger
 from scale_agent.text import printable, spreadsheet_cell
 
@@ -47,14 +47,34 @@ def open_ledger(data_dir: Path) -> Ledger:
     Raises:
         LedgerMissingError: when the folder holds no ledger.
     """
-    if not (data_dir / LEDGER_FILE).is_file():
+    try:
+        present = (data_dir / LEDGER_FILE).is_file()
+    except PermissionError:  # the folder itself cannot be entered
+        present = True  # let the read-only open say so in plain words
+    if not present:
         raise LedgerMissingError(f"no ledger in {data_dir} (expected {data_dir / LEDGER_FILE})")
-    return Ledger(data_dir)
+    return Ledger(data_dir, read_only=True)
+
+
+def like_pattern(text: str, *, prefix: bool) -> str:
+    """An SQL LIKE pattern matching `text` literally (and anything after it, for a prefix)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + ("%" if prefix else "")
 
 
 def parse_since(text: str) -> str:
-    """An ISO date or time (UTC when no zone is given) as the ledger writes `recorded_at`."""
-    moment = datetime.fromisoformat(text)
+    """An ISO date or time (UTC when no zone is given) as the ledger writes `recorded_at`.
+
+    Raises:
+        UsageError: for text that is not an ISO date or time.
+    """
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"--since {printable(text)!r} is not a date or time; write e.g. 2026-11-01 or "
+            "2026-11-01T08:00+01:00"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat()

@@ -16,10 +16,17 @@ from typing import Any
 from pydantic import ValidationError
 
 from scale_agent.domain.catalog import Catalog, load_catalog
+from scale_agent.domain.declared import Role, declared_problem
 from scale_agent.domain.jobs import parse_job
 from scale_agent.domain.policies import Policy
 from scale_agent.domain.verifier import Verdict, VerdictKind, judge, plan
-from scale_agent.errors import JobError, ScaleAgentError, UnknownItemError, UsageError
+from scale_agent.errors import (
+    JobError,
+    ScaleAgentError,
+    UnknownItemError,
+    UsageError,
+    WeightFormatError,
+)
 from scale_agent.io.config import problems_from
 from scale_agent.weights import Weight
 
@@ -45,9 +52,20 @@ def load_policy(name_or_file: str | None, scale_interval: str | None) -> Policy:
             problems = "; ".join(str(p) for p in problems_from(exc, "tolerance"))
             raise UsageError(f"{path}: {problems}") from exc
     if scale_interval is not None:
-        interval = Weight.parse(scale_interval).in_grams
-        policy = policy.model_copy(update={"scale_interval_g": interval})
+        interval = _weight("--scale-interval", scale_interval, "weight")
+        policy = policy.model_copy(update={"scale_interval_g": interval.in_grams})
     return policy
+
+
+def _weight(option: str, text: str, role: Role) -> Weight:
+    """A weight from the command line, within the range a bench can mean (or UsageError)."""
+    try:
+        weight = Weight.parse(text)
+    except WeightFormatError as exc:
+        raise UsageError(f"{option}: {exc}") from exc
+    if problem := declared_problem(role, weight):
+        raise UsageError(f"{option} {text}: {problem}")
+    return weight
 
 
 def _number(value: Decimal | None) -> float | None:
@@ -101,10 +119,11 @@ def verify(
             order = Path(order[1:]).read_text(encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"--order {order}: {exc.strerror}") from exc
+    # A gross weight may read zero (an empty platter), never below; spreads' rule says that.
+    measured = _weight("--weight", weight, "spread")
     try:
-        measured = Weight.parse(weight)
         job = parse_job(order)
-    except (JobError, ValueError) as exc:
+    except JobError as exc:
         raise UsageError(str(exc)) from exc
     catalog = Catalog()
     if catalog_path is not None:
@@ -116,6 +135,11 @@ def verify(
     try:
         expectation = plan(job, catalog, chosen)
     except UnknownItemError as exc:
+        if catalog_path is None:
+            raise UsageError(
+                f"{exc.reason}, and no catalog was given: add --catalog FILE, or give the "
+                'line its weights ("unit_weight": "150g", "spread": "2g")'
+            ) from exc
         verdict = Verdict(
             VerdictKind.UNKNOWN_SKU,
             job.order_id,

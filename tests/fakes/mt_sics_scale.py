@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from tests.fakes.pty_peer import PtyPeer
+from scale_agent.testing.pty_peer import PtyPeer
 
 
 class FakeMtSicsScale:

@@ -9,7 +9,7 @@ import pytest
 
 from drivers.jobs.serial_scanner import SerialScanner, Settings
 from scale_agent.errors import DeviceUnavailableError
-from tests.fakes.pty_peer import PtyPeer
+from scale_agent.testing.pty_peer import PtyPeer
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

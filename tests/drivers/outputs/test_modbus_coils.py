@@ -9,11 +9,11 @@ import pytest
 from drivers.scales.modbus_register import ModbusScale
 from drivers.scales.modbus_register import Settings as ScaleSettings
 from scale_agent.plugins import OUTPUT_GROUP, Indication, Signal, load_driver
+from scale_agent.testing import wait_until
+from scale_agent.testing.contracts import OutputDriverContract
 from scale_agent.weights import Weight
-from tests.contracts import OutputDriverContract
 from tests.fakes.modbus_device import COILS, HOLDING, ModbusDevice
 from tests.fakes.null_modem import NullModem
-from tests.station_harness import wait_until
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

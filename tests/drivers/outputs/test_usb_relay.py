@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from drivers.outputs.usb_relay import Settings, relay_command
 from scale_agent.plugins import OUTPUT_GROUP, load_driver
-from tests.contracts import OutputDriverContract
+from scale_agent.testing.contracts import OutputDriverContract
 from tests.fakes.relay_board import RelayBoardPeer
 
 if TYPE_CHECKING:

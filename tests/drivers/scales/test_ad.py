@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 import pytest
 
 from drivers.scales.ad import make_decoder, parse_line
+from scale_agent.testing.contracts import ScaleDriverContract
 from scale_agent.weights import ReadingKind, Weight
-from tests.contracts import ScaleDriverContract
 
 W = Weight.parse
 

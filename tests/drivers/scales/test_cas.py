@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 import pytest
 
 from drivers.scales.cas import make_decoder, parse_frame
+from scale_agent.testing.contracts import ScaleDriverContract
 from scale_agent.weights import Mode, ReadingKind, Weight
-from tests.contracts import ScaleDriverContract
 
 W = Weight.parse
 

@@ -8,8 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from drivers.scales.line import LineParser, Settings
+from scale_agent.testing.contracts import ScaleDriverContract
 from scale_agent.weights import Mode, ReadingKind, Weight
-from tests.contracts import ScaleDriverContract
 
 W = Weight.parse
 

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from drivers.scales.mt_sics import Decoder, MtSicsScale, Settings, parse_line
 from scale_agent.errors import DeviceUnavailableError
 from scale_agent.plugins import ScaleCommand
+from scale_agent.testing.contracts import ScaleDriverContract
 from scale_agent.weights import Mode, ReadingKind, Unit, Weight
-from tests.contracts import ScaleDriverContract
 from tests.fakes.mt_sics_scale import FakeMtSicsScale
 
 if TYPE_CHECKING:
@@ -202,7 +202,7 @@ def test_zero_restarts_the_stream(scale: FakeMtSicsScale) -> None:
 
 
 def test_a_device_that_never_answers_is_diagnosed_with_the_port_settings() -> None:
-    from tests.fakes.pty_peer import PtyPeer  # noqa: PLC0415
+    from scale_agent.testing.pty_peer import PtyPeer  # noqa: PLC0415
 
     mute = PtyPeer(lambda _request: b"")
     driver = MtSicsScale(Settings(port=mute.path, baudrate=4800, bytesize=7, parity="E"))

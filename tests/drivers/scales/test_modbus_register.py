@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import struct
 import threading
 import time
@@ -335,3 +336,24 @@ def test_probe_says_what_to_check_when_no_unit_answers(
     device.set(INPUT, 0, [0xFFFF] * 12)
     assert main(["probe", f"tcp://127.0.0.1:{device.port}", "--modbus", "--units", "1"]) == 1
     assert "unit id, baud rate and parity" in capsys.readouterr().out
+
+
+def test_probe_on_a_refused_tcp_connection_says_so_not_a_wiring_hint(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nobody listens there
+    assert main(["probe", f"tcp://127.0.0.1:{port}", "--modbus", "--units", "1-2"]) == 1
+    captured = capsys.readouterr()
+    assert f"TCP 127.0.0.1:{port}: Connection refused" in captured.err
+    assert "A/B" not in captured.out + captured.err
+    assert "pymodbus" not in captured.err.lower()
+
+
+def test_probe_on_a_missing_serial_port_says_no_such_device(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["probe", "/dev/ttyUSB-not-there", "--modbus", "--units", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "/dev/ttyUSB-not-there: no such device" in err

@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 import pytest
 
 from drivers.scales.nci import Settings, make_decoder, parse_frame, parse_status
+from scale_agent.testing.contracts import ScaleDriverContract
 from scale_agent.weights import Mode, ReadingKind, Weight
-from tests.contracts import ScaleDriverContract
 from tests.drivers.scales.frames import even_parity
 
 W = Weight.parse

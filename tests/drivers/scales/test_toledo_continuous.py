@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 import pytest
 
 from drivers.scales.toledo_continuous import Settings, make_decoder, parse_frame
+from scale_agent.testing.contracts import ScaleDriverContract
 from scale_agent.weights import Mode, ReadingKind, Unit, Weight
-from tests.contracts import ScaleDriverContract
 from tests.drivers.scales.frames import even_parity, toledo
 
 MT = Settings(port="x")

@@ -13,9 +13,9 @@ import pytest
 
 from scale_agent.errors import DeviceUnavailableError
 from scale_agent.plugins import SCALE_GROUP, Indication, ScaleDriver, Signal, load_driver
+from scale_agent.testing.pty_peer import PtyPeer
+from scale_agent.testing.waiting import wait_until
 from scale_agent.weights import Reading, ReadingKind, Weight
-from tests.fakes.pty_peer import PtyPeer
-from tests.station_harness import wait_until
 
 
 class ScaleDriverContract:

@@ -1,0 +1,58 @@
+"""Everything that reaches the station loop through its one queue, as one typed union.
+
+The loop dispatches on `Inbound` with `match`; mypy's exhaustiveness check (`assert_never`)
+proves every kind of event is handled, so adding one here without handling it fails the
+type check instead of being dropped at run time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scale_agent.domain.jobs import Job
+from scale_agent.io.scale_link import CommandSent, LinkDown, LinkUp
+from scale_agent.io.scanner_link import Scanned
+from scale_agent.station.scan_desk import LookedUp
+from scale_agent.weights import Reading
+
+
+@dataclass(frozen=True)
+class IncomingJob:
+    """An order as raw bytes from an outside source, parsed in the station loop."""
+
+    data: bytes
+    source: str
+
+
+@dataclass(frozen=True)
+class IncomingCommand:
+    """A command as raw bytes (from the `command` topic), parsed in the station loop."""
+
+    data: bytes
+
+
+@dataclass(frozen=True)
+class PushedOrder:
+    """An order pushed for the scanner (the `orders` topic), stored in the station loop."""
+
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Reload:
+    """Re-read the station file (SIGHUP)."""
+
+
+Inbound = (
+    Reading  # from the scale link, like the three after it
+    | LinkUp
+    | LinkDown
+    | CommandSent
+    | Scanned  # from the scanner link
+    | LookedUp  # an order look-up finished (scan desk worker)
+    | Job  # already parsed (the demo, tests)
+    | IncomingJob
+    | IncomingCommand
+    | PushedOrder
+    | Reload
+)

@@ -1,0 +1,118 @@
+"""`scale-agent records find | export | verify`: the evidence customer service answers with.
+
+Reading evidence never needs write access (the ledger is opened read-only), options go before
+or after the action, and an answer that found nothing says so and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scale_agent.errors import UsageError
+from scale_agent.text import printable
+from scale_agent.tools import records
+
+if TYPE_CHECKING:
+    from scale_agent.io.ledger import Ledger
+
+
+def data_dir(args: argparse.Namespace) -> Path:
+    """The ledger folder: --data-dir, else the one the station config names."""
+    if getattr(args, "data_dir", None):
+        return Path(args.data_dir)
+    if not getattr(args, "config", None):
+        raise UsageError("say where the ledger is: --data-dir DIR, or -c STATION.toml")
+    from scale_agent.io.config import load_config  # noqa: PLC0415 - only when asked
+
+    return load_config(Path(args.config)).data_dir
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `records` and its actions."""
+    # Where the ledger is may be said before or after the action, as git and systemctl take
+    # options: SUPPRESS keeps an action's parser from overwriting what came before it.
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--data-dir", default=argparse.SUPPRESS, help="the station's ledger folder")
+    where.add_argument(
+        "-c", "--config", default=argparse.SUPPRESS, help="station TOML (its data_dir is used)"
+    )
+    parser = commands.add_parser(
+        "records", parents=[where], help="look up, export and verify the evidence"
+    )
+    actions = parser.add_subparsers(dest="action", required=True)
+    find = actions.add_parser("find", parents=[where], help="every verdict recorded for an order")
+    find.add_argument("order_id")
+    find.add_argument("--prefix", action="store_true", help="every order starting with ORDER_ID")
+    find.add_argument(
+        "-i", "--ignore-case", action="store_true", help="match upper and lower case alike"
+    )
+    find.set_defaults(action_handler=_find)
+    export = actions.add_parser(
+        "export", parents=[where], help="records with evidence and chain proof"
+    )
+    export.add_argument("--since", help="ISO date or time, UTC unless a zone is given")
+    export.add_argument("--order", help="only this order (a dispute bundle)")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.set_defaults(action_handler=_export)
+    verify = actions.add_parser(
+        "verify", parents=[where], help="walk the hash chain; exit 1 naming the first break"
+    )
+    verify.set_defaults(action_handler=_verify)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the chosen action against the ledger, opened read-only."""
+    ledger = records.open_ledger(data_dir(args))
+    try:
+        code: int = args.action_handler(args, ledger)
+    finally:
+        ledger.close()
+    return code
+
+
+def _find(args: argparse.Namespace, ledger: Ledger) -> int:
+    found = _matching(args, ledger)
+    if not found:
+        print(f"no records for order {printable(args.order_id)}", file=sys.stderr)
+        return 1
+    for record in found:
+        print(records.describe(record))
+    return 0
+
+
+def _matching(args: argparse.Namespace, ledger: Ledger) -> list[dict[str, Any]]:
+    if not (args.prefix or args.ignore_case):
+        return ledger.records(order_id=args.order_id)
+    found = ledger.records(order_like=records.like_pattern(args.order_id, prefix=args.prefix))
+    if args.ignore_case:
+        return found
+    return [r for r in found if str(r["order_id"]).startswith(args.order_id)]  # LIKE is caseless
+
+
+def _export(args: argparse.Namespace, ledger: Ledger) -> int:
+    since = records.parse_since(args.since) if args.since else None
+    found = ledger.records(order_id=args.order, since=since)
+    if not found:  # an empty bundle with an "intact" proof would look like an answer
+        asked = f"order {printable(args.order)}" if args.order else "the records asked for"
+        print(f"nothing matched: no records for {asked}", file=sys.stderr)
+        return 1
+    records.export(found, ledger, args.format, sys.stdout)
+    return 0
+
+
+def _verify(_args: argparse.Namespace, ledger: Ledger) -> int:
+    proof = records.chain_proof(ledger)
+    if proof["intact"]:
+        print(f"chain intact: {proof['records']} record(s), head {proof['head_hash']}")
+        return 0
+    seq = proof["first_broken_seq"]
+    broken = next((r for r in ledger.records() if r["seq"] == seq), None)
+    where = ""
+    if broken:
+        where = f" (order {printable(str(broken['order_id']))}, parcel {broken['parcel_id']})"
+    print(f"chain BROKEN at record {seq}{where}: {proof['problem']}")
+    return 1
