@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import replace
 from functools import partial
+from typing import TYPE_CHECKING
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
@@ -23,13 +24,17 @@ from bench._broker import BenchBroker
 from bench._latency import summary
 from bench.settled_to_output import IdleScale, TimingLight, bench_station
 from scale_agent.domain.jobs import Job, JobLine
+from scale_agent.domain.verifier import VerdictKind
 from scale_agent.io.logs import configure
 from scale_agent.station.assembly import make_publisher
 from scale_agent.station.runtime import StationRuntime
 from scale_agent.weights import Reading, ReadingKind, Weight
 
+if TYPE_CHECKING:
+    from scale_agent.station.recorder import RecordedVerdict
 
-def main() -> None:
+
+def main() -> None:  # noqa: PLR0915 - one bench, read top to bottom
     options = argparse.ArgumentParser()
     options.add_argument("--parcels", type=int, default=300)
     args = options.parse_args()
@@ -47,6 +52,15 @@ def main() -> None:
             arrived.setdefault(order, time.perf_counter())
             got.notify_all()
 
+    passed: set[str] = set()
+
+    def on_verdict(recorded: RecordedVerdict) -> None:
+        if recorded.verdict.kind is VerdictKind.PASS and recorded.verdict.order_id:
+            with got:
+                passed.add(recorded.verdict.order_id)
+                got.notify_all()
+
+    runtime.listeners.append(on_verdict)
     subscriber.on_message = on_message
     subscriber.connect("127.0.0.1", broker.port)
     subscriber.subscribe(runtime.topics.alert, qos=1)
@@ -69,10 +83,16 @@ def main() -> None:
         with got:
             got.wait_for(partial(operator.contains, arrived, order), timeout=5)
         latencies.append((arrived[order] - sent) * 1000)
-        runtime.events.put(
-            replace(template, weight=Weight.parse("0g"), received_at=time.monotonic())
-        )
-        time.sleep(0.002)
+        # The packer adds the missing unit and re-weighs to PASS: a FAILed order is not
+        # replaced by the next job, it must be resolved first.
+        for grams in ("0g", "335g", "0g"):
+            runtime.events.put(
+                replace(template, weight=Weight.parse(grams), received_at=time.monotonic())
+            )
+            time.sleep(0.002)
+            if grams == "335g":
+                with got:
+                    got.wait_for(partial(operator.contains, passed, order), timeout=5)
     runtime.stop()
     station.join()
     subscriber.disconnect()
