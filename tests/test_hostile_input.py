@@ -13,6 +13,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.publish as mqtt_publish
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -221,3 +222,10 @@ def test_a_running_daemon_survives_the_worst_payloads_and_still_passes_a_parcel(
         send("job", b"", retain=True)  # clear the retained poison
         daemon.stop()
         events.close()
+
+
+def test_a_rejection_names_a_huge_order_id_only_as_far_as_a_valid_one_goes() -> None:
+    huge = "SO-" + "9" * 100_000
+    with pytest.raises(JobError) as rejected:
+        parse_job(json.dumps({"order_id": huge, "lines": []}))
+    assert rejected.value.order_id == huge[:128]

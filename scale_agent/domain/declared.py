@@ -8,15 +8,31 @@ below a limit no packing bench reaches, wherever they come from.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from scale_agent.weights import format_grams
+from pydantic import Field
+
+from scale_agent.weights import Weight, format_grams
 
 if TYPE_CHECKING:
-    from scale_agent.weights import Weight
+    from collections.abc import Callable
 
 MAX_DECLARED_G = Decimal(1_000_000)  # 1 t: far beyond any bench scale, short of nonsense
 Role = Literal["weight", "spread"]
+
+# Weights are text with a unit ("150g"); a bare number would leave the unit to a guess.
+# The pattern admits no sign, so the schema says what the validators check: weights (unit
+# weight, tare, capacity) are above zero, spreads zero or more, each at most 1,000 kg.
+WeightText = Annotated[
+    str,
+    Field(
+        strict=True,
+        max_length=32,
+        # In the schema only: the validators say "must be above zero", not "match ^\s*...".
+        json_schema_extra={"pattern": r"^\s*\+?(\d+(\.\d*)?|\.\d+)\s*[a-zA-Z]+\s*$"},
+        description="a mass with its unit, e.g. 150g, 1.28kg, 6.2oz; at most 1000 kg",
+    ),
+]
 
 
 def declared_problem(role: Role, weight: Weight) -> str | None:
@@ -31,3 +47,14 @@ def declared_problem(role: Role, weight: Weight) -> str | None:
     if role == "spread" and grams < 0:
         return f"must not be negative, not {format_grams(grams)}"
     return None
+
+
+def declared_check(role: Role) -> Callable[[str | None], str | None]:
+    """A pydantic field validator for `WeightText` that applies `declared_problem`."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and (problem := declared_problem(role, Weight.parse(value))):
+            raise ValueError(problem)  # Weight.parse raises WeightFormatError, a ValueError too
+        return value
+
+    return check

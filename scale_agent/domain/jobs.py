@@ -10,46 +10,22 @@ catalog.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from scale_agent.domain.declared import Role, declared_problem
+from scale_agent.domain.declared import WeightText, declared_check
 from scale_agent.domain.untrusted import load_json, validation_reasons
 from scale_agent.errors import JobError, PayloadError, WeightFormatError
 from scale_agent.models import StrictModel
 from scale_agent.weights import Weight
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-Identifier = Annotated[str, Field(min_length=1, max_length=128)]
-
-
-def _checked(role: Role) -> Callable[[str | None], str | None]:
-    def check(value: str | None) -> str | None:
-        if value is not None and (problem := declared_problem(role, Weight.parse(value))):
-            raise ValueError(problem)  # Weight.parse raises WeightFormatError, a ValueError too
-        return value
-
-    return check
+MAX_ID_CHARS = 128
+Identifier = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS)]
 
 
 # Strict: `"qty": true` is not 1 and `"qty": "2"` is not 2, as the schema says.
 Quantity = Annotated[int, Field(strict=True, ge=1, le=10_000)]
-# Weights are text with a unit ("150g"); a bare number would leave the unit to a guess.
-# The pattern admits no sign, so the schema says what the validators check: weights (unit
-# weight, tare) are above zero, spreads zero or more, each at most 1,000 kg.
-WeightText = Annotated[
-    str,
-    Field(
-        strict=True,
-        max_length=32,
-        # In the schema only: the validators say "must be above zero", not "match ^\s*...".
-        json_schema_extra={"pattern": r"^\s*\+?(\d+(\.\d*)?|\.\d+)\s*[a-zA-Z]+\s*$"},
-        description="a mass with its unit, e.g. 150g, 1.28kg, 6.2oz; at most 1000 kg",
-    ),
-]
 
 
 class LinePayload(StrictModel):
@@ -60,8 +36,8 @@ class LinePayload(StrictModel):
     unit_weight: WeightText | None = None
     spread: WeightText | None = None
 
-    _check_unit_weight = field_validator("unit_weight")(_checked("weight"))
-    _check_spread = field_validator("spread")(_checked("spread"))
+    _check_unit_weight = field_validator("unit_weight")(declared_check("weight"))
+    _check_spread = field_validator("spread")(declared_check("spread"))
 
 
 class CartonPayload(StrictModel):
@@ -71,8 +47,8 @@ class CartonPayload(StrictModel):
     tare: WeightText
     spread: WeightText = "0g"
 
-    _check_tare = field_validator("tare")(_checked("weight"))
-    _check_spread = field_validator("spread")(_checked("spread"))
+    _check_tare = field_validator("tare")(declared_check("weight"))
+    _check_spread = field_validator("spread")(declared_check("spread"))
 
 
 class OrderPayload(StrictModel):
@@ -146,7 +122,8 @@ def parse_job(text: str | bytes) -> Job:
     except ValidationError as exc:
         raise JobError(
             f"order rejected: {validation_reasons(exc, 'order')}",
-            order_id=order_id if isinstance(order_id, str) else None,
+            # named in the rejection, bounded as a valid one is: it is outside text
+            order_id=order_id[:MAX_ID_CHARS] if isinstance(order_id, str) else None,
         ) from exc
     except WeightFormatError as exc:  # pragma: no cover - pydantic wraps ValueErrors
         raise JobError(str(exc)) from exc

@@ -18,13 +18,13 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from scale_agent.domain.catalog import load_catalog
-from scale_agent.domain.declared import declared_problem
-from scale_agent.domain.jobs import WeightText
+from scale_agent.domain.declared import WeightText, declared_check
 from scale_agent.domain.policies import Policy
 from scale_agent.domain.scale_range import ScaleRange
 from scale_agent.domain.scan_rules import ScanRules
 from scale_agent.domain.settle import SettleSection
 from scale_agent.errors import CatalogError, ConfigError, Problem, UnknownDriverError
+from scale_agent.io.messages import TOPIC_NAME
 from scale_agent.io.order_sources import OrdersSection
 from scale_agent.models import StrictModel
 from scale_agent.plugins import OUTPUT_GROUP, SCALE_GROUP, SCANNER_GROUP, load_driver
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from scale_agent.domain.catalog import Catalog
     from scale_agent.plugins import DriverSettings
 
-TopicSafe = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
+TopicSafe = Annotated[str, Field(pattern=f"^{TOPIC_NAME}$")]
 
 
 class Section(StrictModel):
@@ -54,12 +54,6 @@ class StationSection(Section):
     item_by_item: bool = False  # each scanned item must show up on the platter by weight
 
 
-def _positive_weight(value: str | None) -> str | None:
-    if value is not None and (problem := declared_problem("weight", Weight.parse(value))):
-        raise ValueError(problem)
-    return value
-
-
 class DriverSection(BaseModel):
     """A section that names a driver; its other keys belong to that driver's `Settings`."""
 
@@ -74,7 +68,7 @@ class ScaleSection(DriverSection):
     capacity: WeightText | None = None  # Max: orders that could weigh more are refused
     min_weight: WeightText | None = None  # Min: orders that could weigh less are refused
 
-    _check_capacity = field_validator("capacity", "min_weight")(_positive_weight)
+    _check_range = field_validator("capacity", "min_weight")(declared_check("weight"))
 
     @property
     def weighing_range(self) -> ScaleRange:

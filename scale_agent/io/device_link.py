@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import threading
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from scale_agent.errors import DeviceError
 from scale_agent.io.logs import RateLimiter
@@ -41,13 +41,16 @@ class Closeable(Protocol):
         ...
 
 
-class DeviceLink:
+Driver = TypeVar("Driver", bound=Closeable)
+
+
+class DeviceLink(Generic[Driver]):
     """Keeps one device open in its own thread; subclasses say what a session does."""
 
     kind = "device"  # "scale", "scanner": names the thread and the log events
 
-    def __init__(self, driver: Closeable, clock: Clock, log: Log) -> None:
-        self._device = driver
+    def __init__(self, driver: Driver, clock: Clock, log: Log) -> None:
+        self.driver = driver
         self._clock = clock
         self._log = log
         self._stop = threading.Event()
@@ -84,7 +87,7 @@ class DeviceLink:
 
     def _opened(self) -> None:
         if self.has_opened and self.problem is not None:
-            self._log.info(f"{self.kind}_reconnected", device=self._device.device)
+            self._log.info(f"{self.kind}_reconnected", device=self.driver.device)
         self.has_opened = True
         self.problem = None
         self._delay = BACKOFF_MIN_S
@@ -118,7 +121,7 @@ class DeviceLink:
 
     def _close(self) -> None:
         try:
-            self._device.close()
+            self.driver.close()
         except Exception as exc:  # noqa: BLE001 - a close that fails must not end the thread
             self._log.warning(f"{self.kind}_close_failed", reason=f"{_name(exc)}: {exc}")
 

@@ -240,16 +240,19 @@ class Ledger:
 
     def first_sighting(self, msg_id: str, now: float) -> bool:
         """Remember an inbound message id; False if it was seen before (a re-delivery)."""
-        cursor = self._db.execute(
-            "INSERT OR IGNORE INTO seen_inbound (msg_id, seen_at) VALUES (?, ?)", (msg_id, now)
-        )
-        if cursor.rowcount == 0:
-            return False
-        self._db.execute(
-            "DELETE FROM seen_inbound WHERE msg_id NOT IN "
-            "(SELECT msg_id FROM seen_inbound ORDER BY seen_at DESC LIMIT ?)",
-            (SEEN_INBOUND_KEPT,),
-        )
+        try:
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO seen_inbound (msg_id, seen_at) VALUES (?, ?)", (msg_id, now)
+            )
+            if cursor.rowcount == 0:
+                return False
+            self._db.execute(
+                "DELETE FROM seen_inbound WHERE msg_id NOT IN "
+                "(SELECT msg_id FROM seen_inbound ORDER BY seen_at DESC LIMIT ?)",
+                (SEEN_INBOUND_KEPT,),
+            )
+        except sqlite3.Error as exc:
+            raise LedgerError(f"cannot note message {msg_id} in {self.path}: {exc}") from exc
         return True
 
     def dropped(self) -> int:

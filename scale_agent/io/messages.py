@@ -18,6 +18,8 @@ from scale_agent.domain.verifier import Verdict, VerdictKind
 from scale_agent.models import StrictModel
 
 TOPIC_ROOT = "scale-agent/v1"
+# A site, line or station id: one topic level, safe in every broker and file name.
+TOPIC_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 
 
 def new_msg_id() -> str:

@@ -47,7 +47,7 @@ class LinkDown:
 ScaleEvent = Reading | LinkUp | LinkDown | CommandSent  # what the link puts on the queue
 
 
-class ScaleLink(DeviceLink):
+class ScaleLink(DeviceLink["ScaleDriver"]):
     """Keeps a scale driver open and streams its readings into the station queue."""
 
     kind = "scale"
@@ -56,7 +56,6 @@ class ScaleLink(DeviceLink):
         self, driver: ScaleDriver, clock: Clock, emit: Callable[[ScaleEvent], None], log: Log
     ) -> None:
         super().__init__(driver, clock, log)
-        self.driver = driver
         self._emit = emit
         self.identity: ScaleIdentity | None = None
         self._commands: queue.Queue[ScaleCommand] = queue.Queue()

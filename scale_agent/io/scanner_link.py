@@ -27,7 +27,7 @@ class Scanned:
     at: float
 
 
-class ScannerLink(DeviceLink):
+class ScannerLink(DeviceLink["ScannerDriver"]):
     """Keeps a scanner open and streams its codes into the station queue."""
 
     kind = "scanner"
@@ -36,7 +36,6 @@ class ScannerLink(DeviceLink):
         self, driver: ScannerDriver, clock: Clock, emit: Callable[[Scanned], None], log: Log
     ) -> None:
         super().__init__(driver, clock, log)
-        self.driver = driver
         self._emit = emit
 
     def _session(self) -> None:

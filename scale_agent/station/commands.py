@@ -47,12 +47,12 @@ class CommandDesk:
         try:
             raw = load_json(data, what="command")
         except PayloadError as exc:
-            return [Refused("", f"invalid command: {exc.reason}")]  # "": name unknown
+            return [Refused(None, f"invalid command: {exc.reason}")]
         try:
             command = CommandPayload.model_validate(raw)
         except ValidationError as exc:
             reason = f"invalid command: {validation_reasons(exc, 'command')}"
-            return [Refused("", reason, request_id=_request_id(raw))]
+            return [Refused(None, reason, request_id=_request_id(raw))]
         name, request_id = command.command, command.request_id
         if name not in self._config().agent.mqtt.accept_commands:
             reason = f"this station does not accept '{name}' commands"

@@ -12,13 +12,13 @@ a verdict is always recorded before the light that shows it. Awkward cases handl
 - a parcel removed before a verdict sends the station back to WAITING;
 - a weight that changes after the verdict (item added or taken out) is judged again;
 - a parcel with no order is judged NO_JOB; an order then scanned for it is judged at once;
-- an order with an unknown SKU or carton is judged UNKNOWN_SKU without weighing;
+- an order with an unknown SKU or carton, or one the scale cannot weigh, is refused;
 - a scale that is silent, sends errors or drops its link shows FAULT; a parcel that was
   settling gets a SCALE_FAULT verdict and is weighed again once the scale is back;
 - no settled weight within the timeout gives UNSTABLE (re-seat the parcel).
 
 A failed parcel keeps its order loaded: the packer fixes it and it is judged again. Only a PASS
-followed by an unload, or a new order, ends it.
+(or an override) followed by an unload, or a cancel, ends it; a new order waits behind it.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ class ZeroScale:
 class Refused:
     """Effect: a command could not be carried out now; the reason goes back to the sender."""
 
-    command: str  # "job" for an order, else the command's name
+    command: str | None  # "job" for an order, the command's name, None when unreadable
     reason: str
     order_id: str | None = None
     request_id: str | None = None  # the command's, so the sender can match the answer

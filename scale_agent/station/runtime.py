@@ -222,7 +222,9 @@ class StationRuntime:
             self.log.info("station_stopped")
 
     def _links_alive(self) -> bool:
-        links = [self.link] if self.scanner_link is None else [self.link, self.scanner_link]
+        links: list[ScaleLink | ScannerLink] = [self.link]
+        if self.scanner_link is not None:
+            links.append(self.scanner_link)
         dead = [link.kind for link in links if not link.is_alive]
         if dead:
             held = self._limiter.allow("link_dead")
@@ -291,7 +293,9 @@ class StationRuntime:
         try:
             job = parse_job(event.data)
         except JobError as exc:
-            self.log.warning("job_refused", source=event.source, order_id=exc.order_id)
+            self.log.warning(
+                "job_rejected", reason=exc.reason, source=event.source, order_id=exc.order_id
+            )
             return [Refused("job", exc.reason, exc.order_id)]
         if job.msg_id is not None and not self.ledger.first_sighting(job.msg_id, time.time()):
             reason = f"order {job.order_id}: message {job.msg_id} was already received; ignored"
@@ -336,7 +340,7 @@ class StationRuntime:
                     self.recorder.tell(
                         "job_rejected" if is_job else "command_rejected",
                         effect.reason,
-                        command=None if is_job or not effect.command else effect.command,
+                        command=None if is_job else effect.command,
                         order_id=effect.order_id,
                         request_id=effect.request_id,
                     )

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from scale_agent.domain.untrusted import load_json, validation_reasons
 from scale_agent.errors import PayloadError
 from scale_agent.io.messages import (
+    TOPIC_NAME,
     TOPIC_ROOT,
     EventPayload,
     HealthPayload,
@@ -40,7 +41,7 @@ _CONTRACT: dict[str, type[Payload]] = {
     "alert": VerdictPayload,
     "event": EventPayload,
 }
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # site, line and station ids
+_NAME = re.compile(TOPIC_NAME)  # site, line and station ids, as the config allows them
 MAX_REMEMBERED_IDS = 50_000
 SHOWN_ALERTS = 15
 REFRESH_S = 0.5
