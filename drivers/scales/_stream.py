@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import Field
 
@@ -103,23 +103,47 @@ class FrameDecoder:
         """Add bytes; return the readings of every frame they completed."""
         if self.mask_parity:
             data = data.translate(SEVEN_BITS)
-        buffer = self._buffer + data
+        buffer = self._buffer + data if self._buffer else data
         readings: list[Reading] = []
-        position = 0
-        while True:
-            frame, position = self._next_frame(buffer, position, readings)
-            if frame is None:
-                break
-            if len(frame) > self.max_frame:
-                readings.append(error(frame[: self.max_frame], "overlong frame"))
-            elif frame.strip(b"\r\n"):
-                readings.append(self.parse(frame))
+        if self.start is None and not self.trailer:
+            position = self._cut_lines(buffer, readings)
+        else:
+            position = 0
+            while True:
+                frame, position = self._next_frame(buffer, position, readings)
+                if frame is None:
+                    break
+                self._take(frame, readings)
         buffer = buffer[position:]
         if len(buffer) > self.max_frame:  # no terminator in sight: wrong baud rate or protocol
             readings.append(error(buffer[: self.max_frame], "overlong frame"))
             buffer = b""
         self._buffer = buffer
         return readings
+
+    def _take(self, frame: bytes, readings: list[Reading]) -> None:
+        if len(frame) > self.max_frame:
+            readings.append(error(frame[: self.max_frame], "overlong frame"))
+        elif frame.strip(b"\r\n"):
+            readings.append(self.parse(frame))
+
+    def _cut_lines(self, buffer: bytes, readings: list[Reading]) -> int:
+        """Frames that only end in a terminator: the hot path of every line protocol.
+
+        It walks the buffer by index and cuts it once (slicing per frame would copy the rest
+        of a large read again for every line); returns where the unfinished frame starts.
+        """
+        end, parse, max_frame = self.end, self.parse, self.max_frame
+        size = len(end)
+        position = 0
+        while (stop := buffer.find(end, position)) >= 0:
+            frame = buffer[position : stop + size]
+            position = stop + size
+            if len(frame) > max_frame:
+                readings.append(error(frame[:max_frame], "overlong frame"))
+            elif len(frame) > 2 or frame.strip(b"\r\n"):  # noqa: PLR2004 - a bare CR LF
+                readings.append(parse(frame))
+        return position
 
     def _next_frame(
         self, buffer: bytes, position: int, readings: list[Reading]
@@ -153,30 +177,53 @@ class StreamSettings(SerialSettings):
     poll_interval_s: float = Field(default=0.1, ge=0.02, le=10)
 
 
-class SerialScale:
+S = TypeVar("S", bound=StreamSettings)
+
+
+class SerialScale(Generic[S]):
     """A scale that streams frames, or answers a poll command, on a pyserial URL.
 
-    The protocol module gives its decoder, its poll command, and the command bytes for zero
-    and tare (absent when the protocol has none).
+    The one base of every serial scale driver. A protocol names what differs as class
+    variables (`poll` bytes, zero/tare `commands`, the `model`, whether the parity bit is
+    masked) and a pure `parse`; the hooks below are for protocols that need more:
+    `decoder` (other framing, or a parser that needs the settings), `command` (bytes that
+    depend on the settings) and `identify` (asking the scale who it is once the port is open).
+    Transport (open, poll, read, write, close) stays here; framing stays in `FrameDecoder`.
     """
 
-    def __init__(
-        self,
-        settings: StreamSettings,
-        decoder: Callable[[], FrameDecoder],
-        *,
-        poll: bytes | None = None,
-        commands: dict[ScaleCommand, bytes] | None = None,
-        model: str = "",
-    ) -> None:
+    poll: ClassVar[bytes | None] = None
+    commands: ClassVar[dict[ScaleCommand, bytes]] = {}
+    model: ClassVar[str] = ""
+    mask_parity: ClassVar[bool] = True
+
+    def __init__(self, settings: S) -> None:
         self.settings = settings
-        self._make_decoder = decoder
-        self._decoder = decoder()
-        self._poll = poll
-        self._commands = commands or {}
-        self._model = model
+        self._decoder = self.decoder(settings)
         self._port: serial.SerialBase | None = None
         self._next_poll = 0.0
+
+    @staticmethod
+    def parse(frame: bytes) -> Reading:  # pragma: no cover - set by each line protocol
+        """The protocol's pure frame parser (a line protocol sets only this)."""
+        raise NotImplementedError
+
+    @classmethod
+    def decoder(cls, settings: S) -> FrameDecoder:
+        """Hook: the incremental decoder; by default CR LF lines through `parse`.
+
+        The protocol module exposes it as `make_decoder` for `scale-agent decode`.
+        """
+        _ = settings
+        return line_decoder(cls.parse, mask_parity=cls.mask_parity)
+
+    def command(self, command: ScaleCommand) -> bytes | None:
+        """Hook: the bytes for zero or tare, None when the protocol has no such command."""
+        return self.commands.get(command)
+
+    def identify(self, port: serial.SerialBase) -> ScaleIdentity:
+        """Hook: who answers. Most protocols cannot say: the model is the driver's."""
+        _ = port
+        return ScaleIdentity(model=self.model or None)
 
     @property
     def device(self) -> str:
@@ -184,25 +231,29 @@ class SerialScale:
         return self.settings.port
 
     def open(self) -> ScaleIdentity:
-        """Open the port. These protocols cannot say which scale answers: the model is ours."""
+        """Open the port with a fresh decoder and identify the scale."""
         self.close()
-        self._port = open_port(self.settings)
-        self._decoder = self._make_decoder()
-        return ScaleIdentity(model=self._model or None)
+        self._port = port = open_port(self.settings)
+        self._decoder = self.decoder(self.settings)
+        try:
+            return self.identify(port)
+        except DeviceUnavailableError:
+            self.close()
+            raise
 
     def read(self) -> list[Reading]:
         """Readings decoded since the last call; polls in poll mode."""
         port = self._port
         if port is None:
             raise DeviceUnavailableError(self.device, "port is not open")
-        if self.settings.mode == "poll" and self._poll and time.monotonic() >= self._next_poll:
-            write(port, self.device, self._poll)
+        if self.settings.mode == "poll" and self.poll and time.monotonic() >= self._next_poll:
+            write(port, self.device, self.poll)
             self._next_poll = time.monotonic() + self.settings.poll_interval_s
         return self._decoder.feed(read_available(port, self.device))
 
     def send(self, command: ScaleCommand) -> bool:
         """Zero or tare, when the protocol has the command."""
-        code = self._commands.get(command)
+        code = self.command(command)
         if code is None or self._port is None:
             return False
         write(self._port, self.device, code)
@@ -216,36 +267,3 @@ class SerialScale:
                 port.close()
             except OSError:
                 return  # the device vanished; it is closed either way
-
-
-class LineProtocolScale(SerialScale):
-    """A SerialScale for a line protocol: a subclass names only what differs.
-
-    `parse` (a staticmethod), the `poll` bytes, the zero/tare `commands`, the `model`, and
-    whether the parity bit is masked.
-    """
-
-    poll: ClassVar[bytes | None] = None
-    commands: ClassVar[dict[ScaleCommand, bytes]] = {}
-    model: ClassVar[str] = ""
-    mask_parity: ClassVar[bool] = True
-
-    def __init__(self, settings: StreamSettings) -> None:
-        super().__init__(
-            settings,
-            lambda: self.decoder(settings),
-            poll=self.poll,
-            commands=self.commands,
-            model=self.model,
-        )
-
-    @staticmethod
-    def parse(frame: bytes) -> Reading:  # pragma: no cover - every subclass sets its parser
-        """The protocol's pure frame parser."""
-        raise NotImplementedError
-
-    @classmethod
-    def decoder(cls, settings: StreamSettings) -> FrameDecoder:
-        """The incremental decoder (the module's `make_decoder`)."""
-        _ = settings
-        return line_decoder(cls.parse, mask_parity=cls.mask_parity)

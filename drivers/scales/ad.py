@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from drivers.scales._stream import (
-    LineProtocolScale,
+    SerialScale,
     StreamSettings,
     error,
     number,
@@ -42,7 +42,7 @@ def parse_line(frame: bytes) -> Reading:
     return weight_reading(frame, value, line[12:15], stable=header != "US")
 
 
-class AdScale(LineProtocolScale):
+class AdScale(SerialScale[Settings]):
     """An A&D balance or indicator; Q asks for a reading, R re-zeroes, T tares."""
 
     parse = staticmethod(parse_line)

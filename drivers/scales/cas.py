@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 from drivers.scales._stream import (
-    LineProtocolScale,
+    SerialScale,
     StreamSettings,
     error,
     number,
@@ -52,7 +52,7 @@ def parse_frame(frame: bytes) -> Reading:
     return weight_reading(frame, value, body[9:11], stable=is_stable, mode=_MODES[kind])
 
 
-class CasScale(LineProtocolScale):
+class CasScale(SerialScale[Settings]):
     """A CAS indicator streaming 22-byte frames."""
 
     parse = staticmethod(parse_frame)

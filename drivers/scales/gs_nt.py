@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from drivers.scales._stream import (
-    LineProtocolScale,
+    SerialScale,
     StreamSettings,
     error,
     number,
@@ -47,7 +47,7 @@ def parse_line(frame: bytes) -> Reading:
     return weight_reading(frame, value, unit or None, stable=status == "ST", mode=_MODES[kind])
 
 
-class GsNtScale(LineProtocolScale):
+class GsNtScale(SerialScale[Settings]):
     """An indicator streaming GS/NT lines."""
 
     parse = staticmethod(parse_line)

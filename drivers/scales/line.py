@@ -13,7 +13,7 @@ Named groups: ``value`` (required), ``unit`` (else `unit` from the config: never
 from __future__ import annotations
 
 import re
-from typing import Literal, Self
+from typing import TYPE_CHECKING, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -27,7 +27,11 @@ from drivers.scales._stream import (
     text,
     weight_reading,
 )
+from scale_agent.plugins import ScaleIdentity
 from scale_agent.weights import Reading, ReadingKind
+
+if TYPE_CHECKING:
+    import serial
 
 PRESETS: dict[str, dict[str, object]] = {
     "liden-a": {
@@ -131,15 +135,18 @@ def make_decoder(settings: Settings) -> FrameDecoder:
     return line_decoder(LineParser(settings))
 
 
-class LineScale(SerialScale):
+class LineScale(SerialScale[Settings]):
     """A scale whose lines a regular expression describes."""
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(
-            settings,
-            lambda: make_decoder(settings),
-            model=f"line format {settings.preset or 'pattern'}",
-        )
+    @classmethod
+    def decoder(cls, settings: Settings) -> FrameDecoder:
+        """CR LF lines through the configured pattern."""
+        return make_decoder(settings)
+
+    def identify(self, port: serial.SerialBase) -> ScaleIdentity:
+        """The model is the line format in use."""
+        _ = port
+        return ScaleIdentity(model=f"line format {self.settings.preset or 'pattern'}")
 
 
 DRIVER = LineScale

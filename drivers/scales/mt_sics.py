@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import time
 from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
 
 from drivers._serial import read_available, write
 from drivers.scales._stream import SerialScale, StreamSettings
@@ -23,7 +24,9 @@ from scale_agent.errors import DeviceUnavailableError
 from scale_agent.plugins import ScaleCommand, ScaleIdentity
 from scale_agent.weights import UNIT_BYTES, Mode, Reading, ReadingKind, Weight
 
-MAX_LINE = 128  # the longest MT-SICS reply (an I2 identity) is well below this
+if TYPE_CHECKING:
+    import serial
+
 IDENTITY_TIMEOUT_S = 1.0
 _WEIGHT_TAGS = frozenset({b"S", b"SI", b"SIR", b"SR"})
 _ERRORS = {b"ES": "syntax error", b"ET": "transmission error", b"EL": "logical error"}
@@ -31,8 +34,6 @@ _STATUS = {b"I": "busy", b"+": "overload", b"-": "underload", b"L": "logical err
 # The value field: an optional minus sign, digits, an optional decimal point. Decimal() alone
 # would also take "1_000", "1e3" or "NaN", none of which a scale sends.
 _NUMBER = re.compile(rb"-?\d+(?:\.\d*)?")
-# 7E1 bytes read on an 8N1 port arrive with bit 7 set; MT-SICS is pure ASCII, so mask it off.
-_SEVEN_BITS = bytes(i & 0x7F for i in range(256))
 
 
 class Settings(StreamSettings):
@@ -90,61 +91,30 @@ def _parse_weight(line: bytes, tokens: list[bytes], status: bytes) -> Reading:
     return Reading(ReadingKind.ERROR, line, error="malformed weight reply")
 
 
-class Decoder:
-    """Incremental MT-SICS decoder: bytes in any fragmentation, readings out."""
-
-    def __init__(self) -> None:
-        self._buffer = b""
-
-    def feed(self, data: bytes) -> list[Reading]:
-        """Add bytes; return the readings of every line completed by them."""
-        buffer = self._buffer + data.translate(_SEVEN_BITS)
-        readings = []
-        start = 0
-        # Walk the buffer by index and cut it once: slicing per frame would copy the rest of
-        # a large read again for every line.
-        while (end := buffer.find(b"\n", start)) >= 0:
-            line = buffer[start:end].rstrip(b"\r")
-            start = end + 1
-            if len(line) > MAX_LINE:
-                readings.append(Reading(ReadingKind.ERROR, line[:MAX_LINE], error="overlong line"))
-            elif line:
-                readings.append(parse_line(line))
-        buffer = buffer[start:]
-        if len(buffer) > MAX_LINE:  # no terminator in sight: wrong baud rate or protocol
-            readings.append(Reading(ReadingKind.ERROR, buffer[:MAX_LINE], error="overlong line"))
-            buffer = b""
-        self._buffer = buffer
-        return readings
+def parse_frame(frame: bytes) -> Reading:
+    """Decode one reply with its CR LF (the decoder's parser); the raw bytes keep no CR LF."""
+    return parse_line(frame.rstrip(b"\r\n"))
 
 
-def make_decoder(settings: Settings) -> Decoder:
-    """The incremental decoder (for `scale-agent decode`)."""
-    _ = settings
-    return Decoder()
-
-
-class MtSicsScale(SerialScale):
+class MtSicsScale(SerialScale[Settings]):
     """An MT-SICS scale on a serial port or serial-over-TCP URL."""
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(
-            settings,
-            Decoder,  # type: ignore[arg-type]  # same feed() as a FrameDecoder
-            poll=b"SI\r\n",
-            # Any command ends SIR on the scale: start the stream again after it.
-            commands={
-                ScaleCommand.ZERO: b"Z\r\nSIR\r\n" if settings.mode == "continuous" else b"Z\r\n",
-                ScaleCommand.TARE: b"T\r\nSIR\r\n" if settings.mode == "continuous" else b"T\r\n",
-            },
-        )
-        self.settings: Settings = settings
+    parse = staticmethod(parse_frame)
+    poll = b"SI\r\n"
+    commands: ClassVar[dict[ScaleCommand, bytes]] = {
+        ScaleCommand.ZERO: b"Z\r\n",
+        ScaleCommand.TARE: b"T\r\n",
+    }
 
-    def open(self) -> ScaleIdentity:
-        """Open the port, ask for model (I2) and serial number (I4), start the stream."""
-        super().open()
-        port = self._port
-        assert port is not None  # noqa: S101 - just opened
+    def command(self, command: ScaleCommand) -> bytes | None:
+        """Any command ends SIR on the scale: in continuous mode start the stream again."""
+        code = self.commands.get(command)
+        if code is not None and self.settings.mode == "continuous":
+            return code + b"SIR\r\n"
+        return code
+
+    def identify(self, port: serial.SerialBase) -> ScaleIdentity:
+        """Ask for model (I2) and serial number (I4), then start the stream."""
         write(port, self.device, b"@\r\nI2\r\nI4\r\n")
         answers: dict[str, str] = {}
         deadline = time.monotonic() + IDENTITY_TIMEOUT_S
@@ -154,7 +124,6 @@ class MtSicsScale(SerialScale):
                 if reading.kind is ReadingKind.REPLY and detail and "value" in detail:
                     answers[detail["command"]] = detail["value"]
         if not answers:
-            self.close()
             s = self.settings
             framing = f"{s.baudrate} baud {s.bytesize}{s.parity}{s.stopbits}"
             raise DeviceUnavailableError(
@@ -165,6 +134,9 @@ class MtSicsScale(SerialScale):
         if self.settings.mode == "continuous":
             write(port, self.device, b"SIR\r\n")
         return ScaleIdentity(model=answers.get("I2"), serial=answers.get("I4"), details=answers)
+
+
+make_decoder = MtSicsScale.decoder
 
 
 DRIVER = MtSicsScale

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from decimal import Decimal
-from typing import Literal, NamedTuple
+from typing import ClassVar, Literal, NamedTuple
 
 from drivers.scales._stream import FrameDecoder, SerialScale, StreamSettings, error
 from scale_agent.plugins import ScaleCommand
@@ -113,17 +113,20 @@ def make_decoder(settings: Settings) -> FrameDecoder:
     return FrameDecoder(parse_frame, end=b"\x03", start=b"\n")
 
 
-class NciScale(SerialScale):
+class NciScale(SerialScale[Settings]):
     """An NCI-protocol scale, polled with W; Z zeroes, T tares where the model has it."""
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(
-            settings,
-            lambda: make_decoder(settings),
-            poll=b"W\r",
-            commands={ScaleCommand.ZERO: b"Z\r", ScaleCommand.TARE: b"T\r"},
-            model="NCI protocol scale",
-        )
+    poll = b"W\r"
+    commands: ClassVar[dict[ScaleCommand, bytes]] = {
+        ScaleCommand.ZERO: b"Z\r",
+        ScaleCommand.TARE: b"T\r",
+    }
+    model = "NCI protocol scale"
+
+    @classmethod
+    def decoder(cls, settings: Settings) -> FrameDecoder:
+        """The module's own framing."""
+        return make_decoder(settings)
 
 
 DRIVER = NciScale

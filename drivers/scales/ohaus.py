@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from drivers.scales._stream import (
-    LineProtocolScale,
+    SerialScale,
     StreamSettings,
     error,
     number,
@@ -54,7 +54,7 @@ def parse_line(frame: bytes) -> Reading:
     )
 
 
-class OhausScale(LineProtocolScale):
+class OhausScale(SerialScale[Settings]):
     """An Ohaus scale printing or streaming lines; polled with P."""
 
     parse = staticmethod(parse_line)

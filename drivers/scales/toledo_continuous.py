@@ -13,7 +13,7 @@ Fairbanks, the low 8 bits of the sum; the short variant has no tare field.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import ClassVar, Literal
 
 from drivers.scales._stream import FrameDecoder, SerialScale, StreamSettings, error
 from scale_agent.plugins import ScaleCommand
@@ -75,16 +75,19 @@ def make_decoder(settings: Settings) -> FrameDecoder:
     )
 
 
-class ToledoContinuousScale(SerialScale):
+class ToledoContinuousScale(SerialScale[Settings]):
     """A terminal streaming Toledo continuous output; zero and tare by single letters."""
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(
-            settings,
-            lambda: make_decoder(settings),
-            commands={ScaleCommand.ZERO: b"Z\r\n", ScaleCommand.TARE: b"T\r\n"},
-            model="Toledo continuous output",
-        )
+    commands: ClassVar[dict[ScaleCommand, bytes]] = {
+        ScaleCommand.ZERO: b"Z\r\n",
+        ScaleCommand.TARE: b"T\r\n",
+    }
+    model = "Toledo continuous output"
+
+    @classmethod
+    def decoder(cls, settings: Settings) -> FrameDecoder:
+        """The module's own framing."""
+        return make_decoder(settings)
 
 
 DRIVER = ToledoContinuousScale

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Literal
+from typing import ClassVar, Literal
 
 from drivers.scales._stream import FrameDecoder, SerialScale, StreamSettings, error
 from scale_agent.plugins import ScaleCommand
@@ -70,17 +70,20 @@ def make_decoder(settings: Settings) -> FrameDecoder:
     return FrameDecoder(lambda frame: parse_frame(frame, settings.unit), end=b"\r", start=b"\x02")
 
 
-class ToledoEcrScale(SerialScale):
+class ToledoEcrScale(SerialScale[Settings]):
     """An 8213/8217 scale, polled with W; Z zeroes, T tares."""
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(
-            settings,
-            lambda: make_decoder(settings),
-            poll=b"W",
-            commands={ScaleCommand.ZERO: b"Z", ScaleCommand.TARE: b"T\r"},
-            model="Toledo 8213/8217 ECR scale",
-        )
+    poll = b"W"
+    commands: ClassVar[dict[ScaleCommand, bytes]] = {
+        ScaleCommand.ZERO: b"Z",
+        ScaleCommand.TARE: b"T\r",
+    }
+    model = "Toledo 8213/8217 ECR scale"
+
+    @classmethod
+    def decoder(cls, settings: Settings) -> FrameDecoder:
+        """The module's own framing."""
+        return make_decoder(settings)
 
 
 DRIVER = ToledoEcrScale

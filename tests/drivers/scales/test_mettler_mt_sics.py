@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from drivers.scales.mt_sics import Decoder, MtSicsScale, Settings, parse_line
+from drivers.scales.mt_sics import MtSicsScale, Settings, make_decoder, parse_line
 from scale_agent.errors import DeviceUnavailableError
 from scale_agent.plugins import ScaleCommand
 from scale_agent.testing.contracts import ScaleDriverContract
@@ -95,9 +95,9 @@ def test_zero_replies() -> None:
 
 def test_frames_split_anywhere_and_glued_together_decode_the_same() -> None:
     stream = b"S S      1.250 kg\r\nS D      1.248 kg\r\nS +\r\n"
-    whole = [r.raw for r in Decoder().feed(stream)]
+    whole = [r.raw for r in make_decoder(Settings(port="x")).feed(stream)]
     for cut in range(1, len(stream)):
-        decoder = Decoder()
+        decoder = make_decoder(Settings(port="x"))
         parts = decoder.feed(stream[:cut]) + decoder.feed(stream[cut:])
         assert [r.raw for r in parts] == whole
     assert len(whole) == 3
@@ -108,14 +108,14 @@ def test_a_7e1_stream_read_as_8n1_decodes_after_masking_the_parity_bit() -> None
         return byte | 0x80 if (byte).bit_count() % 2 else byte
 
     frame = b"S S      1.250 kg\r\n"
-    [reading] = Decoder().feed(bytes(with_even_parity(b) for b in frame))
+    [reading] = make_decoder(Settings(port="x")).feed(bytes(with_even_parity(b) for b in frame))
     assert reading.weight == Weight.parse("1.250kg")
 
 
 def test_a_line_without_terminator_is_dropped_as_overlong() -> None:
-    decoder = Decoder()
+    decoder = make_decoder(Settings(port="x"))
     readings = decoder.feed(b"\x55" * 300)
-    assert [r.error for r in readings] == ["overlong line"]
+    assert [r.error for r in readings] == ["overlong frame"]
     [after] = decoder.feed(b"S S      0.100 kg\r\n")
     assert after.weight == Weight.parse("100g")
 
@@ -124,7 +124,7 @@ def test_a_line_without_terminator_is_dropped_as_overlong() -> None:
 def test_random_bytes_never_raise_and_every_weight_comes_from_a_valid_frame(
     chunks: list[bytes],
 ) -> None:
-    decoder = Decoder()
+    decoder = make_decoder(Settings(port="x"))
     for chunk in chunks:
         for reading in decoder.feed(chunk):
             if reading.weight is not None:
