@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, cast
 import pytest
 import structlog
 
+from scale_agent.errors import DeviceUnavailableError
 from scale_agent.io.clock import SystemClock
 from scale_agent.io.scale_link import LinkDown, LinkUp, ScaleLink
 from scale_agent.plugins import SCALE_GROUP, ScaleCommand, ScaleDriver, ScaleIdentity, load_driver
@@ -77,6 +78,47 @@ def test_an_unexpected_exception_is_a_fault_and_the_link_reconnects(
             link.stop()
     [warning] = [log for log in logs if log["event"] == "scale_unavailable"]
     assert "exc_info" in warning  # a bug shows its traceback in the journal
+    # The first successful open is a connect, not a reconnect, and is logged once.
+    [connected] = [log for log in logs if log["event"].endswith("connected")]
+    assert connected["event"] == "scale_connected"
+    assert "B123456789" in connected["scale"]
+
+
+class FirstReadFails(FirstOpenFails):
+    """Opens fine, then the cable is pulled on the first read."""
+
+    def __init__(self, driver: ScaleDriver) -> None:
+        super().__init__(driver)
+        self.reads = 0
+
+    def open(self) -> ScaleIdentity:
+        self.opens += 1
+        return self.inner.open()
+
+    def read(self) -> list[Reading]:
+        self.reads += 1
+        if self.reads == 1:
+            raise DeviceUnavailableError(self.device, "disconnected")
+        return self.inner.read()
+
+
+def test_a_lost_scale_that_answers_again_is_logged_once_as_reconnected(
+    scale: FakeMtSicsScale,
+) -> None:
+    module = load_driver(SCALE_GROUP, "mt-sics")
+    real = cast("ScaleDriver", module.DRIVER(module.Settings.model_validate({"port": scale.path})))
+    events: queue.Queue[object] = queue.Queue()
+    link = ScaleLink(FirstReadFails(real), SystemClock(), events.put, structlog.get_logger())
+    with structlog.testing.capture_logs() as logs:
+        link.start()
+        try:
+            _next(events, LinkDown)
+            _next(events, LinkUp)
+            assert _next(events, Reading)
+        finally:
+            link.stop()
+    connects = [log["event"] for log in logs if log["event"].endswith("connected")]
+    assert connects == ["scale_connected", "scale_reconnected"]
 
 
 # The thread dying is the point of this test; pytest reports it as a warning, expected here.

@@ -2,7 +2,7 @@
 
 The core is layered, each layer importing only the ones below it:
 
-    tools -> station -> io -> domain -> driver API (plugins, signals, weights, errors)
+    tools -> station -> io -> domain -> driver API (plugins, signals, weights, errors, backoff)
 
 Drivers import only the driver API; the core imports no driver and no hardware library; only
 `scale_agent/io/mqtt.py` imports paho. Imports under `if TYPE_CHECKING:` count too: a type
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 HARDWARE = {"serial", "pymodbus", "hid"}
-DRIVER_API = {"plugins", "signals", "weights", "errors", "models", "text", "testing"}
+DRIVER_API = {"plugins", "signals", "weights", "errors", "models", "text", "testing", "backoff"}
 # Lower number = lower layer. A module may import its own layer and any layer below it.
 LAYERS = {"api": 0, "domain": 1, "io": 2, "station": 3, "tools": 4}
 

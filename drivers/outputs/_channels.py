@@ -11,7 +11,8 @@ indication enables sealing (a PASS or an override), and never by a signal patter
 `ChannelLight.show` never blocks the station loop: it hands the indication to a worker thread,
 which writes it at once and then keeps the board in step (blink edges, timeouts, a periodic
 full rewrite that also feeds I/O-module watchdogs and notices a lost link). When the board
-cannot be reached the worker retries with backoff and `problem` says why; verdicts go on.
+cannot be reached the worker retries on the station's one jittered backoff
+(`scale_agent.backoff`, as scales and scanners do) and `problem` says why; verdicts go on.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, Self
 import structlog
 from pydantic import Field, model_validator
 
+from scale_agent.backoff import NOT_OPENED, Backoff
 from scale_agent.errors import DeviceError
 from scale_agent.plugins import SAFE_INDICATION, DriverSettings, Indication, Signal
 
@@ -167,9 +169,6 @@ class ChannelBoard(Protocol):
         ...
 
 
-RETRY_FIRST_S = 0.5
-
-
 # The safe state of a board configured with `safe_signal = "off"`: every channel off.
 DARK = Indication(Signal.IDLE, "outputs off", is_seal_enabled=False)
 
@@ -194,7 +193,8 @@ class ChannelLight:
         self._version = 0  # bumped on every hand-over, so the worker never sleeps through one
         self._is_stopping = False
         self._thread: threading.Thread | None = None
-        self._problem: str | None = "not opened yet"
+        self._problem: str | None = NOT_OPENED
+        self._has_connected = False  # "restored" is logged only after a loss
         self.writes = 0  # board writes so far, for tests and the bench
 
     @property
@@ -263,7 +263,7 @@ class ChannelLight:
         return self.settings.blink_period_s
 
     def _work(self) -> None:
-        link = _LinkState(retry_max_s=self.settings.retry_max_s)
+        link = _LinkState(Backoff(max_s=self.settings.retry_max_s))
         while True:
             with self._changed:
                 indication, since = self._indication, self._since
@@ -298,7 +298,7 @@ class ChannelLight:
             return
         self.writes += 1
         link.written = states
-        link.retry_s = min(RETRY_FIRST_S, link.retry_max_s)
+        link.backoff.reset()
         if is_full:
             link.next_full = now + self.settings.refresh_s
 
@@ -308,9 +308,10 @@ class ChannelLight:
         except DeviceError as exc:
             self._lost(str(exc))
             return False
-        if self._problem is not None and self._problem != "not opened yet":
+        if self._has_connected and self._problem is not None:
             self._log.info("output_restored", device=self.board.device)
         self._problem = None
+        self._has_connected = True
         return True
 
     def _lost(self, reason: str) -> None:
@@ -324,15 +325,13 @@ class ChannelLight:
 class _LinkState:
     """The worker's view of its board: connected, what it last wrote, when to refresh or retry."""
 
-    retry_max_s: float
+    backoff: Backoff  # the station's one retry schedule, capped at `retry_max_s`
     is_connected: bool = False
     written: dict[int, bool] | None = None
     next_full: float = 0.0
-    retry_s: float = RETRY_FIRST_S
 
     def wait_s(self, now: float) -> float:
         """How long the worker may sleep before the next refresh or retry."""
         if self.is_connected:
             return self.next_full - now
-        wait, self.retry_s = self.retry_s, min(self.retry_s * 2, self.retry_max_s)
-        return wait
+        return self.backoff.next_wait_s()

@@ -12,20 +12,16 @@ station stops feeding the systemd watchdog, so systemd restarts the service.
 
 from __future__ import annotations
 
-import random
 import threading
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
+from scale_agent.backoff import NOT_OPENED, Backoff
 from scale_agent.errors import DeviceError
 from scale_agent.io.logs import RateLimiter
 
 if TYPE_CHECKING:
     from scale_agent.io.clock import Clock
     from scale_agent.io.logs import Log
-
-BACKOFF_MIN_S = 0.5
-BACKOFF_MAX_S = 10.0
-NOT_OPENED = "not opened yet"
 
 
 class Closeable(Protocol):
@@ -55,9 +51,8 @@ class DeviceLink(Generic[Driver]):
         self._log = log
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"{self.kind}-link", daemon=True)
-        self._random = random.Random()  # noqa: S311 - jitter, not cryptography
         self._limiter = RateLimiter()
-        self._delay = BACKOFF_MIN_S
+        self._backoff = Backoff()
         self.problem: str | None = NOT_OPENED
         self.has_opened = False
         self.reconnects = 0
@@ -85,12 +80,13 @@ class DeviceLink(Generic[Driver]):
     def _on_down(self, reason: str) -> None:
         """The device was lost or could not be opened (hook; the reason is also logged)."""
 
-    def _opened(self) -> None:
-        if self.has_opened and self.problem is not None:
-            self._log.info(f"{self.kind}_reconnected", device=self.driver.device)
+    def _opened(self, **details: str) -> None:
+        """The device answered: one event, `<kind>_connected` or, after a loss, `_reconnected`."""
+        event = "reconnected" if self.has_opened and self.problem is not None else "connected"
+        self._log.info(f"{self.kind}_{event}", device=self.driver.device, **details)
         self.has_opened = True
         self.problem = None
-        self._delay = BACKOFF_MIN_S
+        self._backoff.reset()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -111,12 +107,11 @@ class DeviceLink(Generic[Driver]):
             self._log.warning(
                 f"{self.kind}_unavailable",
                 reason=reason,
-                retry_in_s=round(self._delay, 2),
+                retry_in_s=round(self._backoff.delay_s, 2),
                 suppressed=held,
                 **details,
             )
-        self._stop.wait(self._delay * (0.5 + self._random.random()))
-        self._delay = min(self._delay * 2, BACKOFF_MAX_S)
+        self._stop.wait(self._backoff.next_wait_s())
         self.reconnects += 1
 
     def _close(self) -> None:

@@ -66,7 +66,6 @@ class ScaleLink(DeviceLink["ScaleDriver"]):
 
     def _session(self) -> None:
         self._connected(self.driver.open())
-        self._opened()
         while not self._stop.is_set():
             self._send_queued()
             readings = self.driver.read()
@@ -92,5 +91,5 @@ class ScaleLink(DeviceLink["ScaleDriver"]):
         if previous is not None and previous.serial and identity.serial != previous.serial:
             self._log.warning("scale_replaced", was=previous.describe(), now=identity.describe())
         self.identity = identity
-        self._log.info("scale_connected", device=self.driver.device, scale=identity.describe())
+        self._opened(scale=identity.describe())
         self._emit(LinkUp(identity))
