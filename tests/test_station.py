@@ -13,17 +13,8 @@ from scale_agent.domain.settle import SettleSection
 from scale_agent.domain.verifier import VerdictKind
 from scale_agent.io.config import ToleranceSection
 from scale_agent.plugins import Signal
-from scale_agent.station.logic import (
-    Effect,
-    Note,
-    Record,
-    Refused,
-    Show,
-    State,
-    StationLogic,
-    Told,
-    ZeroScale,
-)
+from scale_agent.station.effects import Effect, Note, Record, Refused, Show, Told, ZeroScale
+from scale_agent.station.logic import State, StationLogic
 from scale_agent.weights import Reading, ReadingKind, Weight
 
 W = Weight.parse
@@ -202,7 +193,7 @@ def test_overload_is_a_fault_never_a_weight(bench: Bench) -> None:
     overload = Reading(ReadingKind.STATUS, b"S +", is_overload=True, received_at=bench.now)
     bench.effects += bench.logic.on_reading(overload, bench.now)
     assert bench.signals()[-1] is Signal.FAULT
-    assert "overload" in bench.logic.fault_reason
+    assert "overload" in bench.logic.health.fault_reason
 
 
 def test_garbage_frames_never_produce_a_verdict_and_fault_the_station(bench: Bench) -> None:

@@ -17,7 +17,7 @@ from scale_agent.errors import CatalogError, PayloadError
 from scale_agent.io.config import load_station_catalog, resolve
 from scale_agent.io.messages import CommandPayload
 from scale_agent.plugins import ScaleCommand
-from scale_agent.station.logic import Effect, Override, Refused, Told
+from scale_agent.station.effects import Effect, Override, Refused, Told
 
 if TYPE_CHECKING:
     from collections.abc import Callable

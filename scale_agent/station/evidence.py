@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from scale_agent.domain.verifier import Expectation
     from scale_agent.io.messages import StationIdentity, Topics
     from scale_agent.plugins import ScaleIdentity
-    from scale_agent.station.logic import Record
+    from scale_agent.station.effects import Record
     from scale_agent.weights import Reading
 
 MAX_EVIDENCE_READINGS = 50

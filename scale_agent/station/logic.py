@@ -24,16 +24,25 @@ A failed parcel keeps its order loaded: the packer fixes it and it is judged aga
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from scale_agent.domain.scale_range import ScaleRange
-from scale_agent.domain.settle import Settled, Settler
 from scale_agent.domain.verifier import Expectation, Verdict, VerdictKind, judge, plan
 from scale_agent.errors import JobError
 from scale_agent.signals import Indication, Signal
-from scale_agent.weights import ReadingKind, format_grams
+from scale_agent.station.effects import (
+    Effect,
+    Note,
+    Override,
+    Record,
+    Refused,
+    Show,
+    Told,
+)
+from scale_agent.station.scale_health import ScaleHealth, unusable_reason
+from scale_agent.station.weighing import Weighing
+from scale_agent.weights import format_grams
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -42,13 +51,10 @@ if TYPE_CHECKING:
     from scale_agent.domain.catalog import Catalog
     from scale_agent.domain.jobs import Job
     from scale_agent.domain.policies import Policy
-    from scale_agent.domain.settle import SettleSection
+    from scale_agent.domain.settle import Settled, SettleSection
     from scale_agent.weights import Reading
 
 MAX_QUEUED_JOBS = 20
-# Status frames that mean the weight cannot be read (out of range with no direction, or the
-# scale's own error flags); they fault the station at once.
-FAULT_STATUSES = frozenset({"out_of_range", "device_error"})
 
 
 class State(StrEnum):
@@ -58,75 +64,6 @@ class State(StrEnum):
     WAITING = "waiting"
     SETTLING = "settling"
     JUDGED = "judged"
-
-
-@dataclass(frozen=True)
-class Show:
-    """Effect: show this indication on every output."""
-
-    indication: Indication
-
-
-@dataclass(frozen=True)
-class Override:
-    """A supervisor's decision to let a failed parcel be sealed, and why."""
-
-    operator: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class Record:
-    """Effect: record (and, when flagged, publish) this verdict with its evidence.
-
-    `expectation` is what the verdict was judged against (None when there was no order);
-    `override` is set on the record that documents a supervisor's override.
-    """
-
-    verdict: Verdict
-    evidence: tuple[Reading, ...] = ()
-    is_rejudged: bool = False
-    expectation: Expectation | None = None
-    override: Override | None = None
-
-
-@dataclass(frozen=True)
-class ZeroScale:
-    """Effect: send the scale a zero command (zero drift with an empty platter)."""
-
-    drift_g: Decimal
-
-
-@dataclass(frozen=True)
-class Refused:
-    """Effect: a command could not be carried out now; the reason goes back to the sender."""
-
-    command: str | None  # "job" for an order, the command's name, None when unreadable
-    reason: str
-    order_id: str | None = None
-    request_id: str | None = None  # the command's, so the sender can match the answer
-
-
-@dataclass(frozen=True)
-class Told:
-    """Effect: tell the supervisors (an MQTT `event`, the log) something they must know."""
-
-    event: str
-    reason: str
-    order_id: str | None = None
-    command: str | None = None
-    request_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Note:
-    """Effect: log an event (snake_case, past tense) with its fields."""
-
-    event: str
-    fields: dict[str, str] = field(default_factory=dict)
-
-
-Effect = Show | Record | Note | Refused | Told | ZeroScale
 
 
 class StationLogic:
@@ -150,17 +87,9 @@ class StationLogic:
         self.expectation: Expectation | None = None
         self.queue: deque[Job] = deque()
         self.last_verdict: Verdict | None = None
-        self.is_faulted = True  # until the scale has sent a first usable reading
-        self.fault_reason = "waiting for the scale"
-        self.last_frame_at: float | None = None
-        self.last_usable_at: float | None = None
-        self.last_weight_g: Decimal | None = None
-        self._settler = Settler(settle)
-        self._settling_since = 0.0
-        self._judged_g: Decimal | None = None
+        self.health = ScaleHealth()
+        self.weighing = Weighing(settle)
         self._started_at: float | None = None
-        self._load_since: float | None = None
-        self._drift_since: float | None = None
         self.override: Override | None = None
         # Item-by-item packing: loads are not judged until the items are in (see packing.py)
         self.is_packing = False
@@ -176,14 +105,14 @@ class StationLogic:
         """Take new rules (a reload); the order on the platter keeps the expectation it had."""
         self.settle, self.policy, self.catalog = settle, policy, catalog
         self.policies = dict(policies)
-        self._settler = Settler(settle)
+        self.weighing.reconfigure(settle)
 
     # -- what the packer sees -------------------------------------------------------------
 
     def indication(self) -> Indication:  # noqa: PLR0911 - one per state
         """The indication for the current state (faults win over everything else)."""
-        if self.is_faulted:
-            return Indication(Signal.FAULT, f"scale fault: {self.fault_reason}")
+        if self.health.is_faulted:
+            return Indication(Signal.FAULT, f"scale fault: {self.health.fault_reason}")
         if self.state is State.JUDGED and self.override is not None:
             override = self.override
             return Indication(
@@ -263,26 +192,20 @@ class StationLogic:
 
     def on_reading(self, reading: Reading, now: float) -> list[Effect]:
         """A frame arrived from the scale."""
-        self.last_frame_at = now
+        self.health.last_frame_at = now
         if not reading.is_usable_weight:
-            return self._on_unusable(reading)
-        self.last_usable_at = now
-        effects: list[Effect] = []
-        if self.is_faulted:
-            self.is_faulted = False
-            effects += [Note("scale_recovered"), self._show()]
+            reason = unusable_reason(reading)
+            return [] if reason is None else self._fault(reason)
         assert reading.weight is not None  # noqa: S101 - is_usable_weight guarantees it
         grams = reading.weight.in_grams
-        self.last_weight_g = grams
+        effects: list[Effect] = []
+        if self.health.usable(grams, now):
+            effects += [Note("scale_recovered"), self._show()]
         if self.state in {State.IDLE, State.WAITING}:
             if grams < self.settle.load_threshold_g or self.is_packing:
-                self._load_since = None
-                return effects + self._watch_zero(reading, now)
-            # A load must hold for a moment: the platter bounces through the threshold when
-            # a parcel is lifted off, and a bounce is not a parcel.
-            if self._load_since is None:
-                self._load_since = now
-            if now - self._load_since >= self.settle.load_confirm_s:
+                self.weighing.cancel_load()
+                return effects + self.health.watch_zero(reading, now, self.settle)
+            if self.weighing.is_confirmed_load(grams, now):
                 effects.extend(self._start_settling(now))
                 effects.extend(self._feed(reading, now))
             return effects
@@ -295,25 +218,25 @@ class StationLogic:
         if self._started_at is None:
             self._started_at = now
         effects: list[Effect] = []
-        since = self.last_usable_at if self.last_usable_at is not None else self._started_at
-        if not self.is_faulted and now - since > self.settle.fault_after_s:
-            effects.extend(self._fault(f"no usable weight for {now - since:.1f} s"))
+        silent_s = self.health.silent_for(now, self._started_at)
+        if not self.health.is_faulted and silent_s > self.settle.fault_after_s:
+            effects.extend(self._fault(f"no usable weight for {silent_s:.1f} s"))
         if (
             self.state is State.SETTLING
-            and not self.is_faulted
-            and now - self._settling_since > self.settle.timeout_s
+            and not self.health.is_faulted
+            and self.weighing.is_timed_out(now)
         ):
             verdict = self._verdict(
                 VerdictKind.UNSTABLE,
                 f"no settled weight within {self.settle.timeout_s:g} s: re-seat the parcel",
             )
-            effects.extend(self._judged(verdict, ()))
+            effects.extend(self._judged(verdict, (), None))
         return effects
 
     def on_link_down(self, reason: str, now: float) -> list[Effect]:
         """The driver lost its device (unplugged, port gone, connection refused)."""
         _ = now  # every event carries its time; a lost link needs none
-        if self.is_faulted and self.fault_reason == reason:
+        if self.health.is_faulted and self.health.fault_reason == reason:
             return []
         return self._fault(reason)
 
@@ -323,8 +246,8 @@ class StationLogic:
         verdict = self.last_verdict
         if self.state is not State.JUDGED or verdict is None or not verdict.is_flagged:
             return [Refused("override", "no failed parcel is waiting on this station")]
-        if self.is_faulted:
-            return [Refused("override", f"the scale is faulted: {self.fault_reason}")]
+        if self.health.is_faulted:
+            return [Refused("override", f"the scale is faulted: {self.health.fault_reason}")]
         if order_id is not None and order_id != verdict.order_id:
             return [Refused("override", f"the parcel on the scale is {verdict.order_id}")]
         self.override = override
@@ -361,7 +284,7 @@ class StationLogic:
     def finish_packing(self, now: float) -> list[Effect]:
         """Item-by-item: all items are in (or the packer closed the parcel): check it now."""
         self.is_packing = False
-        if self.job is not None and self._parcel_present() and not self.is_faulted:
+        if self.job is not None and self._parcel_present() and not self.health.is_faulted:
             return self._start_settling(now)
         return [self._show()]
 
@@ -395,8 +318,8 @@ class StationLogic:
     # -- internals ------------------------------------------------------------------------
 
     def _parcel_present(self) -> bool:
-        return self.last_weight_g is not None and (
-            self.last_weight_g >= self.settle.load_threshold_g
+        return self.health.last_weight_g is not None and (
+            self.health.last_weight_g >= self.settle.load_threshold_g
         )
 
     def _activate(self, job: Job, now: float) -> list[Effect]:
@@ -420,7 +343,7 @@ class StationLogic:
                 },
             )
         ]
-        if self._parcel_present() and not self.is_faulted:
+        if self._parcel_present() and not self.health.is_faulted:
             # Parcel already on the platter: weigh it for this order now.
             effects.extend(self._start_settling(now))
         else:
@@ -435,30 +358,15 @@ class StationLogic:
 
     def _start_settling(self, now: float) -> list[Effect]:
         self.state = State.SETTLING
-        self._load_since = None
-        self._settling_since = now
-        self._settler.reset()
+        self.weighing.start(now)
         return [self._show()]
 
     def _feed(self, reading: Reading, now: float) -> list[Effect]:
         if self.state is State.JUDGED:
-            return self._feed_after_verdict(reading, now)
-        settled = self._settler.feed(reading)
-        if settled is None:
-            return []
-        return self._judge(settled)
-
-    def _feed_after_verdict(self, reading: Reading, now: float) -> list[Effect]:
-        assert reading.weight is not None  # noqa: S101 - only usable readings come here
-        judged = self._judged_g
-        if judged is not None and abs(reading.weight.in_grams - judged) <= self.settle.band_g:
-            self._settler.reset()
-            return []
-        settled = self._settler.feed(reading)
-        if settled is None:
-            return []
-        self._settling_since = now
-        return self._judge(settled, is_rejudged=True)
+            changed = self.weighing.changed_after_verdict(reading, now)
+            return [] if changed is None else self._judge(changed, is_rejudged=True)
+        settled = self.weighing.settle_reading(reading)
+        return [] if settled is None else self._judge(settled)
 
     def _judge(self, settled: Settled, *, is_rejudged: bool = False) -> list[Effect]:
         if self.expectation is None:
@@ -470,18 +378,23 @@ class StationLogic:
             )
         else:
             verdict = judge(self.expectation, settled.weight)
-        self._judged_g = settled.weight.in_grams
-        return self._judged(verdict, settled.readings, is_rejudged=is_rejudged)
+        return self._judged(
+            verdict, settled.readings, settled.weight.in_grams, is_rejudged=is_rejudged
+        )
 
     def _judged(
-        self, verdict: Verdict, evidence: tuple[Reading, ...], *, is_rejudged: bool = False
+        self,
+        verdict: Verdict,
+        evidence: tuple[Reading, ...],
+        judged_g: Decimal | None,
+        *,
+        is_rejudged: bool = False,
     ) -> list[Effect]:
+        """Judged at `judged_g` (None for UNSTABLE: any later settled weight is judged)."""
         self.state = State.JUDGED
         self.last_verdict = verdict
         self.override = None  # an override was for the parcel as it was
-        self._settler.reset()
-        if verdict.kind is VerdictKind.UNSTABLE:
-            self._judged_g = None  # any later settled weight is judged
+        self.weighing.judged(judged_g)
         record = Record(verdict, evidence, is_rejudged=is_rejudged, expectation=self.expectation)
         return [record, self._show()]
 
@@ -494,7 +407,7 @@ class StationLogic:
             expected_g=expectation.expected_g if expectation else None,
             lower_g=expectation.lower_g if expectation else None,
             upper_g=expectation.upper_g if expectation else None,
-            measured_g=self.last_weight_g,
+            measured_g=self.health.last_weight_g,
             policy=expectation.policy.label if expectation else "",
         )
 
@@ -511,27 +424,16 @@ class StationLogic:
         if is_done or self.expectation is None:
             self.job = self.expectation = None
         self.state = State.WAITING if self.job is not None else State.IDLE
-        self._judged_g = None
-        self._settler.reset()
+        self.weighing.judged(None)
         if self.queue:
             effects.extend(self._activate(self.queue.popleft(), now))
             return effects
         effects.append(self._show())
         return effects
 
-    def _on_unusable(self, reading: Reading) -> list[Effect]:
-        if reading.is_overload or reading.is_underload:
-            state = "overload" if reading.is_overload else "underload"
-            return self._fault(f"scale reports {state}")
-        if reading.kind is ReadingKind.STATUS and reading.error in FAULT_STATUSES:
-            return self._fault(f"scale reports {reading.error.replace('_', ' ')}")
-        return []  # errors and garbage are counted by the runtime, never judged
-
     def _fault(self, reason: str) -> list[Effect]:
         effects: list[Effect] = []
-        was_faulted = self.is_faulted
-        self.is_faulted, self.fault_reason = True, reason
-        if not was_faulted:
+        if self.health.fault(reason):
             effects.append(Note("scale_faulted", {"reason": reason}))
         if self.state is State.SETTLING:
             verdict = self._verdict(
@@ -541,31 +443,8 @@ class StationLogic:
             effects.append(Record(verdict))
             # Weigh again once the scale is back: the order stays loaded.
             self.state = State.WAITING if self.job is not None else State.IDLE
-            self._settler.reset()
+            self.weighing.stop()
         effects.append(self._show())
-        return effects
-
-    def _watch_zero(self, reading: Reading, now: float) -> list[Effect]:
-        """An empty platter that reads a few grams off zero for a while is zero drift."""
-        assert reading.weight is not None  # noqa: S101 - only usable readings come here
-        drift = reading.weight.in_grams
-        settle = self.settle
-        if (
-            not reading.is_stable
-            or not settle.zero_drift_g <= abs(drift) < settle.empty_threshold_g
-        ):
-            if abs(drift) < settle.zero_drift_g / 2:
-                self._drift_since = None  # back at zero: a new drift is a new episode
-            return []
-        if self._drift_since is None:
-            self._drift_since = now
-            return []
-        if now - self._drift_since < settle.zero_drift_after_s or self._drift_since < 0:
-            return []
-        self._drift_since = -1.0  # reported; not again until the platter is back at zero
-        effects: list[Effect] = [Note("zero_drift_detected", {"drift_g": str(drift)})]
-        if settle.auto_zero:
-            effects.append(ZeroScale(drift))
         return effects
 
     def _order_id(self) -> str:

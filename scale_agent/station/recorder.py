@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from scale_agent.io.messages import Payload, StationIdentity, Topics
     from scale_agent.io.mqtt import Publisher
     from scale_agent.io.scale_link import ScaleLink
-    from scale_agent.station.logic import Record
+    from scale_agent.station.effects import Record
 
 
 @dataclass(frozen=True)

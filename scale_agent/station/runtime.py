@@ -41,17 +41,9 @@ from scale_agent.io.scale_link import CommandSent, LinkDown, LinkUp, ScaleLink
 from scale_agent.io.scanner_link import Scanned, ScannerLink
 from scale_agent.plugins import OutputDriver, ScaleCommand, ScaleDriver, ScannerDriver
 from scale_agent.station.commands import CommandDesk
+from scale_agent.station.effects import Effect, Note, Record, Refused, Show, Told, ZeroScale
 from scale_agent.station.events import Inbound, IncomingCommand, IncomingJob, PushedOrder, Reload
-from scale_agent.station.logic import (
-    Effect,
-    Note,
-    Record,
-    Refused,
-    Show,
-    StationLogic,
-    Told,
-    ZeroScale,
-)
+from scale_agent.station.logic import StationLogic
 from scale_agent.station.recorder import Recorder
 from scale_agent.station.reloading import apply_reload
 from scale_agent.station.scan_desk import LookedUp, ScanDesk

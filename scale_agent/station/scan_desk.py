@@ -18,7 +18,7 @@ from scale_agent.domain.scan_rules import ScanKind, classify
 from scale_agent.domain.settle import Settler
 from scale_agent.errors import JobError
 from scale_agent.signals import Indication, Signal
-from scale_agent.station.logic import Effect, Override, Show, Told
+from scale_agent.station.effects import Effect, Override, Show, Told
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -80,14 +80,14 @@ class Telemetry:
             return None if at is None else round(now - at, 3)
 
         scale = ScaleHealth(
-            state="fault" if logic.is_faulted else "ok",
-            fault_reason=logic.fault_reason if logic.is_faulted else None,
+            state="fault" if logic.health.is_faulted else "ok",
+            fault_reason=logic.health.fault_reason if logic.health.is_faulted else None,
             device=link.driver.device,
             model=identity.model if identity else None,
             serial=identity.serial if identity else None,
             reconnects=link.reconnects,
             parse_errors=self.parse_errors,
-            seconds_since_last_reading=age(logic.last_frame_at),
+            seconds_since_last_reading=age(logic.health.last_frame_at),
             seconds_since_last_stable=age(self.last_stable_at),
             empty_reading=Mass.of(self.empty_reading_g),
         )
