@@ -19,9 +19,18 @@ carton,BOX-L,Large box,180g,6g
 
 
 def write_station(
-    folder: Path, port: str, mqtt_url: str | None, *, site: str = "test", extra: str = ""
+    folder: Path,
+    port: str,
+    mqtt_url: str | None,
+    *,
+    site: str = "test",
+    extra: str = "",
+    screen: str = 'listen = "127.0.0.1:0"',
 ) -> Path:
-    """Write catalog.csv and station.toml into `folder`; return the TOML's path."""
+    """Write catalog.csv and station.toml into `folder`; return the TOML's path.
+
+    The screen listens on a free port (port 0), so stations in parallel never collide.
+    """
     (folder / "catalog.csv").write_text(CATALOG)
     mqtt = f'url = "{mqtt_url}"' if mqtt_url else "enabled = false"
     text = f"""
@@ -47,6 +56,9 @@ under_g = 20
 under_pct = 2
 over_g = 30
 over_pct = 3
+
+[screen]
+{screen}
 
 [mqtt]
 {mqtt}

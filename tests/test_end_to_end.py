@@ -114,7 +114,7 @@ def pack_short_parcel(
     """The WMS sends an order; the packer places a parcel with the case missing, is stopped
     by the FAIL, adds the case and re-weighs (a failed order is not replaced by the next)."""
     runtime.submit_job_data(json.dumps({**ORDER, "order_id": order_id}).encode(), "test")
-    wait_until(lambda: light.shown[-1].text.startswith(f"order {order_id}:"))
+    wait_until(lambda: f"Order {order_id}:" in light.shown[-1].text)
     scale.set_weight("0.600")
     wait_until(lambda: light.signals()[-1:] == [Signal.FAIL])
     scale.set_weight("0.000")

@@ -80,7 +80,7 @@ def station(tmp_path: Path, scale: FakeMtSicsScale, broker: Mosquitto) -> Iterat
 
 def fail_a_parcel(station: Station, scale: FakeMtSicsScale) -> None:
     station.send("job", ORDER)
-    wait_until(lambda: station.light.shown[-1].text.startswith("order SO-9"))
+    wait_until(lambda: "Order SO-9" in station.light.shown[-1].text)
     scale.set_weight("0.877")  # the phone case is missing
     wait_until(lambda: station.light.signals()[-1:] == [Signal.FAIL])
 
@@ -99,7 +99,9 @@ def test_a_supervisor_override_enables_the_seal_and_is_audited(
         },
     )
     wait_until(lambda: station.light.shown[-1].is_seal_enabled)
-    assert station.light.shown[-1].text == "OVERRIDE by maria: case shipped separately"
+    assert station.light.shown[-1].text == (
+        "OVERRIDE: Released by maria (case shipped separately): seal the parcel"
+    )
     [event] = station.wait_event("override_applied")
     assert event["override"] == {"operator": "maria", "reason": "case shipped separately"}
     assert event["order_id"] == "SO-9"
@@ -182,7 +184,7 @@ def test_reload_catalog_keeps_the_old_one_when_the_new_one_is_broken(
     station.send(
         "job", {"order_id": "SO-NEW", "lines": [{"sku": "SKU-NEW", "qty": 1}], "carton": "BOX-S"}
     )
-    wait_until(lambda: station.light.shown[-1].text.startswith("order SO-NEW"))
+    wait_until(lambda: "Order SO-NEW" in station.light.shown[-1].text)
     scale.set_weight("0.235")
     wait_until(lambda: station.light.signals()[-1:] == [Signal.PASS])
 

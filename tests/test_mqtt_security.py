@@ -120,7 +120,7 @@ def test_alerts_travel_over_tls_with_a_password_within_the_acl(
         with running_station(config, light) as runtime:
             wait_until(lambda: runtime.publisher is not None and runtime.publisher.is_connected)
             send_job(secure)  # the WMS may write jobs; the station may read its own
-            wait_until(lambda: light.shown[-1].text.startswith("order SO-T"))
+            wait_until(lambda: "Order SO-T" in light.shown[-1].text)
             scale.set_weight("0.035")  # an empty box
             wait_until(lambda: light.signals()[-1:] == [Signal.FAIL])
             monitor.wait_for(lambda m: any(t.endswith("/alert") for t, _, _ in m))
@@ -157,7 +157,7 @@ def test_a_wrong_password_keeps_the_station_working_and_the_alerts_kept(
         wait_until(lambda: "refused" in publisher.last_error)
         assert "Not authorized" in publisher.last_error or "Bad user" in publisher.last_error
         runtime.submit_job_data(json.dumps(ORDER).encode(), "test")
-        wait_until(lambda: light.shown[-1].text.startswith("order SO-T"))
+        wait_until(lambda: "Order SO-T" in light.shown[-1].text)
         scale.set_weight("0.035")
         wait_until(lambda: light.signals()[-1:] == [Signal.FAIL])
         wait_until(lambda: publisher.backlog == 1)
@@ -177,7 +177,7 @@ def test_a_publish_the_acl_refuses_stays_in_the_outbox(
         assert publisher is not None
         wait_until(lambda: publisher.is_connected)
         runtime.submit_job_data(json.dumps(ORDER).encode(), "test")
-        wait_until(lambda: light.shown[-1].text.startswith("order SO-T"))
+        wait_until(lambda: "Order SO-T" in light.shown[-1].text)
         scale.set_weight("0.035")
         wait_until(lambda: light.signals()[-1:] == [Signal.FAIL])
         wait_until(lambda: publisher.refused >= 1)

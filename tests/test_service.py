@@ -78,7 +78,9 @@ def test_ready_watchdog_status_and_a_clean_stop(
         out = capsys.readouterr().out
         assert "station svc/line-1/bench-1: judged, light fail" in out
         assert "s/n B123456789" in out
-        assert any("STATUS=fail: NO_JOB" in line for _, line in notify.lines("STATUS="))
+        assert any(
+            "STATUS=fail: NO ORDER: Scan the order" in line for _, line in notify.lines("STATUS=")
+        )
         assert daemon.process is not None
         stopped_at = time.monotonic()
         assert daemon.stop() == 0

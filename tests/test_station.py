@@ -269,12 +269,14 @@ def test_an_order_arriving_while_a_parcel_is_judged_waits_for_the_unload(bench: 
     bench.weigh("0g", 3)
     assert bench.logic.job is not None
     assert bench.logic.job.order_id == "SO-2"
-    assert bench.logic.indication().text.startswith("order SO-2")
+    assert "Order SO-2: place the parcel" in bench.logic.indication().text
 
 
 def test_expected_weight_is_shown_while_waiting(bench: Bench) -> None:
     bench.job()
-    assert bench.logic.indication().text == "order SO-1: place the parcel (expect 1.025 kg)"
+    assert bench.logic.indication().text == (
+        "PLACE PARCEL: Order SO-1: place the parcel on the scale (expect 1.025 kg)"
+    )
     assert bench.logic.expectation is not None
     assert bench.logic.expectation.expected_g == Decimal(1025)
 

@@ -4,7 +4,8 @@ CSV columns: `kind` (`sku` or `carton`), `id`, `name`, `weight` (with its unit: 
 `0.33lb`), `spread` (one standard deviation of that weight, with its unit), and optionally
 `policy` (a named policy from the station config that judges orders with this SKU) and
 `counted` (`yes` for counted goods: the weight checks the packs, not what is inside them) and
-`gtin` (the GTIN-8/12/13/14 on the item's barcode, so a scanned GS1 code finds its SKU).
+`gtin` (the GTIN-8/12/13/14 on the item's barcode, so a scanned GS1 code finds its SKU) and
+`name_zh_CN`, `name_de`, ... (the name in a packer's language: the screen shows it there).
 Lines starting with `#` are comments.
 
 TOML: `[[sku]]` and `[[carton]]` tables with the same keys (`counted = true`).
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 COLUMNS = ("kind", "id", "name", "weight", "spread")
 OPTIONAL_COLUMNS = ("policy", "counted", "gtin")
+NAME_PREFIX = "name_"  # name_zh_CN, name_de: translations of `name`
 _YES = {"yes", "true", "1", "y"}
 _NO = {"no", "false", "0", "n", ""}
 
@@ -43,6 +45,7 @@ class Item:
     policy: str | None = None
     is_counted: bool = False
     gtin: str | None = None  # as 14 digits
+    names: tuple[tuple[str, str], ...] = ()  # (language, name): `name_zh_CN` and the like
     where: str = ""  # file:line, for messages about this item later (an unknown policy)
 
 
@@ -95,6 +98,11 @@ def _parse_item(row: dict[str, Any], where: str, problems: list[Problem]) -> Ite
         policy=str(row["policy"]) if row.get("policy") else None,
         is_counted=bool(counted),
         gtin=gtin.zfill(14) if gtin else None,
+        names=tuple(
+            (str(key)[len(NAME_PREFIX) :], str(value).strip())
+            for key, value in row.items()
+            if str(key).startswith(NAME_PREFIX) and value and str(value).strip()
+        ),
         where=where,
     )
 
@@ -127,14 +135,13 @@ def _read_csv(path: Path, text: str, catalog: Catalog, problems: list[Problem]) 
         return
     header_number, header = lines[0]
     columns = tuple(name.strip() for name in next(csv.reader([header])))
-    if columns[: len(COLUMNS)] != COLUMNS or not set(columns[len(COLUMNS) :]) <= set(
-        OPTIONAL_COLUMNS
-    ):
+    extra = {name for name in columns[len(COLUMNS) :] if not name.startswith(NAME_PREFIX)}
+    if columns[: len(COLUMNS)] != COLUMNS or not extra <= set(OPTIONAL_COLUMNS):
         problems.append(
             Problem(
                 f"{path}:{header_number}",
                 f"header must be {','.join(COLUMNS)} "
-                f"(then optionally {','.join(OPTIONAL_COLUMNS)})",
+                f"(then optionally {','.join(OPTIONAL_COLUMNS)} and name_<language>)",
             )
         )
         return

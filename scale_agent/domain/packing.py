@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from scale_agent.weights import format_grams
+from scale_agent.domain.phrases import Grams, ItemName, phrase
 
 if TYPE_CHECKING:
     from scale_agent.domain.catalog import Catalog
     from scale_agent.domain.jobs import Job
+    from scale_agent.domain.phrases import Phrase
 
 SIGMAS = Decimal(3)
 
@@ -33,7 +34,7 @@ SIGMAS = Decimal(3)
 class ItemCheck:
     """The outcome of a scan or a settled weight: `problem` is None when all is well."""
 
-    problem: str | None = None
+    problem: Phrase | None = None
     is_complete: bool = False  # every ordered unit scanned and seen on the platter
 
 
@@ -55,19 +56,35 @@ class ItemTracker:
     @property
     def packed(self) -> int:
         """Units seen on the platter so far."""
-        ordered = sum(line.qty for line in self.job.lines)
-        return ordered - sum(self.remaining.values()) - (1 if self.pending else 0)
+        return self.ordered - sum(self.remaining.values()) - (1 if self.pending else 0)
 
     def scan(self, sku: str) -> ItemCheck:
         """An item was scanned."""
         if self.pending is not None:
             missing, self.pending = self.pending, None
             self.remaining[missing] += 1
-            return ItemCheck(f"{missing} was scanned but not placed on the scale: place it")
+            return ItemCheck(
+                phrase(
+                    "{item} was scanned but not placed on the scale: place it",
+                    item=self.name(missing),
+                )
+            )
         if sku not in self.remaining:
-            return ItemCheck(f"{sku} is not on order {self.job.order_id}: take it out")
+            return ItemCheck(
+                phrase(
+                    "{item} is not on order {order}: take it out",
+                    item=self.name(sku),
+                    order=self.job.order_id,
+                )
+            )
         if self.remaining[sku] == 0:
-            return ItemCheck(f"{sku}: all {self._ordered(sku)} ordered are already packed")
+            return ItemCheck(
+                phrase(
+                    "{item}: all {count} ordered are already packed",
+                    item=self.name(sku),
+                    count=self._ordered(sku),
+                )
+            )
         self.remaining[sku] -= 1
         self.pending = sku
         return ItemCheck()
@@ -87,7 +104,10 @@ class ItemTracker:
         rise = platter_g - baseline
         if self.pending is None:
             return ItemCheck(
-                f"the weight changed by {format_grams(rise)} with no item scanned: scan every item"
+                phrase(
+                    "The weight changed by {amount} with no item scanned: scan every item",
+                    amount=Grams(rise),
+                )
             )
         sku = self.pending
         unit_g, band = self._unit(sku)
@@ -99,11 +119,30 @@ class ItemTracker:
         self.pending = None
         self.remaining[sku] += 1  # not accepted: scan it again once it is right
         if abs(rise - 2 * unit_g) <= band * 2:
-            return ItemCheck(f"two {sku} placed for one scan: take one out, scan each item")
+            return ItemCheck(
+                phrase(
+                    "Two {item} placed for one scan: take one out and scan each item",
+                    item=self.name(sku),
+                )
+            )
         return ItemCheck(
-            f"weight rose by {format_grams(rise)}, {sku} weighs {format_grams(unit_g)}: "
-            "wrong item? take it out"
+            phrase(
+                "The weight rose by {rise}, but {item} weighs {unit}: wrong item? Take it out",
+                rise=Grams(rise),
+                item=self.name(sku),
+                unit=Grams(unit_g),
+            )
         )
+
+    def name(self, sku: str) -> ItemName:
+        """The SKU's catalog name (with its translations); the code when it has none."""
+        item = self.catalog.skus.get(sku)
+        return ItemName(item.name, item.names) if item else ItemName(sku)
+
+    @property
+    def ordered(self) -> int:
+        """Units on the order."""
+        return sum(line.qty for line in self.job.lines)
 
     def _unit(self, sku: str) -> tuple[Decimal | None, Decimal]:
         """The SKU's unit weight (declared on the order, else the catalog's) and its band."""

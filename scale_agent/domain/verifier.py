@@ -75,6 +75,7 @@ class PlannedLine:
     unit_g: Decimal
     spread_g: Decimal
     is_counted: bool = False
+    names: tuple[tuple[str, str], ...] = ()  # the name in other languages, from the catalog
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,7 @@ def plan(
                 unit.in_grams,
                 spread.in_grams if spread is not None else Decimal(0),
                 is_counted=item.is_counted if item else False,
+                names=item.names if item else (),
             )
         )
     if unknown:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -85,6 +85,8 @@ SCALE_RANGE_KEYS = frozenset({"capacity", "min_weight"})
 ToleranceSection = Policy  # the [tolerance] section is the station's default policy
 
 
+Language = Literal["en", "zh_CN", "de"]  # the packer-facing message catalogs we ship
+LANGUAGES: tuple[str, ...] = get_args(Language)
 CommandName = Literal["zero", "tare", "reweigh", "override", "reload_catalog"]
 
 
@@ -125,6 +127,29 @@ class MqttSection(Section):
         return value
 
 
+class ScreenSection(Section):
+    """The packer's screen: a local page served by the daemon, and the packer's language."""
+
+    enabled: bool = True
+    listen: str = "127.0.0.1:8765"  # keep it on loopback unless the screen is another PC
+    language: Language = "en"  # also the console lamp's language
+    sound: bool = True  # a distinct cue for fail, recheck, wrong item and fault
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) <= 65535:  # noqa: PLR2004
+            raise ValueError('must look like "127.0.0.1:8765" (host:port; port 0 picks one)')
+        return value
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """(host, port) to bind."""
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
 def _default_outputs() -> list[DriverSection]:
     return [DriverSection(driver="console")]
 
@@ -142,6 +167,7 @@ class AgentConfig(Section):
     scans: ScanRules = ScanRules()
     orders: OrdersSection = OrdersSection()
     mqtt: MqttSection = MqttSection()
+    screen: ScreenSection = ScreenSection()
 
     @model_validator(mode="after")
     def _order_source(self) -> Self:

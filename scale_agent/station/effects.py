@@ -14,14 +14,20 @@ if TYPE_CHECKING:
 
     from scale_agent.domain.verifier import Expectation, Verdict
     from scale_agent.signals import Indication
+    from scale_agent.station.guidance import Guidance
     from scale_agent.weights import Reading
 
 
 @dataclass(frozen=True)
 class Show:
-    """Effect: show this indication on every output."""
+    """Effect: show this on every output and the screen, in the station's language."""
 
-    indication: Indication
+    guidance: Guidance
+
+    @property
+    def indication(self) -> Indication:
+        """The lights' indication, in English (logs, tests)."""
+        return self.guidance.indication()
 
 
 @dataclass(frozen=True)

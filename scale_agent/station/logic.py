@@ -27,10 +27,10 @@ from collections import deque
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from scale_agent.domain.phrases import Phrase, phrase
 from scale_agent.domain.scale_range import ScaleRange
 from scale_agent.domain.verifier import Expectation, Verdict, VerdictKind, judge, plan
 from scale_agent.errors import JobError
-from scale_agent.signals import Indication, Signal
 from scale_agent.station.effects import (
     Effect,
     Note,
@@ -40,18 +40,19 @@ from scale_agent.station.effects import (
     Show,
     Told,
 )
+from scale_agent.station.guidance import Guidance, guide, order_problem
 from scale_agent.station.scale_health import ScaleHealth, unusable_reason
 from scale_agent.station.weighing import Weighing
-from scale_agent.weights import format_grams
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from decimal import Decimal
 
     from scale_agent.domain.catalog import Catalog
     from scale_agent.domain.jobs import Job
     from scale_agent.domain.policies import Policy
     from scale_agent.domain.settle import Settled, SettleSection
+    from scale_agent.signals import Indication
     from scale_agent.weights import Reading
 
 MAX_QUEUED_JOBS = 20
@@ -76,6 +77,8 @@ class StationLogic:
         catalog: Catalog,
         policies: Mapping[str, Policy] | None = None,
         scale_range: ScaleRange | None = None,
+        *,
+        wall_time: Callable[[float], float] | None = None,
     ) -> None:
         self.settle = settle
         self.scale_range = scale_range or ScaleRange()
@@ -93,7 +96,9 @@ class StationLogic:
         self.override: Override | None = None
         # Item-by-item packing: loads are not judged until the items are in (see packing.py)
         self.is_packing = False
-        self.packing_note = ""
+        self.packing_note: Phrase = phrase("Scan the next item")
+        # Maps a monotonic time to wall-clock seconds, for "fault since 14:02" (the runtime's).
+        self.wall_time = wall_time
 
     def reconfigure(
         self,
@@ -109,38 +114,16 @@ class StationLogic:
 
     # -- what the packer sees -------------------------------------------------------------
 
-    def indication(self) -> Indication:  # noqa: PLR0911 - one per state
-        """The indication for the current state (faults win over everything else)."""
-        if self.health.is_faulted:
-            return Indication(Signal.FAULT, f"scale fault: {self.health.fault_reason}")
-        if self.state is State.JUDGED and self.override is not None:
-            override = self.override
-            return Indication(
-                Signal.PASS,
-                f"OVERRIDE by {override.operator}: {override.reason}",
-                is_seal_enabled=True,
-            )
-        if self.state is State.JUDGED and self.last_verdict is not None:
-            verdict = self.last_verdict
-            return Indication(
-                verdict.kind.signal,
-                f"{verdict.kind.value}: {verdict.reason}",
-                is_seal_enabled=verdict.kind is VerdictKind.PASS,
-            )
-        if self.state is State.SETTLING:
-            return Indication(Signal.SETTLING, "weighing...")
-        if self.job is not None and self.is_packing:
-            return Indication(Signal.READY, f"order {self.job.order_id}: {self.packing_note}")
-        if self.job is not None:
-            expected = self.expectation.expected_g if self.expectation else None
-            text = f"order {self.job.order_id}: place the parcel"
-            if expected is not None:
-                text += f" (expect {format_grams(expected)})"
-            return Indication(Signal.READY, text)
-        return Indication(Signal.IDLE, "scan or send the next order")
+    def guidance(self) -> Guidance:
+        """What the packer is told now (faults win over everything else)."""
+        return guide(self, self.wall_time)
+
+    def indication(self) -> Indication:
+        """The lights' indication for the current state, in English (logs, tests)."""
+        return self.guidance().indication()
 
     def _show(self) -> Show:
-        return Show(self.indication())
+        return Show(self.guidance())
 
     # -- events -------------------------------------------------------------------------
 
@@ -195,7 +178,7 @@ class StationLogic:
         self.health.last_frame_at = now
         if not reading.is_usable_weight:
             reason = unusable_reason(reading)
-            return [] if reason is None else self._fault(reason)
+            return [] if reason is None else self._fault(reason, now)
         assert reading.weight is not None  # noqa: S101 - is_usable_weight guarantees it
         grams = reading.weight.in_grams
         effects: list[Effect] = []
@@ -220,7 +203,7 @@ class StationLogic:
         effects: list[Effect] = []
         silent_s = self.health.silent_for(now, self._started_at)
         if not self.health.is_faulted and silent_s > self.settle.fault_after_s:
-            effects.extend(self._fault(f"no usable weight for {silent_s:.1f} s"))
+            effects.extend(self._fault(f"no usable weight for {silent_s:.1f} s", now))
         if (
             self.state is State.SETTLING
             and not self.health.is_faulted
@@ -238,7 +221,7 @@ class StationLogic:
         _ = now  # every event carries its time; a lost link needs none
         if self.health.is_faulted and self.health.fault_reason == reason:
             return []
-        return self._fault(reason)
+        return self._fault(reason, now)
 
     def on_override(self, override: Override, order_id: str | None, now: float) -> list[Effect]:
         """A supervisor lets the judged, failed parcel be sealed anyway (audited)."""
@@ -265,9 +248,9 @@ class StationLogic:
 
     def on_order_unavailable(self, order_id: str, reason: str) -> list[Effect]:
         """A scanned order could not be looked up: the packer sees why; nothing is judged."""
-        return [Refused("job", reason, order_id), Show(Indication(Signal.FAULT, reason))]
+        return [Refused("job", reason, order_id), Show(order_problem(order_id, reason))]
 
-    def note_packing(self, note: str) -> list[Effect]:
+    def note_packing(self, note: Phrase) -> list[Effect]:
         """Item-by-item: what the packer should do next (shown while the parcel is open)."""
         self.packing_note = note
         return [self._show()]
@@ -276,7 +259,7 @@ class StationLogic:
         """Take a re-read catalog (a `reload_catalog` command); the loaded order keeps its plan."""
         self.catalog = catalog
 
-    def start_packing(self, note: str) -> list[Effect]:
+    def start_packing(self, note: Phrase) -> list[Effect]:
         """Item-by-item: hold the parcel check while items are scanned in."""
         self.is_packing, self.packing_note = True, note
         return [self._show()]
@@ -331,7 +314,7 @@ class StationLogic:
             # One rejection naming the order; nothing was weighed, so nothing is recorded.
             return [
                 Refused("job", f"order {job.order_id}: {exc.reason}", job.order_id),
-                Show(Indication(Signal.FAULT, f"order {job.order_id}: {exc.reason}")),
+                Show(order_problem(job.order_id, exc.reason)),
             ]
         effects: list[Effect] = [
             Note(
@@ -431,9 +414,9 @@ class StationLogic:
         effects.append(self._show())
         return effects
 
-    def _fault(self, reason: str) -> list[Effect]:
+    def _fault(self, reason: str, now: float) -> list[Effect]:
         effects: list[Effect] = []
-        if self.health.fault(reason):
+        if self.health.fault(reason, now):
             effects.append(Note("scale_faulted", {"reason": reason}))
         if self.state is State.SETTLING:
             verdict = self._verdict(

@@ -39,6 +39,7 @@ from scale_agent.io.order_sources import OrderCache, make_source
 from scale_agent.io.outputs import Outputs
 from scale_agent.io.scale_link import CommandSent, LinkDown, LinkUp, ScaleLink
 from scale_agent.io.scanner_link import Scanned, ScannerLink
+from scale_agent.io.translations import Translator
 from scale_agent.plugins import OutputDriver, ScaleCommand, ScaleDriver, ScannerDriver
 from scale_agent.station.commands import CommandDesk
 from scale_agent.station.effects import Effect, Note, Record, Refused, Show, Told, ZeroScale
@@ -47,6 +48,7 @@ from scale_agent.station.logic import StationLogic
 from scale_agent.station.recorder import Recorder
 from scale_agent.station.reloading import apply_reload
 from scale_agent.station.scan_desk import LookedUp, ScanDesk
+from scale_agent.station.screen_feed import ScreenFeed
 from scale_agent.station.telemetry import Telemetry
 from scale_agent.weights import Reading, ReadingKind
 
@@ -88,7 +90,9 @@ class StationRuntime:
             config.catalog,
             config.agent.policies,
             config.agent.scale.weighing_range,
+            wall_time=lambda at: time.time() - (self.clock.monotonic() - at),
         )
+        self.translator = Translator(config.agent.screen.language)
         self.events: queue.Queue[Inbound] = queue.Queue()
         self.telemetry = Telemetry(self.identity, self.log)
         self.link = ScaleLink(scale, self.clock, self.events.put, self.log)
@@ -110,6 +114,17 @@ class StationRuntime:
             )
         self.commands = CommandDesk(lambda: self.config, self.logic, self.link.send, self.log)
         self.publisher = publisher_factory(self) if publisher_factory else None
+        self.screen: ScreenFeed | None = None
+        if config.agent.screen.enabled:
+            self.screen = ScreenFeed(
+                config.agent.screen,
+                self.logic,
+                self.translator,
+                self.log,
+                station=f"{station.site}/{station.line}/{station.id}",
+                tracker=lambda: self.desk.tracker if self.desk else None,
+                is_monitor_up=lambda: self.publisher is None or self.publisher.is_connected,
+            )
         self.recorder = Recorder(self, self.publisher)
         self.listeners = self.recorder.listeners  # told of every recorded verdict
         self.last_loop_at = self.clock.monotonic()
@@ -174,17 +189,7 @@ class StationRuntime:
 
     def run(self) -> None:
         """Open everything, run the loop until `stop()`, then leave everything safe."""
-        ledger = self.ledger
-        self.outputs.open()
-        self._carry_out([Show(self.logic.indication())])
-        if self.publisher is not None:
-            self.publisher.start()
-        self.link.start()
-        if self.scanner_link is not None:
-            self.scanner_link.start()
-        self.log.info("station_started", ledger=str(ledger.path))
-        if self.on_started is not None:
-            self.on_started()
+        ledger = self._open_all()
         watchdog_s = systemd.watchdog_period_s()
         pinged_at = self.clock.monotonic()
         try:
@@ -200,18 +205,39 @@ class StationRuntime:
                     systemd.notify("WATCHDOG=1", f"STATUS=station {self.logic.state.value}")
                     pinged_at = self.last_loop_at
         finally:
-            self.link.stop()
-            if self.scanner_link is not None:
-                self.scanner_link.stop()
-            self.outputs.close()
-            if self.order_cache is not None:
-                self.order_cache.close()
-            if self.publisher is not None:
-                self.publisher.stop()
-            self._write_status(self.clock.monotonic(), stopped=True)
-            ledger.close()
-            self._ledger = None
-            self.log.info("station_stopped")
+            self._close_all(ledger)
+
+    def _open_all(self) -> Ledger:
+        ledger = self.ledger
+        self.outputs.open()
+        if self.screen is not None:
+            self.screen.start()
+        self._carry_out([Show(self.logic.guidance())])
+        if self.publisher is not None:
+            self.publisher.start()
+        self.link.start()
+        if self.scanner_link is not None:
+            self.scanner_link.start()
+        self.log.info("station_started", ledger=str(ledger.path))
+        if self.on_started is not None:
+            self.on_started()
+        return ledger
+
+    def _close_all(self, ledger: Ledger) -> None:
+        self.link.stop()
+        if self.scanner_link is not None:
+            self.scanner_link.stop()
+        self.outputs.close()
+        if self.screen is not None:
+            self.screen.stop()
+        if self.order_cache is not None:
+            self.order_cache.close()
+        if self.publisher is not None:
+            self.publisher.stop()
+        self._write_status(self.clock.monotonic(), stopped=True)
+        ledger.close()
+        self._ledger = None
+        self.log.info("station_stopped")
 
     def _links_alive(self) -> bool:
         links: list[ScaleLink | ScannerLink] = [self.link]
@@ -235,6 +261,8 @@ class StationRuntime:
         if event is not None:
             self._carry_out(self._dispatch(event, now))
         self._carry_out(self.logic.on_tick(now))
+        if self.screen is not None:
+            self.screen.tick(now)
         if self.publisher is not None and now >= self._next_health:
             self._next_health = now + self.config.agent.mqtt.health_interval_s
             self.recorder.publish_live(self.topics.health, self.health(now), retain=True)
@@ -322,7 +350,9 @@ class StationRuntime:
                 case Record():
                     self.recorder.record(effect)
                 case Show():
-                    self.outputs.show(effect.indication)
+                    self.outputs.show(effect.guidance.indication(self.translator))
+                    if self.screen is not None:
+                        self.screen.shown(effect.guidance, self.clock.monotonic())
                     self._tell_systemd(effect)
                 case ZeroScale():
                     self.log.warning("zero_drift_corrected", drift_g=str(effect.drift_g))

@@ -41,12 +41,15 @@ class ScaleHealth:
         self.last_frame_at: float | None = None
         self.last_usable_at: float | None = None
         self.last_weight_g: Decimal | None = None
+        self.faulted_at: float | None = None  # when the current fault began (monotonic)
         self._drift_since: float | None = None
 
-    def fault(self, reason: str) -> bool:
+    def fault(self, reason: str, now: float) -> bool:
         """Fault with this reason; True when the scale was not faulted before."""
         was_faulted = self.is_faulted
         self.is_faulted, self.fault_reason = True, reason
+        if not was_faulted or self.faulted_at is None:
+            self.faulted_at = now
         return not was_faulted
 
     def usable(self, grams: Decimal, now: float) -> bool:

@@ -14,17 +14,20 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from scale_agent.domain.packing import ItemTracker
+from scale_agent.domain.phrases import phrase
 from scale_agent.domain.scan_rules import ScanKind, classify
 from scale_agent.domain.settle import Settler
 from scale_agent.errors import JobError
-from scale_agent.signals import Indication, Signal
+from scale_agent.io.translations import ENGLISH
 from scale_agent.station.effects import Effect, Override, Show, Told
+from scale_agent.station.guidance import item_mismatch, looking_up, scan_problem
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from decimal import Decimal
 
     from scale_agent.domain.jobs import Job
+    from scale_agent.domain.phrases import ItemName, Phrase
     from scale_agent.io.config import StationConfig
     from scale_agent.io.logs import Log
     from scale_agent.io.order_sources import OrderSource
@@ -71,17 +74,24 @@ class ScanDesk:
         self._log.info("code_scanned", kind=scan.kind.value, value=scan.value)
         if scan.kind is ScanKind.ORDER:
             self._look_up(scan.value)
-            return [Show(Indication(Signal.SETTLING, f"looking up order {scan.value}..."))]
+            return [Show(looking_up(scan.value))]
         if scan.kind is ScanKind.COMMAND:
             return self._command(scan.value, scan.operator, now)
         if scan.kind is ScanKind.CARTON:
             job = self.logic.job
             if job is None:
-                return self._problem("scan_rejected", f"carton {scan.value}: scan the order first")
+                return self._problem(
+                    "scan_rejected",
+                    phrase("Carton {carton}: scan the order first", carton=scan.value),
+                )
             return self.logic.on_job(replace(job, carton_id=scan.value, carton_tare=None), now)
         if scan.kind is ScanKind.ITEM:
             return self._item(scan.value)
-        return self._problem("scan_rejected", f"scan {scan.value!r} not understood: {scan.reason}")
+        return self._problem(
+            "scan_rejected",
+            phrase("Scan {code} not understood: scan it again", code=repr(scan.value)),
+            scan.reason,
+        )
 
     def _command(self, name: str, operator: str | None, now: float) -> list[Effect]:
         if name == "reweigh":
@@ -97,9 +107,16 @@ class ScanDesk:
     def _close(self, now: float) -> list[Effect]:
         tracker = self.tracker
         if tracker is None:
-            return self._problem("scan_rejected", "close: no item-by-item parcel is open")
+            return self._problem(
+                "scan_rejected", phrase("Close scanned, but no item-by-item parcel is open")
+            )
         if tracker.pending is not None:
-            return self._mismatch(f"{tracker.pending} was scanned but not placed: place it")
+            return self._mismatch(
+                phrase(
+                    "{item} was scanned but not placed on the scale: place it",
+                    item=tracker.name(tracker.pending),
+                )
+            )
         self.tracker = None
         return self.logic.finish_packing(now)
 
@@ -134,11 +151,13 @@ class ScanDesk:
     def _item(self, sku: str) -> list[Effect]:
         tracker = self.tracker
         if tracker is None:
-            return self._problem("scan_rejected", f"item {sku} scanned, but no order is open")
+            return self._problem(
+                "scan_rejected", phrase("Item {sku} scanned, but no order is open", sku=sku)
+            )
         check = tracker.scan(sku)
         if check.problem is not None:
             return self._mismatch(check.problem)
-        return self.logic.note_packing(self._progress(f"place {sku}"))
+        return self.logic.note_packing(self._progress(tracker.name(sku)))
 
     def on_reading(self, reading: Reading, now: float) -> list[Effect]:
         """Item-by-item: watch the platter settle after each item."""
@@ -162,19 +181,31 @@ class ScanDesk:
             return self.logic.finish_packing(now)
         return self.logic.note_packing(self._progress())
 
-    def _progress(self, step: str = "scan the next item") -> str:
+    def _progress(self, placing: ItemName | None = None) -> Phrase:
+        """What to do next, with the count so far."""
         tracker = self.tracker
         if tracker is None:
-            return step
-        ordered = sum(line.qty for line in tracker.job.lines)
-        return f"{step} ({tracker.packed} of {ordered} packed)"
+            return phrase("Scan the next item")
+        if placing is not None:
+            return phrase(
+                "Place {item} on the scale ({packed} of {total} packed)",
+                item=placing,
+                packed=tracker.packed,
+                total=tracker.ordered,
+            )
+        return phrase(
+            "Scan the next item ({packed} of {total} packed)",
+            packed=tracker.packed,
+            total=tracker.ordered,
+        )
 
-    def _mismatch(self, reason: str) -> list[Effect]:
+    def _mismatch(self, problem: Phrase) -> list[Effect]:
         order_id = self.logic.job.order_id if self.logic.job else None
         return [
-            Told("item_mismatch", reason, order_id),
-            Show(Indication(Signal.ITEM_MISMATCH, reason)),
+            Told("item_mismatch", ENGLISH.render(problem), order_id),
+            Show(item_mismatch(problem)),
         ]
 
-    def _problem(self, kind: str, reason: str) -> list[Effect]:
-        return [Told(kind, reason), Show(Indication(Signal.FAULT, reason))]
+    def _problem(self, kind: str, problem: Phrase, detail: str = "") -> list[Effect]:
+        reason = ENGLISH.render(problem) + (f" ({detail})" if detail else "")
+        return [Told(kind, reason), Show(scan_problem(problem, detail))]

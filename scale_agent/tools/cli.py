@@ -21,6 +21,7 @@ from scale_agent.errors import (
     UsageError,
 )
 from scale_agent.io import systemd
+from scale_agent.io.config import LANGUAGES
 from scale_agent.plugins import describe_drivers
 from scale_agent.text import printable
 
@@ -109,7 +110,9 @@ def _demo(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     if data_dir.exists() and not data_dir.is_dir():
         raise UsageError(f"--data-dir {data_dir}: is a file, not a folder")
-    return run_demo(args.parcels, mqtt, data_dir, sys.stdout)
+    return run_demo(
+        args.parcels, mqtt, data_dir, sys.stdout, screen=args.screen, language=args.language
+    )
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -342,6 +345,18 @@ def parser() -> argparse.ArgumentParser:
         help="broker URL, or 'none' (default: %(default)s)",
     )
     demo.add_argument("--data-dir", help="where the demo keeps its ledger")
+    demo.add_argument(
+        "--screen",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve the packer's screen on http://127.0.0.1:8765/ (default: on)",
+    )
+    demo.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        default="en",
+        help="the packer's language on the screen and the console (default: %(default)s)",
+    )
     demo.set_defaults(handler=_demo)
 
     check = commands.add_parser("check-config", help="validate a station file; exit 78 if bad")

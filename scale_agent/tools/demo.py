@@ -75,8 +75,10 @@ def scan(data_dir: Path, code: str) -> None:
         os.close(fd)
 
 
-def demo_config(mqtt_url: str | None, data_dir: Path) -> StationConfig:
-    """The embedded demo station, with the broker and data folder given on the command line."""
+def demo_config(
+    mqtt_url: str | None, data_dir: Path, *, screen: bool = True, language: str = "en"
+) -> StationConfig:
+    """The embedded demo station, with the options given on the command line."""
     station = resources.files("scale_agent") / "data" / "demo-station.toml"
     data = tomllib.loads(station.read_text(encoding="utf-8"))
     data["station"]["data_dir"] = str(data_dir)
@@ -86,6 +88,7 @@ def demo_config(mqtt_url: str | None, data_dir: Path) -> StationConfig:
         data["mqtt"] = {"enabled": False}
     else:
         data["mqtt"]["url"] = mqtt_url
+    data["screen"] = {**data.get("screen", {}), "enabled": screen, "language": language}
     return validate_config(data, Path(str(station)))
 
 
@@ -99,6 +102,7 @@ class Parcel:
     true_g: Decimal
     expectation: Expectation
     outcome: RecordedVerdict | None = None
+    fixed: RecordedVerdict | None = None  # the verdict after the packer re-packed it
 
 
 def make_order(catalog: Catalog, rng: random.Random, index: int) -> Job:
@@ -183,13 +187,26 @@ class Demo:
                 parcel.outcome = self._latest
             if stop.wait(0.8):
                 return
+            if parcel.outcome is not None and parcel.outcome.is_flagged:
+                # A flagged parcel holds its order: the packer does what the screen says.
+                self._repack(parcel)
+                if stop.wait(0.8):
+                    return
             self.bench.remove()
             if stop.wait(0.6):
                 return
 
+    def _repack(self, parcel: Parcel) -> None:
+        """Re-pack a flagged parcel as ordered, on the platter, and wait for its new verdict."""
+        self.out.write("   the packer follows the screen and re-packs the parcel\n")
+        self._verdict.clear()
+        self.bench.place(Weight.grams(packed_weight(parcel.expectation, "correct", self.rng)))
+        if self._verdict.wait(VERDICT_TIMEOUT_S):
+            parcel.fixed = self._latest
+
     def summary(self) -> str:
         """The table printed at the end."""
-        rows = [("#", "order", "packed", "expected", "measured", "verdict", "why")]
+        rows = [("#", "order", "packed", "expected", "measured", "verdict", "then", "why")]
         for parcel in self.parcels:
             verdict = parcel.outcome.verdict if parcel.outcome else None
             rows.append(
@@ -200,6 +217,7 @@ class Demo:
                     format_grams(parcel.expectation.expected_g),
                     format_grams(verdict.measured_g) if verdict and verdict.measured_g else "-",
                     verdict.kind.value if verdict else "NO VERDICT",
+                    f"re-packed: {parcel.fixed.verdict.kind.value}" if parcel.fixed else "",
                     verdict.reason if verdict else "",
                 )
             )
@@ -211,9 +229,17 @@ class Demo:
         return "\n".join(lines)
 
 
-def run_demo(parcels: int | None, mqtt_url: str | None, data_dir: Path, out: TextIO) -> int:
+def run_demo(
+    parcels: int | None,
+    mqtt_url: str | None,
+    data_dir: Path,
+    out: TextIO,
+    *,
+    screen: bool = True,
+    language: str = "en",
+) -> int:
     """Run the demo; returns the exit code."""
-    config = demo_config(mqtt_url, data_dir)
+    config = demo_config(mqtt_url, data_dir, screen=screen, language=language)
     fifo = data_dir / SCANNER_FIFO
     fifo.parent.mkdir(parents=True, exist_ok=True)
     if not fifo.exists():
@@ -231,7 +257,14 @@ def run_demo(parcels: int | None, mqtt_url: str | None, data_dir: Path, out: Tex
         f"alerts: {'MQTT ' + mqtt_url if mqtt_url else 'MQTT disabled'}"
         f" (topic {runtime.topics.alert})\n"
     )
+    started = threading.Event()
+    runtime.on_started = started.set
     station.start()
+    started.wait(timeout=10)
+    if runtime.screen is not None:
+        where = runtime.screen.url or f"not available: {runtime.screen.problem}"
+        out.write(f"screen: {where}\n")
+    out.flush()
     try:
         demo.pack(parcels, stop)
     except KeyboardInterrupt:
