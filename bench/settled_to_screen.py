@@ -75,6 +75,9 @@ def main(parcels: int = 200) -> None:
         page.add_init_script(RECORD)
         page.goto(runtime.screen.url)
         page.wait_for_selector("body[data-ready=true]")
+        empty = replace(STABLE, weight=Weight.parse("0g"), received_at=time.monotonic())
+        runtime.events.put(empty)  # the scale answers: no longer "waiting for the scale"
+        page.wait_for_selector('body[data-signal="idle"]')
         for number in range(parcels):
             runtime.submit_job(Job(f"SO-{number}", (JobLine("A", 2),), "BOX"))
             page.wait_for_selector('body[data-signal="ready"]')

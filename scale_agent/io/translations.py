@@ -11,14 +11,14 @@ from __future__ import annotations
 import string
 import time
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from babel import Locale
 from babel.lists import format_list
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, parse_pattern
 
 from scale_agent.domain.phrases import ClockTime, Grams, ItemName, Phrase
 from scale_agent.errors import UsageError
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "scale_agent"
 GRAMS_PER_KG = Decimal(1000)
+# Parsed once: Babel parses a pattern string on every call otherwise (a third of the cost).
+_KG = parse_pattern("#,##0.000")
+_G = parse_pattern("#,##0.#")
 
 
 def catalog_path(language: str) -> Path:
@@ -86,11 +89,7 @@ class Translator:
 
     def grams(self, grams: Decimal) -> str:
         """`148 g`, `1.027 kg`, `1,250.5 g` as this locale writes numbers."""
-        if abs(grams) >= GRAMS_PER_KG:
-            value = (grams / GRAMS_PER_KG).quantize(Decimal("0.001"))
-            return f"{format_decimal(value, '#,##0.000', locale=self.locale)} kg"
-        value = grams.quantize(Decimal("0.1")).normalize()
-        return f"{format_decimal(value, '#,##0.#', locale=self.locale)} g"
+        return _grams(self.language, grams)
 
     def number(self, value: int | Decimal) -> str:
         """A count or amount as this locale writes it."""
@@ -112,6 +111,17 @@ class Translator:
         if isinstance(value, Phrase):
             return self.render(value)
         return str(format_list([self._value(part) for part in value], locale=self.locale))
+
+
+@lru_cache(maxsize=4096)
+def _grams(language: str, grams: Decimal) -> str:
+    """Cached: the live weight repeats the same few values many times a second."""
+    locale = Locale.parse(language)
+    if abs(grams) >= GRAMS_PER_KG:
+        value = (grams / GRAMS_PER_KG).quantize(Decimal("0.001"))
+        return f"{_KG.apply(value, locale)} kg"
+    value = grams.quantize(Decimal("0.1")).normalize()
+    return f"{_G.apply(value, locale)} g"
 
 
 def template_fields(template: str) -> set[str]:

@@ -352,7 +352,7 @@ class StationRuntime:
                 case Show():
                     self.outputs.show(effect.guidance.indication(self.translator))
                     if self.screen is not None:
-                        self.screen.shown(effect.guidance, self.clock.monotonic())
+                        self.screen.shown(effect.guidance)
                     self._tell_systemd(effect)
                 case ZeroScale():
                     self.log.warning("zero_drift_corrected", drift_g=str(effect.drift_g))
@@ -378,6 +378,8 @@ class StationRuntime:
                     self.log.info(effect.event, **effect.fields)
                 case _:
                     assert_never(effect)
+        if self.screen is not None:
+            self.screen.flush(self.clock.monotonic())
 
     def _tell_systemd(self, show: Show) -> None:
         """STATUS= for `systemctl status`, whenever the light changes."""

@@ -51,6 +51,7 @@ class ScreenFeed:
         self._tracker = tracker
         self._is_monitor_up = is_monitor_up
         self._guidance: Guidance | None = None
+        self._is_dirty = False
         self._next_live = 0.0
         self.url: str | None = None
         self.problem: str | None = None
@@ -68,10 +69,20 @@ class ScreenFeed:
         if self.url is not None:
             self._server.stop()
 
-    def shown(self, guidance: Guidance, now: float) -> None:
-        """What the packer is told changed: send it now."""
+    def shown(self, guidance: Guidance) -> None:
+        """What the packer is told changed; `flush` sends it."""
         self._guidance = guidance
-        self._publish(now)
+        self._is_dirty = True
+
+    def flush(self, now: float) -> None:
+        """Send what changed, once per batch of effects (after the lights have it).
+
+        A batch may hold several states (SETTLING and then PASS for one reading): only the
+        last is sent, and never before the lights and the ledger are done with the batch.
+        """
+        if self._is_dirty:
+            self._is_dirty = False
+            self._publish(now)
 
     def tick(self, now: float) -> None:
         """Time passed: refresh the live weight (an unchanged screen is not sent)."""

@@ -9,6 +9,7 @@ technical reason) are plain strings that the page sets as text, never as markup.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from scale_agent.domain.phrases import ItemName, phrase
@@ -71,8 +72,14 @@ def screen_state(
         "items": _items(expectation, tracker, translator),
         "monitor_up": is_monitor_up,
         "sound": sound,
-        "labels": {key: render(text) for key, text in LABELS.items()},
+        "labels": labels(translator),
     }
+
+
+@cache
+def labels(translator: Translator) -> dict[str, str]:
+    """The page's own labels in a language (the same for every state: rendered once)."""
+    return {key: translator.render(text) for key, text in LABELS.items()}
 
 
 def _bar(
