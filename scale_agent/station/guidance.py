@@ -23,7 +23,8 @@ from scale_agent.signals import Indication, Signal
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from scale_agent.domain.verifier import Expectation, Hypothesis, Verdict
+    from scale_agent.domain.explanations import Hypothesis
+    from scale_agent.domain.verifier import Expectation, Verdict
     from scale_agent.io.translations import Translator
     from scale_agent.station.logic import StationLogic
 

@@ -20,20 +20,16 @@ from typing import TYPE_CHECKING, assert_never
 import structlog
 
 from scale_agent import __version__
-from scale_agent.domain.jobs import Job, parse_job
-from scale_agent.errors import ConfigError, JobError
+from scale_agent.domain.jobs import Job
 from scale_agent.io import systemd
 from scale_agent.io.clock import Clock, SystemClock
-from scale_agent.io.config import load_config
 from scale_agent.io.ledger import LEDGER_FILE, Ledger
 from scale_agent.io.logs import RateLimiter
 from scale_agent.io.messages import (
     HealthPayload,
-    Mass,
     StationIdentity,
     StatusPayload,
     Topics,
-    WeightPayload,
 )
 from scale_agent.io.order_sources import OrderCache, make_source
 from scale_agent.io.outputs import Outputs
@@ -44,13 +40,14 @@ from scale_agent.plugins import OutputDriver, ScaleCommand, ScaleDriver, Scanner
 from scale_agent.station.commands import CommandDesk
 from scale_agent.station.effects import Effect, Note, Record, Refused, Show, Told, ZeroScale
 from scale_agent.station.events import Inbound, IncomingCommand, IncomingJob, PushedOrder, Reload
+from scale_agent.station.intake import Intake
 from scale_agent.station.logic import StationLogic
 from scale_agent.station.recorder import Recorder
-from scale_agent.station.reloading import apply_reload
+from scale_agent.station.reloading import reload_config
 from scale_agent.station.scan_desk import LookedUp, ScanDesk
 from scale_agent.station.screen_feed import ScreenFeed
 from scale_agent.station.telemetry import Telemetry
-from scale_agent.weights import Reading, ReadingKind
+from scale_agent.weights import Reading
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -127,13 +124,13 @@ class StationRuntime:
             )
         self.recorder = Recorder(self, self.publisher)
         self.listeners = self.recorder.listeners  # told of every recorded verdict
+        self.intake = Intake(self)
         self.last_loop_at = self.clock.monotonic()
         self.on_started: Callable[[], object] | None = None
         self._stop = threading.Event()
         self._limiter = RateLimiter()
         self._ledger: Ledger | None = None
         self._next_health = 0.0
-        self._next_weight = 0.0
         self._next_status = 0.0
         self._shown_signal = ""
 
@@ -284,14 +281,14 @@ class StationRuntime:
             case Job():
                 return self.logic.on_job(event, now)
             case IncomingJob():
-                return self._incoming_job(event, now)
+                return self.intake.job(event, now)
             case IncomingCommand():
                 return self.commands.on_data(event.data, now)
             case Reload():
                 self._reload()
                 return []
             case PushedOrder():
-                return self._store_order(event)
+                return self.intake.pushed_order(event)
             case Scanned():
                 return [] if self.desk is None else self.desk.on_scan(event, now)
             case LookedUp():
@@ -299,44 +296,8 @@ class StationRuntime:
             case _:
                 assert_never(event)
 
-    def _store_order(self, event: PushedOrder) -> list[Effect]:
-        if self.order_cache is None:
-            return []
-        try:
-            order_id = self.order_cache.put(event.data)
-        except JobError as exc:
-            return [Refused("job", exc.reason, exc.order_id)]
-        self.log.info("order_stored", order_id=order_id)
-        return []
-
-    def _incoming_job(self, event: IncomingJob, now: float) -> list[Effect]:
-        try:
-            job = parse_job(event.data)
-        except JobError as exc:
-            self.log.warning(
-                "job_rejected", reason=exc.reason, source=event.source, order_id=exc.order_id
-            )
-            return [Refused("job", exc.reason, exc.order_id)]
-        if job.msg_id is not None and not self.ledger.first_sighting(job.msg_id, time.time()):
-            reason = f"order {job.order_id}: message {job.msg_id} was already received; ignored"
-            return [Told("job_duplicate", reason, job.order_id)]
-        return self.logic.on_job(job, now)
-
     def _reading(self, reading: Reading, now: float) -> list[Effect]:
-        if reading.kind is ReadingKind.ERROR:
-            self.telemetry.frame_rejected(reading)
-        elif reading.is_usable_weight and reading.weight is not None:
-            grams = reading.weight.in_grams
-            if reading.is_stable:
-                empty_g = self.config.agent.settle.empty_threshold_g
-                self.telemetry.stable(grams, now, self.logic.state, empty_g)
-            mqtt = self.config.agent.mqtt
-            if mqtt.publish_weight and self.publisher is not None and now >= self._next_weight:
-                self._next_weight = now + mqtt.weight_interval_s
-                payload = WeightPayload(
-                    **self.identity, weight=Mass(value=float(grams)), is_stable=reading.is_stable
-                )
-                self.recorder.publish_live(self.topics.weight, payload, qos=0)
+        self.intake.reading(reading, now)
         effects = self.logic.on_reading(reading, now)
         if self.desk is not None:
             effects += self.desk.on_reading(reading, now)
@@ -390,25 +351,11 @@ class StationRuntime:
 
     def _reload(self) -> None:
         """Apply a changed station file; a broken one is refused and the old one kept."""
-        try:
-            fresh = load_config(self.config.path)
-        except ConfigError as exc:
-            self.log.error(  # noqa: TRY400 - a refused file is no crash: no traceback
-                "config_reload_refused",
-                source=exc.source,
-                problems=[str(problem) for problem in exc.problems],
-                hint="the station keeps running on the previous config",
-            )
-            return
-        self.config, needs_restart = apply_reload(self.config, fresh)
-        new = self.config.agent
-        self.logic.reconfigure(new.settle, new.tolerance, fresh.catalog, new.policies)
-        self.log.info(
-            "config_reloaded",
-            skus=len(fresh.catalog.skus),
-            policy=new.tolerance.label,
-            restart_needed_for=needs_restart or None,
-        )
+        fresh = reload_config(self.config, self.log)
+        if fresh is not None:
+            self.config = fresh
+            new = fresh.agent
+            self.logic.reconfigure(new.settle, new.tolerance, fresh.catalog, new.policies)
 
     def _write_status(self, now: float, *, stopped: bool = False) -> None:
         self.telemetry.write_status(

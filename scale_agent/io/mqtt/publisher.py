@@ -1,4 +1,4 @@
-"""The only paho-mqtt import: the publisher that drains the outbox, and the job subscription.
+"""The publisher that keeps a station connected and drains the outbox into the broker.
 
 Delivery is at-least-once and the SQLite outbox is the single source of truth for what is
 owed: a row leaves only after the broker's PUBACK with a success reason code. paho's in-memory
@@ -12,26 +12,28 @@ Threads: paho's network thread runs the callbacks, which only hand facts to a qu
 from __future__ import annotations
 
 import contextlib
-import copy
-import ssl
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from scale_agent.io.ledger import Ledger
+from scale_agent.io.mqtt.client import (
+    BrokerAddress,
+    LinkState,
+    connection,
+    message_properties,
+    new_properties,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
+    from paho.mqtt.properties import Properties
     from paho.mqtt.reasoncodes import ReasonCode
 
     from scale_agent.io.config import MqttSection
@@ -47,92 +49,6 @@ UNMATCHED_ACK_TTL_S = 10.0
 ACK_BATCH_S = 0.02
 ACK_BATCH_ROWS = 200
 BACKLOG_EVERY_S = 0.25
-
-
-@dataclass(frozen=True)
-class BrokerAddress:
-    """Host, port and whether TLS is used, from an mqtt:// or mqtts:// URL."""
-
-    host: str
-    port: int
-    is_tls: bool
-
-    @classmethod
-    def parse(cls, url: str) -> BrokerAddress:
-        """Parse a broker URL (validated by the config already)."""
-        parts = urlsplit(url)
-        is_tls = parts.scheme == "mqtts"
-        return cls(parts.hostname or "127.0.0.1", parts.port or (8883 if is_tls else 1883), is_tls)
-
-    def __str__(self) -> str:
-        return f"{'mqtts' if self.is_tls else 'mqtt'}://{self.host}:{self.port}"
-
-
-def _properties(packet_type: int) -> Properties:
-    return Properties(packet_type)  # type: ignore[no-untyped-call]  # paho leaves it untyped
-
-
-_PUBLISH_TEMPLATE = _properties(PacketTypes.PUBLISH)
-_PUBLISH_TEMPLATE.ContentType = "application/json"
-
-
-def message_properties(msg_id: str) -> Properties:
-    """PUBLISH properties: JSON content type and the msg_id as a user property.
-
-    paho's validating `__setattr__` costs about 40 us a message, a fifth of the budget at
-    5,000 alerts/s; a copy of a validated template with the one user property attached costs
-    3 us and packs to the same bytes (tests/test_mqtt_properties.py checks it against paho).
-    """
-    properties = copy.copy(_PUBLISH_TEMPLATE)
-    object.__setattr__(properties, "UserProperty", [("msg_id", msg_id)])
-    return properties
-
-
-def connection(settings: MqttSection, client_id: str) -> mqtt.Client:
-    """A paho MQTT v5 client with the credentials and TLS the settings ask for (not connected)."""
-    client = mqtt.Client(
-        CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5
-    )
-    if settings.username is not None:
-        password = None
-        if settings.password_file is not None:
-            password = settings.password_file.read_text(encoding="utf-8").strip()
-        client.username_pw_set(settings.username, password)
-    if BrokerAddress.parse(settings.url).is_tls:
-        context = ssl.create_default_context(
-            cafile=str(settings.ca_file) if settings.ca_file else None
-        )
-        if settings.cert_file is not None:
-            context.load_cert_chain(
-                str(settings.cert_file), str(settings.key_file) if settings.key_file else None
-            )
-        client.tls_set_context(context)
-    return client
-
-
-class LinkState:
-    """Whether a client is connected, and in plain words why not (shared by both clients)."""
-
-    def __init__(self) -> None:
-        self.is_connected = False
-        self.last_error = "not connected yet"
-
-    def _refused(self, reason_code: ReasonCode) -> bool:
-        """True (with the reason kept) when a CONNACK says the broker refused us."""
-        if reason_code.is_failure:
-            self.last_error = f"broker refused the connection: {reason_code}"
-            return True
-        return False
-
-    def _connected(self) -> None:
-        """Call last in on_connect, once the client is ready to be used."""
-        self.is_connected, self.last_error = True, ""
-
-    def _lost(self, reason_code: ReasonCode) -> None:
-        """Record a disconnect; after a refused CONNECT the refusal stays the reason."""
-        if self.is_connected:
-            self.last_error = f"disconnected: {reason_code}"
-        self.is_connected = False
 
 
 class Publisher(LinkState):
@@ -188,7 +104,7 @@ class Publisher(LinkState):
 
     def start(self) -> None:
         """Begin connecting (in the background: a dead broker never blocks start-up)."""
-        properties = _properties(PacketTypes.CONNECT)
+        properties = new_properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = self.settings.session_expiry_s
         # A persistent session, from the first connect on (paho's default starts the first
         # one clean): jobs and commands the broker queued while this process was down or
@@ -417,67 +333,3 @@ class OutboxDrain:
             early = self.unmatched.pop(info.mid, None)  # the PUBACK beat publish() back
             if early is not None:
                 self._ack(info.mid, early[0])
-
-
-class Subscription(LinkState):
-    """A listener on the broker (the supervisors' monitor): subscribes and hands messages over.
-
-    `on_message` runs on paho's network thread; keep it short.
-    """
-
-    def __init__(
-        self,
-        settings: MqttSection,
-        filters: list[str],
-        on_message: Callable[[str, bytes], None],
-        *,
-        client_id: str = "",
-    ) -> None:
-        self.address = BrokerAddress.parse(settings.url)
-        self.filters = filters
-        super().__init__()
-        self._client = connection(settings, client_id)
-        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
-        self._client.on_connect = self._on_connect
-        self._client.on_connect_fail = self._on_connect_fail
-        self._client.on_disconnect = self._on_disconnect
-        self._client.on_message = lambda _c, _u, message: on_message(
-            message.topic, bytes(message.payload)
-        )
-
-    def _on_connect(
-        self,
-        client: mqtt.Client,
-        _userdata: object,
-        _flags: mqtt.ConnectFlags,
-        reason_code: ReasonCode,
-        _properties: Properties | None,
-    ) -> None:
-        if self._refused(reason_code):
-            return
-        for topic in self.filters:
-            client.subscribe(topic, qos=1)
-        self._connected()
-
-    def _on_disconnect(
-        self,
-        _client: mqtt.Client,
-        _userdata: object,
-        _flags: mqtt.DisconnectFlags,
-        reason_code: ReasonCode,
-        _properties: Properties | None,
-    ) -> None:
-        self._lost(reason_code)
-
-    def _on_connect_fail(self, _client: mqtt.Client, _userdata: object) -> None:
-        self.last_error = f"cannot connect to {self.address}"
-
-    def start(self) -> None:
-        """Connect in the background and keep reconnecting."""
-        self._client.connect_async(self.address.host, self.address.port, keepalive=30)
-        self._client.loop_start()
-
-    def stop(self) -> None:
-        """Disconnect."""
-        self._client.disconnect()
-        self._client.loop_stop()

@@ -1,0 +1,80 @@
+"""A listener on the broker for the supervisors' tools: subscribes, reconnects, hands over."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scale_agent.io.mqtt.client import BrokerAddress, LinkState, connection
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.properties import Properties
+    from paho.mqtt.reasoncodes import ReasonCode
+
+    from scale_agent.io.config import MqttSection
+
+
+class Subscription(LinkState):
+    """A listener on the broker (the supervisors' monitor): subscribes and hands messages over.
+
+    `on_message` runs on paho's network thread; keep it short.
+    """
+
+    def __init__(
+        self,
+        settings: MqttSection,
+        filters: list[str],
+        on_message: Callable[[str, bytes], None],
+        *,
+        client_id: str = "",
+    ) -> None:
+        self.address = BrokerAddress.parse(settings.url)
+        self.filters = filters
+        super().__init__()
+        self._client = connection(settings, client_id)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self._client.on_connect = self._on_connect
+        self._client.on_connect_fail = self._on_connect_fail
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = lambda _c, _u, message: on_message(
+            message.topic, bytes(message.payload)
+        )
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        _userdata: object,
+        _flags: mqtt.ConnectFlags,
+        reason_code: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
+        if self._refused(reason_code):
+            return
+        for topic in self.filters:
+            client.subscribe(topic, qos=1)
+        self._connected()
+
+    def _on_disconnect(
+        self,
+        _client: mqtt.Client,
+        _userdata: object,
+        _flags: mqtt.DisconnectFlags,
+        reason_code: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
+        self._lost(reason_code)
+
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata: object) -> None:
+        self.last_error = f"cannot connect to {self.address}"
+
+    def start(self) -> None:
+        """Connect in the background and keep reconnecting."""
+        self._client.connect_async(self.address.host, self.address.port, keepalive=30)
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        """Disconnect."""
+        self._client.disconnect()
+        self._client.loop_stop()
