@@ -28,12 +28,14 @@ class Indication:
     """One state of the packer's lights: the signal, the seal interlock, and a short text.
 
     `is_seal_enabled` is True only while the current parcel holds a PASS (or an override);
-    every output must keep the interlock open otherwise.
+    every output must keep the interlock open otherwise. `seal_text` says the seal state in
+    the packer's language ("封箱已锁定"); an output that shows words falls back to its own.
     """
 
     signal: Signal
     text: str = ""
     is_seal_enabled: bool = False
+    seal_text: str = ""
 
 
 SAFE_INDICATION = Indication(Signal.FAULT, "scale-agent stopped", is_seal_enabled=False)

@@ -266,6 +266,10 @@ def test_the_screen_speaks_the_packers_language(  # noqa: PLR0917 - one row per 
             # The font that draws it is installed (else Chinese would show as empty boxes).
             assert page.evaluate(f"document.fonts.check('40px \"{font}\"', {json.dumps(headline)})")
             page.screenshot(path=shots / "missing-item.png")
+            # The console lamp says the seal state in the same words as the screen.
+            wait_until(lambda: light.shown[-1].signal is Signal.FAIL)
+            assert light.shown[-1].seal_text == text(page, "#seal")
+            assert light.shown[-1].seal_text != "SEAL LOCKED"  # translated
         finally:
             page.close()
     # The console lamp speaks the same language.

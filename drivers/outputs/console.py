@@ -1,7 +1,8 @@
 """The console light: what a packer without a stack light watches on the bench PC's screen.
 
 Each change of indication prints one line: a coloured lamp, the signal, the text, and the seal
-interlock state, e.g. ``[ PASS ] order SO-1001: weight within limits | seal: ENABLED``.
+interlock state, in the station's language when it says it (`Indication.seal_text`), e.g.
+``[   PASS   ] PASS: Seal the parcel and lift it off | SEAL OPEN``.
 On a terminal the lamp is coloured; in a log file it is plain text.
 """
 
@@ -63,9 +64,11 @@ class ConsoleLight:
             lamp = f"[{indication.signal.value.upper():^10}]"
             if colour:
                 lamp = f"{_COLOURS[indication.signal]}{lamp}{_RESET}"
-            seal = "ENABLED" if indication.is_seal_enabled else "locked"
+            seal = indication.seal_text or (
+                "seal: ENABLED" if indication.is_seal_enabled else "seal: locked"
+            )
             # The text carries order ids and names from outside: never a control sequence.
-            stream.write(f"{lamp} {printable(indication.text)} | seal: {seal}\n")
+            stream.write(f"{lamp} {printable(indication.text)} | {printable(seal)}\n")
             stream.flush()
 
     def close(self) -> None:

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from scale_agent.station.logic import StationLogic
 
 
+SEAL_OPEN = phrase("SEAL OPEN")
+SEAL_LOCKED = phrase("SEAL LOCKED")
+
+
 @dataclass(frozen=True)
 class Guidance:
     """One state of the packer's lights and screen."""
@@ -44,11 +48,17 @@ class Guidance:
         text = f"{translator.render(self.headline)}: {translator.render(self.instruction)}"
         if self.detail:
             text += f" ({self.detail})"
-        return Indication(self.signal, text, is_seal_enabled=self.is_seal_enabled)
+        seal = translator.render(SEAL_OPEN if self.is_seal_enabled else SEAL_LOCKED)
+        return Indication(self.signal, text, is_seal_enabled=self.is_seal_enabled, seal_text=seal)
 
 
 def fault(reason: str, since_wall: float | None = None) -> Guidance:
-    """The scale cannot be trusted: what it means at the bench, and the reason in small."""
+    """The scale cannot be trusted: what it means at the bench, and the reason in small.
+
+    The technical reason is shown only where the instruction does not already say it all
+    (a port that vanished, a protocol error): it is English and for whoever fixes it.
+    """
+    detail = ""
     if "overload" in reason:
         instruction = phrase("Scale overloaded: take the weight off the platter")
     elif "underload" in reason:
@@ -60,9 +70,11 @@ def fault(reason: str, since_wall: float | None = None) -> Guidance:
             "Scale not answering: check the cable and the power (fault since {time})",
             time=ClockTime(since_wall),
         )
+        detail = reason
     else:
         instruction = phrase("Scale not answering: check the cable and the power")
-    return Guidance(Signal.FAULT, phrase("SCALE FAULT"), instruction, detail=reason)
+        detail = reason
+    return Guidance(Signal.FAULT, phrase("SCALE FAULT"), instruction, detail=detail)
 
 
 def order_problem(order_id: str, reason: str) -> Guidance:

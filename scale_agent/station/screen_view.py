@@ -13,6 +13,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from scale_agent.domain.phrases import ItemName, phrase
+from scale_agent.station.guidance import SEAL_LOCKED, SEAL_OPEN
 
 if TYPE_CHECKING:
     from scale_agent.domain.packing import ItemTracker
@@ -29,8 +30,8 @@ LABELS = {
     "expected": phrase("Expected"),
     "limits": phrase("Limits"),
     "items": phrase("Items"),
-    "seal_open": phrase("SEAL OPEN"),
-    "seal_locked": phrase("SEAL LOCKED"),
+    "seal_open": SEAL_OPEN,
+    "seal_locked": SEAL_LOCKED,
     "under": phrase("Under"),
     "ok": phrase("OK"),
     "over": phrase("Over"),
