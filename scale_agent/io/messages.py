@@ -54,6 +54,7 @@ class Topics:
         self.job = f"{self.root}/job"
         self.command = f"{self.root}/command"
         self.orders = f"{self.root}/orders"
+        self.catalog_audit = f"{self.root}/catalog_audit"
 
 
 class Payload(StrictModel):
@@ -195,6 +196,32 @@ class EventPayload(Payload):
     override: SealOverride | None = None
 
 
+class SkuFinding(StrictModel):
+    """One SKU's declared weight against what the station's scale measured."""
+
+    sku: str
+    name: str
+    parcels: int
+    declared: Mass
+    measured: Mass
+    ci_low: Mass
+    ci_high: Mass
+    difference_pct: float
+    declared_spread: Mass
+    measured_spread: Mass | None
+    is_weight_off: bool
+    is_spread_off: bool
+
+
+class CatalogAuditPayload(Payload):
+    """What `catalog audit` found (retained, per station): the monitor pools the stations'."""
+
+    schema_id: Literal["scale-agent/catalog_audit/1"] = "scale-agent/catalog_audit/1"
+    parcels: int  # judged parcels the audit read
+    since: datetime | None  # the oldest of them
+    findings: list[SkuFinding]
+
+
 class ScaleHealth(StrictModel):
     """How the scale is doing, as the station sees it (never just "connected")."""
 
@@ -274,5 +301,6 @@ def json_schemas() -> dict[str, dict[str, Any]]:
         "weight": WeightPayload,
         "command": CommandPayload,
         "job": OrderPayload,
+        "catalog_audit": CatalogAuditPayload,
     }
     return {f"{name}.schema.json": model.model_json_schema() for name, model in models.items()}

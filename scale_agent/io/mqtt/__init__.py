@@ -5,7 +5,12 @@
 - `subscription`: a listener for the supervisors' tools.
 """
 
-from scale_agent.io.mqtt.client import BrokerAddress, connection, message_properties
+from scale_agent.io.mqtt.client import (
+    BrokerAddress,
+    connection,
+    message_properties,
+    publish_once,
+)
 from scale_agent.io.mqtt.publisher import OutboxDrain, Publisher
 from scale_agent.io.mqtt.subscription import Subscription
 
@@ -16,4 +21,5 @@ __all__ = [
     "Subscription",
     "connection",
     "message_properties",
+    "publish_once",
 ]

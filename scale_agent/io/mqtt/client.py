@@ -13,6 +13,8 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from scale_agent.errors import DeviceUnavailableError
+
 if TYPE_CHECKING:
     from paho.mqtt.reasoncodes import ReasonCode
 
@@ -104,3 +106,28 @@ class LinkState:
         if self.is_connected:
             self.last_error = f"disconnected: {reason_code}"
         self.is_connected = False
+
+
+def publish_once(
+    settings: MqttSection, topic: str, payload: bytes, *, retain: bool, timeout_s: float = 10.0
+) -> None:
+    """Connect, publish one QoS 1 message, wait for the broker's PUBACK, disconnect (tools).
+
+    Raises:
+        DeviceUnavailableError: the broker cannot be reached or refused the message.
+    """
+    address = BrokerAddress.parse(settings.url)
+    client = connection(settings, client_id="")
+    try:
+        client.connect(address.host, address.port, keepalive=30)
+    except (OSError, ssl.SSLError) as exc:
+        raise DeviceUnavailableError(str(address), f"cannot connect: {exc}") from exc
+    client.loop_start()
+    try:
+        info = client.publish(topic, payload, qos=1, retain=retain)
+        info.wait_for_publish(timeout_s)
+        if not info.is_published():
+            raise DeviceUnavailableError(str(address), f"no PUBACK within {timeout_s:g} s")
+    finally:
+        client.disconnect()
+        client.loop_stop()
