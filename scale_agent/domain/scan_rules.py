@@ -126,6 +126,7 @@ class ScanRules(StrictModel):
     """
 
     reweigh: str = "CMD-REWEIGH"
+    test: str = "CMD-TEST"  # a routine scale test with the reference weights
     cancel: str = "CMD-CANCEL"
     close: str = "CMD-CLOSE"
     override: str = r"OVR-(?P<operator>[A-Za-z0-9_.-]{1,64})"
@@ -133,12 +134,12 @@ class ScanRules(StrictModel):
     order: str = r"(?:SO|ORD|PO)-?[A-Za-z0-9-]{1,60}"
     sku: str | None = None
 
-    _valid = field_validator("reweigh", "cancel", "close", "override", "carton", "order", "sku")(
-        _pattern
-    )
+    _valid = field_validator(
+        "reweigh", "test", "cancel", "close", "override", "carton", "order", "sku"
+    )(_pattern)
 
 
-COMMANDS = ("reweigh", "cancel", "close", "override")
+COMMANDS = ("reweigh", "cancel", "close", "override", "test")
 
 
 def classify(code: str, rules: ScanRules, catalog: Catalog) -> Scan:  # noqa: PLR0911

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from datetime import time
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, get_args
 from urllib.parse import urlsplit
@@ -87,12 +89,12 @@ ToleranceSection = Policy  # the [tolerance] section is the station's default po
 
 Language = Literal["en", "zh_CN", "de"]  # the packer-facing message catalogs we ship
 LANGUAGES: tuple[str, ...] = get_args(Language)
-CommandName = Literal["zero", "tare", "reweigh", "override", "reload_catalog"]
+CommandName = Literal["zero", "tare", "reweigh", "override", "reload_catalog", "routine_test"]
 
 
 def _default_commands() -> list[CommandName]:
     # Tare is off by default: a tared carton would vanish from the gross weight we compare.
-    return ["zero", "reweigh", "override", "reload_catalog"]
+    return ["zero", "reweigh", "override", "reload_catalog", "routine_test"]
 
 
 class MqttSection(Section):
@@ -150,6 +152,56 @@ class ScreenSection(Section):
         return host.strip("[]"), int(port)
 
 
+class AssuranceSection(Section):
+    """Routine scale tests with reference weights: which, when, and against which limits."""
+
+    enabled: bool = False
+    points: list[WeightText] = Field(default_factory=lambda: ["1kg"], min_length=1, max_length=6)
+    weight_ids: list[str] = Field(default_factory=list)  # one per point: the weights' ids
+    weight_class: str = Field(default="M1", max_length=8)  # OIML R 111 class of the weights
+    zero_check: bool = True
+    repeat: int = Field(default=0, ge=0, le=10)  # the largest point again: repeatability
+    shift_starts: list[str] = Field(default_factory=list)  # local "06:00", "14:00", ...
+    every_h: float = Field(default=0, ge=0, le=24 * 31)  # 0: not by the hour
+    after_restart: bool = True
+    after_scale_change: bool = True  # a different serial number answers
+    after_overload: bool = True
+    warning_g: Decimal | None = Field(default=None, gt=0)  # else the initial MPE
+    control_g: Decimal | None = Field(default=None, gt=0)  # else the in-service MPE
+
+    _positive = field_validator("points")(
+        lambda values: [declared_check("weight")(value) for value in values]
+    )
+
+    @field_validator("shift_starts")
+    @classmethod
+    def _times(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                time.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a time of day like 06:00") from None
+        return values
+
+    @model_validator(mode="after")
+    def _ids(self) -> Self:
+        if self.weight_ids and len(self.weight_ids) != len(self.points):
+            raise ValueError(
+                f"weight_ids names {len(self.weight_ids)} weight(s) for {len(self.points)} "
+                "point(s): give one id per point, in the same order"
+            )
+        return self
+
+    def point_weights(self) -> list[tuple[Decimal, str]]:
+        """(nominal grams, weight id) per point."""
+        ids = self.weight_ids or [""] * len(self.points)
+        return [(Weight.parse(p).in_grams, i) for p, i in zip(self.points, ids, strict=True)]
+
+    def shift_times(self) -> list[time]:
+        """The shift starts as times of day."""
+        return [time.fromisoformat(value) for value in self.shift_starts]
+
+
 def _default_outputs() -> list[DriverSection]:
     return [DriverSection(driver="console")]
 
@@ -168,6 +220,7 @@ class AgentConfig(Section):
     orders: OrdersSection = OrdersSection()
     mqtt: MqttSection = MqttSection()
     screen: ScreenSection = ScreenSection()
+    assurance: AssuranceSection = AssuranceSection()
 
     @model_validator(mode="after")
     def _order_source(self) -> Self:

@@ -188,6 +188,11 @@ class EventPayload(Payload):
         "catalog_reloaded",
         "scan_rejected",  # a scan that matches no command, carton, order or item
         "item_mismatch",  # item by item: the scan and the platter weight disagree
+        "routine_test_due",  # a scale test is due: the station asks for the test weights
+        "routine_test_passed",
+        "routine_test_warning",  # past the warning limit: the scale still judges parcels
+        "routine_test_failed",  # past the control limit: no parcel is judged until released
+        "scale_released",  # a supervisor let an out-of-tolerance scale judge again (audited)
     ]
     reason: str
     order_id: str | None = None
@@ -278,12 +283,13 @@ class CommandPayload(StrictModel):
 
     `zero` and `tare` go to the scale; `reweigh` weighs the parcel on the platter again;
     `override` lets a failed parcel be sealed (needs `operator` and `reason`);
-    `reload_catalog` re-reads the catalog file.
+    `reload_catalog` re-reads the catalog file; `routine_test` starts a scale test with the
+    reference weights (`operator` says who runs it).
     """
 
     schema_id: Literal["scale-agent/command/1"] = "scale-agent/command/1"
     request_id: str | None = Field(default=None, max_length=128)
-    command: Literal["zero", "tare", "reweigh", "override", "reload_catalog"]
+    command: Literal["zero", "tare", "reweigh", "override", "reload_catalog", "routine_test"]
     operator: str | None = Field(default=None, min_length=1, max_length=128)
     reason: str | None = Field(default=None, min_length=3, max_length=500)
     order_id: str | None = Field(default=None, max_length=128)

@@ -17,7 +17,7 @@ from scale_agent.errors import CatalogError, PayloadError
 from scale_agent.io.config import load_station_catalog, resolve
 from scale_agent.io.messages import CommandPayload
 from scale_agent.plugins import ScaleCommand
-from scale_agent.station.effects import Effect, Override, Refused, Told
+from scale_agent.station.effects import Effect, Override, Refused, StartTest, Told
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -74,6 +74,12 @@ class CommandDesk:
             return self.logic.on_reweigh(now)
         if name == "reload_catalog":
             return self._reload_catalog(request_id)
+        if name == "routine_test":
+            return [StartTest(command.operator, "on demand (command)", request_id)]
+        return self._zero_or_tare(command)
+
+    def _zero_or_tare(self, command: CommandPayload) -> list[Effect]:
+        name, request_id = command.command, command.request_id
         why_not = self.logic.can_zero()
         if why_not is not None:
             return [Refused(name, f"cannot {name} now: {why_not}", request_id=request_id)]

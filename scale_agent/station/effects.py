@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from decimal import Decimal
 
+    from scale_agent.domain.assurance import RoutineTest
     from scale_agent.domain.verifier import Expectation, Verdict
     from scale_agent.signals import Indication
     from scale_agent.station.guidance import Guidance
@@ -89,4 +90,28 @@ class Note:
     fields: dict[str, str] = field(default_factory=dict)
 
 
-Effect = Show | Record | Note | Refused | Told | ZeroScale
+@dataclass(frozen=True)
+class StartTest:
+    """Effect: start a routine scale test now (a command, a scan code)."""
+
+    operator: str | None
+    reason: str
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordTest:
+    """Effect: record a finished routine scale test in the ledger and tell the supervisors."""
+
+    test: RoutineTest
+
+
+@dataclass(frozen=True)
+class ReleaseScale:
+    """Effect: record that a supervisor released a scale that failed its test."""
+
+    override: Override
+    was: str  # why the scale was held
+
+
+Effect = Show | Record | Note | Refused | Told | ZeroScale | StartTest | RecordTest | ReleaseScale

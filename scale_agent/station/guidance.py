@@ -117,6 +117,15 @@ def guide(  # noqa: PLR0911 - one return per state
         since = health.faulted_at
         wall = wall_time(since) if wall_time is not None and since is not None else None
         return fault(health.fault_reason, wall)
+    if logic.scale_lock is not None:
+        return Guidance(
+            Signal.FAULT,
+            phrase("SCALE OUT OF TOLERANCE"),
+            phrase("Scale out of tolerance: call maintenance; no parcel is judged until then"),
+            detail=logic.scale_lock,
+        )
+    if logic.test_prompt is not None:
+        return Guidance(Signal.READY, phrase("SCALE TEST"), logic.test_prompt)
     if logic.state.value == "judged" and logic.override is not None:
         override = logic.override
         return Guidance(

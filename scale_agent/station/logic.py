@@ -37,6 +37,7 @@ from scale_agent.station.effects import (
     Override,
     Record,
     Refused,
+    ReleaseScale,
     Show,
     Told,
 )
@@ -96,6 +97,10 @@ class StationLogic:
         self.override: Override | None = None
         # Item-by-item packing: loads are not judged until the items are in (see packing.py)
         self.is_packing = False
+        # Routine scale tests (station/assurance_desk.py): no parcel is judged while a test
+        # runs, nor while a failed one holds the scale out of tolerance.
+        self.test_prompt: Phrase | None = None
+        self.scale_lock: str | None = None
         self.packing_note: Phrase = phrase("Scan the next item")
         # Maps a monotonic time to wall-clock seconds, for "fault since 14:02" (the runtime's).
         self.wall_time = wall_time
@@ -185,7 +190,7 @@ class StationLogic:
         if self.health.usable(grams, now):
             effects += [Note("scale_recovered"), self._show()]
         if self.state in {State.IDLE, State.WAITING}:
-            if grams < self.settle.load_threshold_g or self.is_packing:
+            if grams < self.settle.load_threshold_g or self.is_holding_loads:
                 self.weighing.cancel_load()
                 return effects + self.health.watch_zero(reading, now, self.settle)
             if self.weighing.is_confirmed_load(grams, now):
@@ -224,10 +229,15 @@ class StationLogic:
         return self._fault(reason, now)
 
     def on_override(self, override: Override, order_id: str | None, now: float) -> list[Effect]:
-        """A supervisor lets the judged, failed parcel be sealed anyway (audited)."""
-        _ = now
+        """A supervisor lets the judged, failed parcel be sealed anyway (audited).
+
+        With no failed parcel waiting but a scale held out of tolerance by a failed routine
+        test, the override releases the scale instead (recorded in the ledger too).
+        """
         verdict = self.last_verdict
         if self.state is not State.JUDGED or verdict is None or not verdict.is_flagged:
+            if self.scale_lock is not None and self.test_prompt is None:
+                return self.release_scale(override, now)
             return [Refused("override", "no failed parcel is waiting on this station")]
         if self.health.is_faulted:
             return [Refused("override", f"the scale is faulted: {self.health.fault_reason}")]
@@ -291,6 +301,60 @@ class StationLogic:
         if self.queue:
             return effects + self._activate(self.queue.popleft(), now)
         return [*effects, self._show()]
+
+    # -- routine scale tests -----------------------------------------------------------------
+
+    @property
+    def is_holding_loads(self) -> bool:
+        """Loads are not judged now: items being packed, a scale test, a failed test."""
+        return self.is_packing or self.test_prompt is not None or self.scale_lock is not None
+
+    def is_free_for_test(self) -> bool:
+        """Nothing on the platter or in progress that a scale test would interrupt."""
+        return (
+            not self.health.is_faulted
+            and self.state in {State.IDLE, State.WAITING}
+            and not self._parcel_present()
+            and not self.is_packing
+            and self.test_prompt is None
+        )
+
+    def start_testing(self, prompt: Phrase) -> list[Effect]:
+        """A scale test begins: the packer is told what to place; nothing is judged."""
+        self.test_prompt = prompt
+        return [self._show()]
+
+    def note_testing(self, prompt: Phrase) -> list[Effect]:
+        """The test's next step."""
+        self.test_prompt = prompt
+        return [self._show()]
+
+    def finish_testing(self, lock: str | None, now: float) -> list[Effect]:
+        """The test is over: judging resumes, unless it failed (`lock` says why)."""
+        self.test_prompt, self.scale_lock = None, lock
+        return self._resume(now)
+
+    def release_scale(self, override: Override, now: float) -> list[Effect]:
+        """A supervisor lets a scale that failed its test judge again (audited)."""
+        was = self.scale_lock
+        self.scale_lock = None
+        reason = f"released by {override.operator}: {override.reason} (it was: {was})"
+        return [
+            ReleaseScale(override, str(was)),
+            Told("scale_released", reason),
+            *self._resume(now),
+        ]
+
+    def _resume(self, now: float) -> list[Effect]:
+        if (
+            not self.is_holding_loads
+            and self.job is not None
+            and self._parcel_present()
+            and self.state is State.WAITING
+            and not self.health.is_faulted
+        ):
+            return self._start_settling(now)
+        return [self._show()]
 
     def can_zero(self) -> str | None:
         """Why the scale may not be zeroed now, or None when it may."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
+from uuid import uuid4
 
 from scale_agent.io.ledger import Outgoing
 from scale_agent.io.messages import EventPayload
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from scale_agent.io.messages import Payload, StationIdentity, Topics
     from scale_agent.io.mqtt import Publisher
     from scale_agent.io.scale_link import ScaleLink
-    from scale_agent.station.effects import Record
+    from scale_agent.station.effects import Record, RecordTest, ReleaseScale
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Recorder:
         self._station = station
         self._publisher = publisher
         self.listeners: list[Callable[[RecordedVerdict], None]] = []
+        self.last_test: dict[str, object] | None = None  # the newest routine test's reference
 
     def tell(self, event: str, reason: str, **fields: str | None) -> None:
         """Queue an `event` message (through the outbox: command answers are not dropped)."""
@@ -87,6 +89,78 @@ class Recorder:
                 topic, payload.model_dump_json().encode(), qos=qos, retain=retain
             )
 
+    def record_test(self, effect: RecordTest) -> tuple[str, float]:
+        """Write a finished routine test into the chain, and its event; returns (id, time)."""
+        test = effect.test
+        event = f"routine_test_{test.outcome.value}"
+        body: dict[str, object] = {
+            "kind": "routine_test",
+            "reason": test.reason,
+            "operator": test.operator,
+            "outcome": test.outcome.value,
+            "steps": [
+                {
+                    "nominal_g": str(result.step.nominal_g),
+                    "weight_id": result.step.weight_id or None,
+                    "measured_g": str(result.measured_g),
+                    "error_g": str(result.error_g),
+                    "warning_g": str(result.step.limits.warning_g),
+                    "control_g": str(result.step.limits.control_g),
+                    "outcome": result.outcome.value,
+                }
+                for result in test.results
+            ],
+        }
+        record_id, at = self._record_assurance("ROUTINE_TEST", body, event, test.summary())
+        self.last_test = {
+            "id": record_id,
+            "at": datetime.fromtimestamp(at, UTC).isoformat(),
+            "outcome": test.outcome.value,
+        }
+        return record_id, at
+
+    def record_release(self, effect: ReleaseScale) -> tuple[str, float]:
+        """Write a supervisor's release of an out-of-tolerance scale into the chain."""
+        body: dict[str, object] = {
+            "kind": "scale_released",
+            "operator": effect.override.operator,
+            "reason": effect.override.reason,
+            "was": effect.was,
+        }
+        return self._record_assurance("SCALE_RELEASED", body, None, "")
+
+    def _record_assurance(
+        self, kind: str, body: dict[str, object], event: str | None, reason: str
+    ) -> tuple[str, float]:
+        station = self._station
+        at = station.clock.time()
+        record_id = str(uuid4())
+        identity = station.link.identity
+        body["scale"] = {
+            "device": station.link.driver.device,
+            "model": identity.model if identity else None,
+            "serial": identity.serial if identity else None,
+        }
+        body["weight_class"] = station.config.agent.assurance.weight_class
+        outgoing = []
+        if event is not None and station.config.agent.mqtt.enabled:
+            payload = EventPayload(**station.identity, event=event, reason=reason)
+            outgoing.append(
+                Outgoing(payload.msg_id, station.topics.event, payload.model_dump_json().encode())
+            )
+        station.ledger.record(
+            record_id,
+            order_id=None,
+            verdict=kind,
+            recorded_at=datetime.fromtimestamp(at, UTC).isoformat(),
+            body=body,
+            outgoing=outgoing,
+        )
+        station.log.info(kind.lower(), reason=reason or None, record_id=record_id)
+        if self._publisher is not None:
+            self._publisher.wake()
+        return record_id, at
+
     def record(self, effect: Record) -> None:
         """Write the verdict and its messages to the ledger (before any light shows it)."""
         station, verdict = self._station, effect.verdict
@@ -101,6 +175,8 @@ class Recorder:
             station_policy=config.tolerance,
             publish_verdicts=config.mqtt.publish_verdicts,
         )
+        if self.last_test is not None:  # the scale was tested: this verdict says when
+            written.body["routine_test"] = self.last_test
         station.ledger.record(
             written.parcel_id,
             order_id=verdict.order_id,

@@ -37,8 +37,20 @@ from scale_agent.io.scale_link import CommandSent, LinkDown, LinkUp, ScaleLink
 from scale_agent.io.scanner_link import Scanned, ScannerLink
 from scale_agent.io.translations import Translator
 from scale_agent.plugins import OutputDriver, ScaleCommand, ScaleDriver, ScannerDriver
+from scale_agent.station.assurance_desk import AssuranceDesk
 from scale_agent.station.commands import CommandDesk
-from scale_agent.station.effects import Effect, Note, Record, Refused, Show, Told, ZeroScale
+from scale_agent.station.effects import (
+    Effect,
+    Note,
+    Record,
+    RecordTest,
+    Refused,
+    ReleaseScale,
+    Show,
+    StartTest,
+    Told,
+    ZeroScale,
+)
 from scale_agent.station.events import Inbound, IncomingCommand, IncomingJob, PushedOrder, Reload
 from scale_agent.station.intake import Intake
 from scale_agent.station.logic import StationLogic
@@ -125,6 +137,12 @@ class StationRuntime:
         self.recorder = Recorder(self, self.publisher)
         self.listeners = self.recorder.listeners  # told of every recorded verdict
         self.intake = Intake(self)
+        self.assurance: AssuranceDesk | None = None
+        if config.agent.assurance.enabled:
+            agent = config.agent
+            self.assurance = AssuranceDesk(
+                agent.assurance, agent.settle, agent.tolerance, self.logic
+            )
         self.last_loop_at = self.clock.monotonic()
         self.on_started: Callable[[], object] | None = None
         self._stop = threading.Event()
@@ -210,6 +228,8 @@ class StationRuntime:
         if self.screen is not None:
             self.screen.start()
         self._carry_out([Show(self.logic.guidance())])
+        if self.assurance is not None:
+            self._carry_out(self.assurance.started())
         if self.publisher is not None:
             self.publisher.start()
         self.link.start()
@@ -258,6 +278,8 @@ class StationRuntime:
         if event is not None:
             self._carry_out(self._dispatch(event, now))
         self._carry_out(self.logic.on_tick(now))
+        if self.assurance is not None:
+            self._carry_out(self.assurance.on_tick(now, self.clock.time()))
         if self.screen is not None:
             self.screen.tick(now)
         if self.publisher is not None and now >= self._next_health:
@@ -273,7 +295,7 @@ class StationRuntime:
             case Reading():
                 return self._reading(event, now)
             case LinkUp():
-                return []  # the identity is on the link; health reports it
+                return [] if self.assurance is None else self.assurance.link_up(event.identity)
             case LinkDown():
                 return self.logic.on_link_down(event.reason, now)
             case CommandSent():
@@ -301,6 +323,8 @@ class StationRuntime:
         effects = self.logic.on_reading(reading, now)
         if self.desk is not None:
             effects += self.desk.on_reading(reading, now)
+        if self.assurance is not None:
+            effects += self.assurance.on_reading(reading, now)
         return effects
 
     # -- effects --------------------------------------------------------------------------------
@@ -318,29 +342,50 @@ class StationRuntime:
                 case ZeroScale():
                     self.log.warning("zero_drift_corrected", drift_g=str(effect.drift_g))
                     self.link.send(ScaleCommand.ZERO)
-                case Refused():
-                    is_job = effect.command == "job"
-                    self.recorder.tell(
-                        "job_rejected" if is_job else "command_rejected",
-                        effect.reason,
-                        command=None if is_job else effect.command,
-                        order_id=effect.order_id,
-                        request_id=effect.request_id,
-                    )
-                case Told():
-                    self.recorder.tell(
-                        effect.event,
-                        effect.reason,
-                        order_id=effect.order_id,
-                        command=effect.command,
-                        request_id=effect.request_id,
-                    )
+                case Refused() | Told():
+                    self._tell(effect)
                 case Note():
                     self.log.info(effect.event, **effect.fields)
+                case StartTest() | RecordTest() | ReleaseScale():
+                    self._assurance_effect(effect)
                 case _:
                     assert_never(effect)
         if self.screen is not None:
             self.screen.flush(self.clock.monotonic())
+
+    def _tell(self, effect: Refused | Told) -> None:
+        """An `event` for the supervisors: a refusal (job or command) or news."""
+        if isinstance(effect, Refused):
+            is_job = effect.command == "job"
+            event = "job_rejected" if is_job else "command_rejected"
+            command = None if is_job else effect.command
+        else:
+            event, command = effect.event, effect.command
+        self.recorder.tell(
+            event,
+            effect.reason,
+            order_id=effect.order_id,
+            command=command,
+            request_id=effect.request_id,
+        )
+
+    def _assurance_effect(self, effect: StartTest | RecordTest | ReleaseScale) -> None:
+        """Routine scale tests: start one, record one, record a supervisor's release."""
+        match effect:
+            case StartTest() if self.assurance is None:
+                reason = "this station has no routine test set up ([assurance] enabled = true)"
+                self._carry_out([Refused("routine_test", reason, request_id=effect.request_id)])
+            case StartTest():
+                assert self.assurance is not None  # noqa: S101 - the case above
+                self._carry_out(
+                    self.assurance.start(effect.operator, effect.reason, effect.request_id)
+                )
+            case RecordTest():
+                record_id, at = self.recorder.record_test(effect)
+                if self.assurance is not None:
+                    self.assurance.finished(record_id, at, effect.test)
+            case ReleaseScale():
+                self.recorder.record_release(effect)
 
     def _tell_systemd(self, show: Show) -> None:
         """STATUS= for `systemctl status`, whenever the light changes."""
@@ -364,6 +409,7 @@ class StationRuntime:
             signal=self._shown_signal,
             written_at=self.clock.time(),
             stopped=stopped,
+            routine_test=None if self.assurance is None else self.assurance.status(),
         )
 
     # -- health ---------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from scale_agent.domain.scan_rules import ScanKind, classify
 from scale_agent.domain.settle import Settler
 from scale_agent.errors import JobError
 from scale_agent.io.translations import ENGLISH
-from scale_agent.station.effects import Effect, Override, Show, Told
+from scale_agent.station.effects import Effect, Override, Show, StartTest, Told
 from scale_agent.station.guidance import item_mismatch, looking_up, scan_problem
 
 if TYPE_CHECKING:
@@ -102,6 +102,8 @@ class ScanDesk:
         if name == "override":
             override = Override(str(operator), "override card scanned at the station")
             return self.logic.on_override(override, None, now)
+        if name == "test":
+            return [StartTest(None, "on demand (scan)")]
         return self._close(now)
 
     def _close(self, now: float) -> list[Effect]:

@@ -114,6 +114,7 @@ class Telemetry:
         signal: str,
         written_at: float,
         stopped: bool = False,
+        routine_test: dict[str, object] | None = None,
     ) -> None:
         """`status.json` beside the ledger, written atomically.
 
@@ -123,6 +124,8 @@ class Telemetry:
         status["pid"] = os.getpid()
         status["written_at"] = written_at
         status["signal"] = signal
+        if routine_test is not None:
+            status["routine_test"] = routine_test
         if stopped:
             status["stopped_at"] = written_at
         path = folder / STATUS_FILE

@@ -110,10 +110,15 @@ def parser() -> argparse.ArgumentParser:
 
 def _add_evidence_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """records, verify: looking at parcels."""
-    from scale_agent.tools import catalog_command, records_command  # noqa: PLC0415
+    from scale_agent.tools import (  # noqa: PLC0415
+        assurance_command,
+        catalog_command,
+        records_command,
+    )
 
     records_command.add_parser(commands)
     catalog_command.add_parser(commands)
+    assurance_command.add_parser(commands)
 
     decode = commands.add_parser("decode", help="decode captured scale bytes to JSON Lines")
     decode.add_argument("--protocol", required=True, help="a scale driver name")

@@ -117,7 +117,27 @@ def describe_status(status: dict[str, Any]) -> str:
         f"{status.get('outbox_dropped')}, last verdict {status.get('last_verdict') or '-'}; "
         f"status written {status.get('age_s')} s ago by pid {status.get('pid')}"
     )
-    return f"{station}\n{device}\n{outbox}"
+    lines = [station, device, outbox]
+    if (test := status.get("routine_test")) is not None:
+        lines.append(describe_routine_test(test))
+    return "\n".join(lines)
+
+
+def describe_routine_test(test: dict[str, Any]) -> str:
+    """`last routine test 06:02 (local), passed; none due`."""
+    last = test.get("last")
+    when = "never"
+    if last:
+        at = datetime.fromisoformat(str(last["at"])).astimezone()
+        when = f"{at:%Y-%m-%d %H:%M}, {last['outcome']}"
+    state = "none due"
+    if test.get("scale_held"):
+        state = "SCALE HELD OUT OF TOLERANCE until a test passes or a supervisor releases it"
+    elif test.get("running"):
+        state = f"a test is running ({test['running']})"
+    elif test.get("due"):
+        state = f"a test is due ({test['due']})"
+    return f"last routine test {when}; {state}"
 
 
 SERVICE_USER = "scale-agent"  # the units' User=
