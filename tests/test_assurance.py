@@ -78,7 +78,7 @@ def kinds(tmp_path: Path) -> list[str]:
 def run_test(scale: FakeMtSicsScale, light: RecordingLight, reading_kg: str) -> None:
     """Zero check (the platter is empty already), the 1 kg weight reading `reading_kg`, off."""
     scale.set_weight("0.000")
-    wait_until(lambda: "place the 1.000 kg test weight W-1001" in last_text(light))
+    wait_until(lambda: "Place the 1.000 kg test weight W-1001" in last_text(light))
     scale.set_weight(reading_kg)
     wait_until(lambda: "Take the test weight off" in last_text(light))
     scale.set_weight("0.000")

@@ -165,9 +165,9 @@ class RoutineTest:
             return phrase("Take the test weight off the scale")
         step = self.steps[len(self.results)]
         if step.is_zero:
-            return phrase("Scale test: empty the platter for the zero check")
+            return phrase("Empty the platter for the zero check")
         return phrase(
-            "Scale test: place the {nominal} test weight {weight} on the empty platter "
+            "Place the {nominal} test weight {weight} on the empty platter "
             "(step {number} of {total})",
             nominal=Grams(step.nominal_g),
             weight=step.weight_id or "-",
