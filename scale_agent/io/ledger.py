@@ -307,6 +307,11 @@ class Ledger:
             prev_hash, expected_seq = stored_hash, seq + 1
         return None
 
+    def hash_at(self, seq: int) -> str | None:
+        """The hash of record number `seq`, or None when there is no such record."""
+        row = self._db.execute("SELECT hash FROM verdicts WHERE seq = ?", (seq,)).fetchone()
+        return str(row[0]) if row else None
+
     def head(self) -> tuple[int, str]:
         """The number of records and the newest record's hash (the chain's head)."""
         row = self._db.execute(

@@ -55,6 +55,7 @@ class Topics:
         self.command = f"{self.root}/command"
         self.orders = f"{self.root}/orders"
         self.catalog_audit = f"{self.root}/catalog_audit"
+        self.chain_head = f"{self.root}/chain_head"
 
 
 class Payload(StrictModel):

@@ -67,6 +67,7 @@ class Recorder:
         self._publisher = publisher
         self.listeners: list[Callable[[RecordedVerdict], None]] = []
         self.last_test: dict[str, object] | None = None  # the newest routine test's reference
+        self.appended: list[Callable[[], None]] = []  # told after every ledger record
 
     def tell(self, event: str, reason: str, **fields: str | None) -> None:
         """Queue an `event` message (through the outbox: command answers are not dropped)."""
@@ -157,6 +158,8 @@ class Recorder:
             outgoing=outgoing,
         )
         station.log.info(kind.lower(), reason=reason or None, record_id=record_id)
+        for appended in self.appended:
+            appended()
         if self._publisher is not None:
             self._publisher.wake()
         return record_id, at
@@ -195,6 +198,8 @@ class Recorder:
         )
         if self._publisher is not None:
             self._publisher.wake()
+        for appended in self.appended:
+            appended()
         recorded = RecordedVerdict(written.parcel_id, verdict, verdict.is_flagged)
         for listener in self.listeners:
             listener(recorded)

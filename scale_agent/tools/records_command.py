@@ -16,6 +16,7 @@ from scale_agent.text import printable
 from scale_agent.tools import records
 
 if TYPE_CHECKING:
+    from scale_agent.io.chain_head import SignedHead
     from scale_agent.io.ledger import Ledger
 
 
@@ -60,7 +61,16 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     verify = actions.add_parser(
         "verify", parents=[where], help="walk the hash chain; exit 1 naming the first break"
     )
+    verify.add_argument(
+        "--anchor",
+        metavar="HEAD",
+        help="a signed chain head kept elsewhere (a JSON file, - for stdin, or 'mqtt': the "
+        "one retained on the broker of -c FILE): detects deleted and rewritten records",
+    )
+    verify.add_argument("--key", help="the station's public key to pin (from `records key`)")
     verify.set_defaults(action_handler=_verify)
+    key = actions.add_parser("key", parents=[where], help="the station's public signing key")
+    key.set_defaults(action_handler=_key)
     parser.set_defaults(handler=run)
 
 
@@ -104,15 +114,75 @@ def _export(args: argparse.Namespace, ledger: Ledger) -> int:
     return 0
 
 
-def _verify(_args: argparse.Namespace, ledger: Ledger) -> int:
+def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
     proof = records.chain_proof(ledger)
-    if proof["intact"]:
-        print(f"chain intact: {proof['records']} record(s), head {proof['head_hash']}")
+    if not proof["intact"]:
+        seq = proof["first_broken_seq"]
+        broken = next((r for r in ledger.records() if r["seq"] == seq), None)
+        where = ""
+        if broken:
+            where = f" (order {printable(str(broken['order_id']))}, parcel {broken['parcel_id']})"
+        print(f"chain BROKEN at record {seq}{where}: {proof['problem']}")
+        return 1
+    print(f"chain intact: {proof['records']} record(s), head {proof['head_hash']}")
+    if not args.anchor:
         return 0
-    seq = proof["first_broken_seq"]
-    broken = next((r for r in ledger.records() if r["seq"] == seq), None)
-    where = ""
-    if broken:
-        where = f" (order {printable(str(broken['order_id']))}, parcel {broken['parcel_id']})"
-    print(f"chain BROKEN at record {seq}{where}: {proof['problem']}")
-    return 1
+    from scale_agent.io.chain_head import check_anchor, fingerprint  # noqa: PLC0415
+
+    anchor = _anchor(args)
+    problem = check_anchor(ledger, anchor, args.key)
+    if problem is not None:
+        print(f"ANCHOR NOT HELD: {problem}")
+        return 1
+    pinned = "pinned key" if args.key else f"key {fingerprint(anchor.public_key)} (unpinned)"
+    print(
+        f"anchored head held: record {anchor.records} as signed at {anchor.signed_at} "
+        f"by {printable(anchor.station)}, {pinned}"
+    )
+    return 0
+
+
+def _anchor(args: argparse.Namespace) -> SignedHead:
+    """The signed head to check against: a file, stdin, or the broker's retained one."""
+    from scale_agent.domain.untrusted import load_json  # noqa: PLC0415
+    from scale_agent.errors import PayloadError  # noqa: PLC0415
+    from scale_agent.io.chain_head import SignedHead  # noqa: PLC0415
+
+    if args.anchor == "mqtt":
+        data = _retained_head(args)
+    elif args.anchor == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        data = Path(args.anchor).read_bytes()
+    try:
+        raw = load_json(data, what="chain head")
+    except PayloadError as exc:
+        raise UsageError(f"--anchor {printable(args.anchor)}: {exc.reason}") from exc
+    if not isinstance(raw, dict):
+        raise UsageError(f"--anchor {printable(args.anchor)}: not a chain head")
+    return SignedHead.from_json(raw)
+
+
+def _retained_head(args: argparse.Namespace) -> bytes:
+    if not getattr(args, "config", None):
+        raise UsageError("--anchor mqtt reads the broker of the station file: give -c FILE")
+    from scale_agent.io.config import load_config  # noqa: PLC0415
+    from scale_agent.io.messages import Topics  # noqa: PLC0415
+    from scale_agent.io.mqtt import fetch_retained  # noqa: PLC0415 - paho only when asked
+
+    config = load_config(Path(args.config))
+    station = config.agent.station
+    topic = Topics(station.site, station.line, station.id).chain_head
+    data = fetch_retained(config.agent.mqtt, topic)
+    if data is None:
+        raise UsageError(f"the broker holds no chain head on {topic}")
+    return data
+
+
+def _key(args: argparse.Namespace, ledger: Ledger) -> int:
+    from scale_agent.io.chain_head import fingerprint, read_public_key  # noqa: PLC0415
+
+    _ = ledger
+    public = read_public_key(data_dir(args))
+    print(f"{public}  (fingerprint {fingerprint(public)}): keep a copy away from the station")
+    return 0

@@ -8,6 +8,7 @@
 from scale_agent.io.mqtt.client import (
     BrokerAddress,
     connection,
+    fetch_retained,
     message_properties,
     publish_once,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "Publisher",
     "Subscription",
     "connection",
+    "fetch_retained",
     "message_properties",
     "publish_once",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import ssl
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -131,3 +132,33 @@ def publish_once(
     finally:
         client.disconnect()
         client.loop_stop()
+
+
+def fetch_retained(settings: MqttSection, topic: str, *, timeout_s: float = 5.0) -> bytes | None:
+    """The retained message on `topic`, or None when the broker holds none (tools).
+
+    Raises:
+        DeviceUnavailableError: the broker cannot be reached.
+    """
+    address = BrokerAddress.parse(settings.url)
+    client = connection(settings, client_id="")
+    received: list[bytes] = []
+    arrived = threading.Event()
+
+    def on_message(_client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
+        received.append(bytes(message.payload))
+        arrived.set()
+
+    client.on_message = on_message
+    try:
+        client.connect(address.host, address.port, keepalive=30)
+    except (OSError, ssl.SSLError) as exc:
+        raise DeviceUnavailableError(str(address), f"cannot connect: {exc}") from exc
+    client.subscribe(topic, qos=1)
+    client.loop_start()
+    try:
+        arrived.wait(timeout_s)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return received[0] if received else None
