@@ -5,10 +5,13 @@ from a register), where the status register is and which bits mean stable, net, 
 overload, underload or error, and which command register and values zero and tare. Presets
 hold the maps that manuals publish:
 
-- ``laumas`` (Laumas TLU/TLB/W100, Rice Lake SCT-10/20/30, CAS CI-600D): FC03; net at
-  40010/40011 high word first as a magnitude, status 40007 (bit 8 net negative, 10 net display,
-  11 stable, 0-1 errors, 2-5 over range); command 40006 (8 zero, 7 tare; send 0 between two
-  equal commands). Laumas TLU manual p.30, Rice Lake SCT-10 pp.41-42.
+- ``laumas`` (Laumas TLU/TLB/W100/LCB, Rice Lake SCT-10/20/30, CAS CI-600D): FC03; net at
+  40010/40011 high word first as a magnitude, status 40007 (bit 0 load-cell error, 1 A/D
+  fault, 2 maximum exceeded by 9 divisions, 3 gross above 110 % of full scale, 4 gross and 5
+  net beyond +-999999 with their sign in bits 7 (gross) and 8 (net): there is no underload
+  bit, the sign says which way; 10 net display, 11 stable); command 40006 (8 zero, 7 tare;
+  send 0 between two equal commands). Laumas TLU manual p.30, LCB manual p.3, Rice Lake SCT-10
+  pp.41-42.
 - ``dini-argeo`` (DGT1/DGT4X, Rice Lake SCT-2200): FC04; net at 30003/30004 as a magnitude,
   status 30005 (bit 0 net negative, 2 stable, 3 underload, 4 overload, 5 tare active);
   command 40001 (1 zero, 2 tare). DGT1S manual p.10, DGT4X manual pp.57-58.
@@ -58,6 +61,8 @@ class RegisterMap(DriverSettings):
     negative_bit: int | None = None  # the weight is a magnitude; its sign is this bit
     overload_bits: list[int] = Field(default_factory=list)
     underload_bits: list[int] = Field(default_factory=list)
+    # (beyond-range bit, sign bit): out of range, over when the sign bit is clear, else under
+    range_bits: list[tuple[int, int]] = Field(default_factory=list)
     error_bits: list[int] = Field(default_factory=list)
     command_address: int | None = None
     zero_value: int | None = None
@@ -74,7 +79,8 @@ PRESETS: dict[str, RegisterMap] = {
         stable_bit=11,
         net_bit=10,
         negative_bit=8,
-        overload_bits=[2, 3, 5],
+        overload_bits=[2, 3],  # 9 divisions over maximum; gross above 110 % of full scale
+        range_bits=[(4, 7), (5, 8)],  # gross / net beyond +-999999, with their sign bits
         error_bits=[0, 1],
         command_address=5,
         zero_value=8,
@@ -182,6 +188,10 @@ def _fault(register_map: RegisterMap, status: int, raw: bytes) -> Reading | None
         return Reading(ReadingKind.STATUS, raw, is_overload=True)
     if any(_bit(status, bit) for bit in register_map.underload_bits):
         return Reading(ReadingKind.STATUS, raw, is_underload=True)
+    for beyond, sign in register_map.range_bits:
+        if _bit(status, beyond):
+            is_under = _bit(status, sign)
+            return Reading(ReadingKind.STATUS, raw, is_overload=not is_under, is_underload=is_under)
     return None
 
 

@@ -89,6 +89,33 @@ def test_laumas_over_range_and_cell_errors_are_never_weights(device: ModbusDevic
     assert (broken.weight, broken.error) == (None, "device_error")
 
 
+@pytest.mark.parametrize(
+    ("status", "is_overload", "is_underload"),
+    [
+        (1 << 5, True, False),  # net beyond +999999
+        (1 << 5 | 1 << 8, False, True),  # net below -999999: the sign bit says under
+        (1 << 4 | 1 << 7, False, True),  # gross below -999999
+        (1 << 2, True, False),  # 9 divisions over the maximum
+    ],
+)
+def test_laumas_out_of_range_says_which_way(
+    device: ModbusDevice, status: int, is_overload: bool, is_underload: bool
+) -> None:
+    # The transmitters have no underload bit: bits 4/5 are "beyond +-999999", 7/8 the signs.
+    device.set(HOLDING, 6, [status, 0, 0, *words(999999)])
+    driver = scale(device, preset="laumas", unit="kg")
+    try:
+        driver.open()
+        reading = first_reading(driver)
+    finally:
+        driver.close()
+    assert (reading.weight, reading.is_overload, reading.is_underload) == (
+        None,
+        is_overload,
+        is_underload,
+    )
+
+
 def test_dini_argeo_map_uses_input_registers(device: ModbusDevice) -> None:
     # 30003/30004 net magnitude, 30005 status: 0x45 = net negative, stable, preset tare
     device.set(INPUT, 2, [*words(3055), 0x45])
