@@ -30,6 +30,7 @@ Parse = Callable[[bytes], Reading]
 
 
 _NUMBER = re.compile(r"^([+-]?)\s*(\d+(?:\.\d*)?|\.\d+)$")
+_LINE_END = re.compile(rb"[\r\n]")
 
 
 def number(text: str) -> Decimal | None:
@@ -49,9 +50,16 @@ def text(frame: bytes) -> str | None:
         return None
 
 
-def line_decoder(parse: Parse, *, mask_parity: bool = True) -> FrameDecoder:
-    """A decoder for CR LF (or LF) terminated lines."""
-    return FrameDecoder(parse, end=b"\n", mask_parity=mask_parity)
+def line_decoder(
+    parse: Parse, *, mask_parity: bool = True, cr_ends_lines: bool = True
+) -> FrameDecoder:
+    """A decoder for lines ending in CR LF, LF, or CR alone.
+
+    Indicators can be set to end lines with CR only; a line protocol must not wait for an
+    LF that never comes. A CR LF stays one frame (raw bytes as sent) when both arrive in one
+    read; split across reads, the frame goes out at the CR and the lone LF is skipped.
+    """
+    return FrameDecoder(parse, end=b"\n", mask_parity=mask_parity, cr_ends_lines=cr_ends_lines)
 
 
 def error(raw: bytes, code: str) -> Reading:
@@ -92,10 +100,12 @@ class FrameDecoder:
         trailer: int = 0,
         mask_parity: bool = True,
         max_frame: int = 128,
+        cr_ends_lines: bool = False,
     ) -> None:
         self.parse = parse
         self.end, self.start, self.trailer = end, start, trailer
         self.mask_parity = mask_parity
+        self.cr_ends_lines = cr_ends_lines and end == b"\n"
         self.max_frame = max_frame
         self._buffer = b""
 
@@ -105,7 +115,9 @@ class FrameDecoder:
             data = data.translate(SEVEN_BITS)
         buffer = self._buffer + data if self._buffer else data
         readings: list[Reading] = []
-        if self.start is None and not self.trailer:
+        if self.cr_ends_lines:
+            position = self._cut_cr_or_lf_lines(buffer, readings)
+        elif self.start is None and not self.trailer:
             position = self._cut_lines(buffer, readings)
         else:
             position = 0
@@ -143,6 +155,22 @@ class FrameDecoder:
                 readings.append(error(frame[:max_frame], "overlong frame"))
             elif len(frame) > 2 or frame.strip(b"\r\n"):  # noqa: PLR2004 - a bare CR LF
                 readings.append(parse(frame))
+        return position
+
+    def _cut_cr_or_lf_lines(self, buffer: bytes, readings: list[Reading]) -> int:
+        """Lines ending in LF, CR LF or CR: the fast path when no CR stands alone."""
+        if buffer.count(b"\r") == buffer.count(b"\r\n"):  # LF or CR LF lines only
+            return self._cut_lines(buffer, readings)
+        position = 0
+        size = len(buffer)
+        while (match := _LINE_END.search(buffer, position)) is not None:
+            stop = match.end()
+            if buffer[stop - 1 : stop] == b"\r" and buffer[stop : stop + 1] == b"\n":
+                stop += 1  # CR LF in one read: one frame, raw as sent
+            self._take(buffer[position:stop], readings)
+            position = stop
+            if position >= size:
+                break
         return position
 
     def _next_frame(
@@ -195,6 +223,7 @@ class SerialScale(Generic[S]):
     commands: ClassVar[dict[ScaleCommand, bytes]] = {}
     model: ClassVar[str] = ""
     mask_parity: ClassVar[bool] = True
+    cr_ends_lines: ClassVar[bool] = True  # False for fixed-length CR LF frames (CAS)
 
     def __init__(self, settings: S) -> None:
         self.settings = settings
@@ -214,7 +243,7 @@ class SerialScale(Generic[S]):
         The protocol module exposes it as `make_decoder` for `scale-agent decode`.
         """
         _ = settings
-        return line_decoder(cls.parse, mask_parity=cls.mask_parity)
+        return line_decoder(cls.parse, mask_parity=cls.mask_parity, cr_ends_lines=cls.cr_ends_lines)
 
     def command(self, command: ScaleCommand) -> bytes | None:
         """Hook: the bytes for zero or tare, None when the protocol has no such command."""

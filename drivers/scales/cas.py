@@ -55,6 +55,9 @@ def parse_frame(frame: bytes) -> Reading:
 class CasScale(SerialScale[Settings]):
     """A CAS indicator streaming 22-byte frames."""
 
+    # The frame is 22 bytes with CR LF by the manual: a CR alone is no line end here, and a
+    # CR LF split across two reads must stay one frame.
+    cr_ends_lines = False
     parse = staticmethod(parse_frame)
     model = "CAS indicator"
     mask_parity = False  # the lamp byte uses bit 7

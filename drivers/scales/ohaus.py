@@ -1,7 +1,9 @@
 """Ohaus print lines (Defender, Ranger, Scout, Valor...).
 
 ``     12.34 kg ? NET`` CR LF: a sign (when negative), the value right-justified, the unit,
-``?`` while unstable, and a legend (G or GS gross, N or NET net, T or PT a tare printout).
+``?`` while unstable, and a legend of one word or more after the stability column (G, GS or
+GROSS gross; N or NET net; T, PT, TARE or PRE TARE a tare printout; others such as WET WT
+name the weight without saying gross or net).
 Justification differs from model to model, so the line is read as whitespace tokens. Source:
 Ohaus Defender 3000 manual p.37, Defender 5000 p.53, Ranger Count p.36 (reference/protocols.md
 section 5). ``P`` asks for a print, ``Z`` zeroes, ``T`` tares.
@@ -22,8 +24,8 @@ from drivers.scales._stream import (
 from scale_agent.plugins import ScaleCommand
 from scale_agent.weights import Reading, ReadingKind
 
-_LEGENDS = {"G": "gross", "GS": "gross", "N": "net", "NET": "net"}
-_TARE = {"T", "PT"}
+_LEGENDS = {"G": "gross", "GS": "gross", "GROSS": "gross", "N": "net", "NET": "net"}
+_TARE = {"T", "PT", "TARE", "PRE TARE"}
 
 
 class Settings(StreamSettings):
@@ -39,11 +41,12 @@ def parse_line(frame: bytes) -> Reading:
     is_moving = "?" in tokens
     tokens = [word for word in tokens if word != "?"]
     sign = tokens.pop(0) if tokens and tokens[0] == "-" else ""
-    # A legend follows value and unit; "g" alone after a value is the unit (grams), not "G".
-    has_legend = len(tokens) > 2 and tokens[-1].upper() in {*_LEGENDS, *_TARE}  # noqa: PLR2004
-    legend = tokens.pop().upper() if has_legend else None
-    if len(tokens) != 2:  # noqa: PLR2004 - value and unit
+    # Value and unit come first; whatever follows is the legend, one word or several
+    # (G, NET, TARE, WET WT, ...). "g" right after a value is the unit (grams), not "G".
+    if len(tokens) < 2 or not all(word.isalpha() for word in tokens[2:]):  # noqa: PLR2004
         return error(frame, "malformed line")
+    legend = " ".join(tokens[2:]).upper() or None
+    tokens = tokens[:2]
     value = number(sign + tokens[0])
     if value is None:
         return error(frame, "malformed weight")

@@ -8,7 +8,7 @@ import pytest
 
 from drivers.scales.ad import make_decoder, parse_line
 from scale_agent.testing.contracts import ScaleDriverContract
-from scale_agent.weights import ReadingKind, Weight
+from scale_agent.weights import Mode, ReadingKind, Weight
 
 W = Weight.parse
 
@@ -48,10 +48,32 @@ def test_malformed_lines_are_errors(line: bytes) -> None:
     assert parse_line(line).kind is ReadingKind.ERROR
 
 
-def test_cr_only_terminators_are_waited_for_not_guessed() -> None:
+@pytest.mark.parametrize(
+    ("line", "weight", "mode", "stable"),
+    [
+        (b"ST,GS,+0012.34kg\r\n", "12.34kg", Mode.GROSS, True),
+        (b"ST,NT,-0001.50kg\r\n", "-1.50kg", Mode.NET, True),
+        (b"US,NT,+0012.30lb\r\n", "12.30lb", Mode.NET, False),
+    ],
+)
+def test_indicator_lines_with_gross_or_net_and_a_two_character_unit(
+    line: bytes, weight: str, mode: Mode, stable: bool
+) -> None:
+    reading = parse_line(line)
+    assert (reading.weight, reading.mode, reading.is_stable) == (W(weight), mode, stable)
+
+
+def test_an_indicator_set_to_cr_only_is_read_at_each_cr() -> None:
     decoder = make_decoder(None)  # type: ignore[arg-type]
-    assert decoder.feed(b"ST,+00012.34  g\r") == []
-    assert [r.weight for r in decoder.feed(b"\n")] == [W("12.34g")]
+    # CR-only lines: each is read at its CR (an LF would never come).
+    stream = b"ST,+00012.34  g\rUS,+00012.30  g\r"
+    assert [r.weight for r in decoder.feed(stream)] == [W("12.34g"), W("12.30g")]
+    # CR LF split between two reads: still one reading, the lone LF is not a line.
+    assert [r.weight for r in decoder.feed(b"ST,+00012.34  g\r")] == [W("12.34g")]
+    assert decoder.feed(b"\n") == []
+    # CR LF in one read: one reading whose raw bytes are exactly what was sent.
+    [reading] = decoder.feed(b"ST,+00012.34  g\r\n")
+    assert reading.raw == b"ST,+00012.34  g\r\n"
 
 
 class TestAdContract(ScaleDriverContract):

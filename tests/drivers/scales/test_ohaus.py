@@ -20,6 +20,10 @@ W = Weight.parse
         (b"-     1.20 lb ? NET\r\n", W("-1.2lb"), False, Mode.NET),
         (b"      -0.5 kg?  N\r\n", W("-0.5kg"), False, Mode.NET),  # Defender 5000: sign by digit
         (b"    250.0 g\r\n", W("250g"), True, None),
+        # A legend of one word or more after the stability column
+        (b"     12.34 kg ? WET WT\r\n", W("12.34kg"), False, None),
+        (b"     12.34 kg   GROSS\r\n", W("12.34kg"), True, Mode.GROSS),
+        (b"     12.34 kg   NET\r\n", W("12.34kg"), True, Mode.NET),
     ],
 )
 def test_lines_read_as_tokens(line: bytes, weight: Weight, stable: bool, mode: Mode | None) -> None:
@@ -32,8 +36,11 @@ def test_lines_read_as_tokens(line: bytes, weight: Weight, stable: bool, mode: M
     )
 
 
-def test_a_tare_printout_is_not_a_parcel_weight() -> None:
-    reading = parse_line(b"      0.35 kg   T\r\n")
+@pytest.mark.parametrize(
+    "line", [b"      0.35 kg   T\r\n", b"      0.35 kg   TARE\r\n", b"  0.35 kg PRE TARE\r\n"]
+)
+def test_a_tare_printout_is_not_a_parcel_weight(line: bytes) -> None:
+    reading = parse_line(line)
     assert (reading.kind, reading.weight) == (ReadingKind.REPLY, None)
 
 
