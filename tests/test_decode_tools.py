@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import TYPE_CHECKING
 
 import pytest
@@ -113,6 +114,20 @@ def test_read_prints_live_readings_from_the_configured_scale(
     assert len(lines) == 3
     assert lines[-1]["value"] == 1.025
     assert lines[-1]["unit"] == "kg"
+
+
+def test_read_ends_a_lost_link_with_an_error_line_in_the_stream(
+    tmp_path: Path, scale: FakeMtSicsScale, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scale.set_weight("1.025")
+    config = write_station(tmp_path, scale.path, None)
+    threading.Timer(0.5, scale.unplug).start()
+    assert main(["read", "-c", str(config)]) == 1
+    captured = capsys.readouterr()
+    last = json.loads(captured.out.splitlines()[-1])
+    assert (last["kind"], last["error"]) == ("error", "link_lost")
+    assert "disconnected" in last["reason"]
+    assert "scale-agent read:" in captured.err
 
 
 def test_probe_finds_a_7e1_nci_scale_that_only_answers_questions(

@@ -118,6 +118,10 @@ def read_live(driver_name: str, driver: ScaleDriver, count: int | None) -> int:
     except KeyboardInterrupt:
         pass
     except DeviceError as exc:
+        # The same for every transport (a serial port, a Modbus link): one error line in the
+        # stream, so a script reading it sees why it ended, then the message and exit 1.
+        lost = {"protocol": driver_name, "kind": "error", "error": "link_lost", "reason": str(exc)}
+        print(json.dumps(lost), flush=True)
         print(f"scale-agent read: {exc}", file=sys.stderr)
         return 1
     finally:
@@ -143,8 +147,10 @@ STREAMS: list[tuple[str, dict[str, object]]] = [
     ("toledo-continuous", {"checksum": "mettler"}),
     ("toledo-continuous", {"checksum": "none"}),
     ("toledo-continuous", {"checksum": "sum8"}),
-    ("ad", {}),
+    # gs-nt before ad: an ST,GS,+0012.34kg line is both (A&D indicators speak it too), and
+    # the gs-nt driver is the one made for it; A&D's own 15-character lines are ad's alone.
     ("gs-nt", {}),
+    ("ad", {}),
     ("ohaus", {}),
     ("cas", {}),
     ("line", {"preset": "liden-a"}),

@@ -232,8 +232,7 @@ def read(args: argparse.Namespace) -> int:
 
 
 def safe_outputs(args: argparse.Namespace) -> int:
-    """`safe-outputs`: lock the seal and show the safe lamps (systemd ExecStopPost)."""
-    """Put every configured output in its safe state (systemd's ExecStopPost after a crash)."""
+    """`safe-outputs`: every output to its safe state (systemd's ExecStopPost, after a crash)."""
     import structlog  # noqa: PLC0415
 
     from scale_agent.io.config import load_config  # noqa: PLC0415
