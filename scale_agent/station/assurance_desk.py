@@ -96,7 +96,8 @@ class AssuranceDesk:
             )
             if reason is not None:
                 return self._make_due(reason)
-        return self._begin_if_free(now)
+        _ = now  # the schedule runs on wall time; the steps carry no time
+        return self._begin_if_free()
 
     def start(self, operator: str | None, reason: str, request_id: str | None) -> list[Effect]:
         """A test asked for now (a command or a scan)."""
@@ -110,7 +111,7 @@ class AssuranceDesk:
             command="routine_test",
             request_id=request_id,
         )
-        return [told, *self._begin_if_free(self.logic.health.last_usable_at or 0.0)]
+        return [told, *self._begin_if_free()]
 
     def _make_due(self, reason: str) -> list[Effect]:
         if self.due is not None or self.test is not None:
@@ -120,8 +121,7 @@ class AssuranceDesk:
 
     # -- running it ---------------------------------------------------------------------
 
-    def _begin_if_free(self, now: float) -> list[Effect]:
-        _ = now  # the test's steps carry no time; the record is stamped when written
+    def _begin_if_free(self) -> list[Effect]:
         if self.due is None or self.test is not None or not self.logic.is_free_for_test():
             return []
         self.test = RoutineTest(self._steps(), self.due, operator=self._operator)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import ssl
 import threading
@@ -17,6 +18,8 @@ from paho.mqtt.properties import Properties
 from scale_agent.errors import DeviceUnavailableError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from paho.mqtt.reasoncodes import ReasonCode
 
     from scale_agent.io.config import MqttSection
@@ -109,6 +112,27 @@ class LinkState:
         self.is_connected = False
 
 
+@contextlib.contextmanager
+def _session(settings: MqttSection) -> Iterator[mqtt.Client]:
+    """A connected client for a one-off tool call, its network loop running; closed after.
+
+    Raises:
+        DeviceUnavailableError: the broker cannot be reached.
+    """
+    address = BrokerAddress.parse(settings.url)
+    client = connection(settings, client_id="")
+    try:
+        client.connect(address.host, address.port, keepalive=30)
+    except (OSError, ssl.SSLError) as exc:
+        raise DeviceUnavailableError(str(address), f"cannot connect: {exc}") from exc
+    client.loop_start()
+    try:
+        yield client
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
 def publish_once(
     settings: MqttSection, topic: str, payload: bytes, *, retain: bool, timeout_s: float = 10.0
 ) -> None:
@@ -117,21 +141,12 @@ def publish_once(
     Raises:
         DeviceUnavailableError: the broker cannot be reached or refused the message.
     """
-    address = BrokerAddress.parse(settings.url)
-    client = connection(settings, client_id="")
-    try:
-        client.connect(address.host, address.port, keepalive=30)
-    except (OSError, ssl.SSLError) as exc:
-        raise DeviceUnavailableError(str(address), f"cannot connect: {exc}") from exc
-    client.loop_start()
-    try:
+    with _session(settings) as client:
         info = client.publish(topic, payload, qos=1, retain=retain)
         info.wait_for_publish(timeout_s)
         if not info.is_published():
+            address = BrokerAddress.parse(settings.url)
             raise DeviceUnavailableError(str(address), f"no PUBACK within {timeout_s:g} s")
-    finally:
-        client.disconnect()
-        client.loop_stop()
 
 
 def fetch_retained(settings: MqttSection, topic: str, *, timeout_s: float = 5.0) -> bytes | None:
@@ -140,8 +155,6 @@ def fetch_retained(settings: MqttSection, topic: str, *, timeout_s: float = 5.0)
     Raises:
         DeviceUnavailableError: the broker cannot be reached.
     """
-    address = BrokerAddress.parse(settings.url)
-    client = connection(settings, client_id="")
     received: list[bytes] = []
     arrived = threading.Event()
 
@@ -149,16 +162,8 @@ def fetch_retained(settings: MqttSection, topic: str, *, timeout_s: float = 5.0)
         received.append(bytes(message.payload))
         arrived.set()
 
-    client.on_message = on_message
-    try:
-        client.connect(address.host, address.port, keepalive=30)
-    except (OSError, ssl.SSLError) as exc:
-        raise DeviceUnavailableError(str(address), f"cannot connect: {exc}") from exc
-    client.subscribe(topic, qos=1)
-    client.loop_start()
-    try:
+    with _session(settings) as client:
+        client.on_message = on_message
+        client.subscribe(topic, qos=1)
         arrived.wait(timeout_s)
-    finally:
-        client.disconnect()
-        client.loop_stop()
     return received[0] if received else None
