@@ -5,6 +5,7 @@ CSV columns: `kind` (`sku` or `carton`), `id`, `name`, `weight` (with its unit: 
 `policy` (a named policy from the station config that judges orders with this SKU) and
 `counted` (`yes` for counted goods: the weight checks the packs, not what is inside them) and
 `gtin` (the GTIN-8/12/13/14 on the item's barcode, so a scanned GS1 code finds its SKU) and
+`price` (the unit price in the site's currency, `12.50`: a claim's refund is priced with it) and
 `name_zh_CN`, `name_de`, ... (the name in a packer's language: the screen shows it there).
 Lines starting with `#` are comments.
 
@@ -20,15 +21,16 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from scale_agent.domain.declared import declared_problem
+from scale_agent.domain.declared import declared_problem, parse_price
 from scale_agent.errors import CatalogError, Problem, WeightFormatError
 from scale_agent.weights import Weight
 
 if TYPE_CHECKING:
+    from decimal import Decimal
     from pathlib import Path
 
 COLUMNS = ("kind", "id", "name", "weight", "spread")
-OPTIONAL_COLUMNS = ("policy", "counted", "gtin")
+OPTIONAL_COLUMNS = ("policy", "counted", "gtin", "price")
 NAME_PREFIX = "name_"  # name_zh_CN, name_de: translations of `name`
 _YES = {"yes", "true", "1", "y"}
 _NO = {"no", "false", "0", "n", ""}
@@ -46,6 +48,7 @@ class Item:
     is_counted: bool = False
     gtin: str | None = None  # as 14 digits
     names: tuple[tuple[str, str], ...] = ()  # (language, name): `name_zh_CN` and the like
+    price: Decimal | None = None  # unit price in the site's currency
     where: str = ""  # file:line, for messages about this item later (an unknown policy)
 
 
@@ -88,6 +91,7 @@ def _parse_item(row: dict[str, Any], where: str, problems: list[Problem]) -> Ite
     gtin = str(row.get("gtin") or "").strip()
     if gtin and not is_valid_gtin(gtin):
         problems.append(Problem(where, f"gtin {gtin!r} is not a GTIN (8-14 digits, check digit)"))
+    price = _price(row.get("price"), where, problems)
     if len(problems) > before:
         return None
     return Item(
@@ -103,8 +107,20 @@ def _parse_item(row: dict[str, Any], where: str, problems: list[Problem]) -> Ite
             for key, value in row.items()
             if str(key).startswith(NAME_PREFIX) and value and str(value).strip()
         ),
+        price=price,
         where=where,
     )
+
+
+def _price(value: object, where: str, problems: list[Problem]) -> Decimal | None:
+    text = str(value if value is not None else "").strip()
+    if not text:
+        return None
+    try:
+        return parse_price(text)
+    except ValueError as exc:
+        problems.append(Problem(where, f"price: {exc}"))
+        return None
 
 
 def is_valid_gtin(text: str) -> bool:

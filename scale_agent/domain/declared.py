@@ -58,3 +58,39 @@ def declared_check(role: Role) -> Callable[[str | None], str | None]:
         return value
 
     return check
+
+
+MAX_PRICE = Decimal(1_000_000)  # per unit, in the site's currency
+PriceText = Annotated[
+    str,
+    Field(
+        strict=True,
+        max_length=16,
+        json_schema_extra={"pattern": r"^\s*(\d+(\.\d{1,4})?)\s*$"},
+        description="a unit price in the site's currency, e.g. 12.50 (no currency sign)",
+    ),
+]
+
+
+def parse_price(text: str) -> Decimal:
+    """A unit price: a plain non-negative number with at most 4 decimals, below a million."""
+    stripped = text.strip()
+    parts = stripped.split(".")
+    if (
+        not stripped
+        or len(parts) > 2  # noqa: PLR2004 - whole and fraction
+        or not all(part.isdigit() and part.isascii() for part in parts)
+        or (len(parts) == 2 and len(parts[1]) > 4)  # noqa: PLR2004
+    ):
+        raise ValueError(f"{stripped[:20]!r} is not a price (a number like 12.50, no sign)")
+    price = Decimal(stripped)
+    if price > MAX_PRICE:
+        raise ValueError(f"must be at most {MAX_PRICE}")
+    return price
+
+
+def price_check(value: str | None) -> str | None:
+    """A pydantic field validator for `PriceText`."""
+    if value is not None:
+        parse_price(value)
+    return value

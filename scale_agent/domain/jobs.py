@@ -2,7 +2,8 @@
 
 The JSON shape is shared by the MQTT `job` topic, the demo and `scale-agent verify`:
 `{"order_id": "SO-1", "lines": [{"sku": "A", "qty": 2}], "carton": "BOX-S"}`. A line may carry
-its own declared weight and spread (`"unit_weight": "150g", "spread": "2g"`), and the carton may
+its own declared weight and spread (`"unit_weight": "150g", "spread": "2g"`) and unit price
+(`"unit_price": "12.50"`, which prices a claim's refund), and the carton may
 be an object (`{"id": "BOX-S", "tare": "35g", "spread": "3g"}`); declared weights win over the
 catalog.
 """
@@ -10,15 +11,24 @@ catalog.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from scale_agent.domain.declared import WeightText, declared_check
+from scale_agent.domain.declared import (
+    PriceText,
+    WeightText,
+    declared_check,
+    parse_price,
+    price_check,
+)
 from scale_agent.domain.untrusted import load_json, validation_reasons
 from scale_agent.errors import JobError, PayloadError, WeightFormatError
 from scale_agent.models import StrictModel
 from scale_agent.weights import Weight
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 MAX_ID_CHARS = 128
 Identifier = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS)]
@@ -35,9 +45,11 @@ class LinePayload(StrictModel):
     qty: Quantity
     unit_weight: WeightText | None = None
     spread: WeightText | None = None
+    unit_price: PriceText | None = None
 
     _check_unit_weight = field_validator("unit_weight")(declared_check("weight"))
     _check_spread = field_validator("spread")(declared_check("spread"))
+    _check_price = field_validator("unit_price")(price_check)
 
 
 class CartonPayload(StrictModel):
@@ -69,6 +81,7 @@ class JobLine:
     qty: int
     unit_weight: Weight | None = None
     spread: Weight | None = None
+    unit_price: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +103,13 @@ def _optional(text: str | None) -> Weight | None:
 def job_from_payload(payload: OrderPayload) -> Job:
     """Convert a validated payload into a `Job`."""
     lines = tuple(
-        JobLine(line.sku, line.qty, _optional(line.unit_weight), _optional(line.spread))
+        JobLine(
+            line.sku,
+            line.qty,
+            _optional(line.unit_weight),
+            _optional(line.spread),
+            None if line.unit_price is None else parse_price(line.unit_price),
+        )
         for line in payload.lines
     )
     carton = payload.carton

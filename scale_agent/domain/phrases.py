@@ -53,6 +53,10 @@ class Phrase:
     template: str
     values: tuple[tuple[str, Value], ...] = ()
 
+    def with_values(self, **values: Value) -> Phrase:
+        """The same sentence with its fields filled (labels are declared once, filled later)."""
+        return Phrase(self.template, tuple(values.items()))
+
 
 Value = str | int | Grams | ItemName | ClockTime | Phrase | tuple[Phrase | ItemName, ...]
 

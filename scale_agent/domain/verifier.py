@@ -76,6 +76,7 @@ class PlannedLine:
     spread_g: Decimal
     is_counted: bool = False
     names: tuple[tuple[str, str], ...] = ()  # the name in other languages, from the catalog
+    unit_price: Decimal | None = None  # the job's, else the catalog's
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,9 @@ def plan(
                 spread.in_grams if spread is not None else Decimal(0),
                 is_counted=item.is_counted if item else False,
                 names=item.names if item else (),
+                unit_price=line.unit_price
+                if line.unit_price is not None
+                else (item.price if item else None),
             )
         )
     if unknown:

@@ -40,6 +40,9 @@ PUBLIC_KEY_FILE = "station-key.pub"  # readable by anyone: what `records key` sh
 SCHEMA = "scale-agent/chain_head/1"
 
 
+LAST_HEAD_FILE = "chain_head.json"  # the head last published, kept beside the ledger
+
+
 def load_or_create_key(data_dir: Path) -> Ed25519PrivateKey:
     """The station's signing key, made on first use (readable by the service user only)."""
     path = data_dir / KEY_FILE

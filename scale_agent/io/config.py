@@ -206,6 +206,15 @@ def _default_outputs() -> list[DriverSection]:
     return [DriverSection(driver="console")]
 
 
+class RemedySection(Section):
+    """How a site compensates a claim the record does not contradict (`records report --claim`)."""
+
+    rule: Literal["reship", "refund", "voucher"] = "refund"
+    currency: str = Field(default="CNY", min_length=1, max_length=8)
+    voucher_rate: Decimal = Field(default=Decimal(1), ge=0, le=10)  # voucher = refund x rate
+    voucher_minimum: Decimal = Field(default=Decimal(0), ge=0, le=100_000)
+
+
 class AgentConfig(Section):
     """The whole station file (pass 1)."""
 
@@ -221,6 +230,7 @@ class AgentConfig(Section):
     mqtt: MqttSection = MqttSection()
     screen: ScreenSection = ScreenSection()
     assurance: AssuranceSection = AssuranceSection()
+    remedy: RemedySection = RemedySection()
 
     @model_validator(mode="after")
     def _order_source(self) -> Self:

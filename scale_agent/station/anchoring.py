@@ -13,7 +13,7 @@ import json
 from typing import TYPE_CHECKING
 
 from scale_agent.errors import LedgerError
-from scale_agent.io.chain_head import load_or_create_key, sign_head
+from scale_agent.io.chain_head import LAST_HEAD_FILE, load_or_create_key, sign_head
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -48,11 +48,13 @@ class HeadAnchor:
         self._key: Ed25519PrivateKey | None = None
         self._is_dirty = True
         self._next_at = self._refresh_at = 0.0
+        self._last_head: Path | None = None
 
     def open(self, data_dir: Path) -> None:
         """Load (or make) the station's key."""
         try:
             self._key = load_or_create_key(data_dir)
+            self._last_head = data_dir / LAST_HEAD_FILE
         except LedgerError as exc:
             self._log.error("chain_key_unavailable", reason=str(exc))
 
@@ -74,3 +76,15 @@ class HeadAnchor:
         if self._publisher.publish_now(self._topic, payload, qos=1, retain=True):
             self._is_dirty = False
             self._next_at, self._refresh_at = now + MIN_GAP_S, now + REFRESH_S
+            self._keep(payload)
+
+    def _keep(self, payload: bytes) -> None:
+        """Keep the head last published beside the ledger: reports quote it."""
+        if self._last_head is None:
+            return
+        try:
+            partial = self._last_head.with_suffix(".partial")
+            partial.write_bytes(payload)
+            partial.replace(self._last_head)
+        except OSError as exc:
+            self._log.warning("chain_head_not_kept", reason=str(exc))

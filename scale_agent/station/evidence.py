@@ -116,6 +116,8 @@ def _order(expectation: Expectation | None) -> dict[str, object] | None:
                 "qty": line.qty,
                 "unit_g": str(line.unit_g),
                 "spread_g": str(line.spread_g),
+                "names": dict(line.names),
+                "unit_price": None if line.unit_price is None else str(line.unit_price),
             }
             for line in expectation.lines
         ],

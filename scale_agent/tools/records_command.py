@@ -1,4 +1,4 @@
-"""`scale-agent records find | export | verify`: the evidence customer service answers with.
+"""`scale-agent records find | export | verify | report | key`: the evidence customer service uses.
 
 Reading evidence never needs write access (the ledger is opened read-only), options go before
 or after the action, and an answer that found nothing says so and exits 1.
@@ -69,6 +69,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     verify.add_argument("--key", help="the station's public key to pin (from `records key`)")
     verify.set_defaults(action_handler=_verify)
+    _add_report(actions, where)
     key = actions.add_parser("key", parents=[where], help="the station's public signing key")
     key.set_defaults(action_handler=_key)
     parser.set_defaults(handler=run)
@@ -186,3 +187,38 @@ def _key(args: argparse.Namespace, ledger: Ledger) -> int:
     public = read_public_key(data_dir(args))
     print(f"{public}  (fingerprint {fingerprint(public)}): keep a copy away from the station")
     return 0
+
+
+def _add_report(
+    actions: argparse._SubParsersAction[argparse.ArgumentParser], where: argparse.ArgumentParser
+) -> None:
+    report = actions.add_parser(
+        "report", parents=[where], help="one order's record as a PDF or HTML page to attach"
+    )
+    report.add_argument("order_id")
+    output = report.add_mutually_exclusive_group()
+    output.add_argument("--pdf", metavar="FILE", help="write the report as PDF")
+    output.add_argument("--html", metavar="FILE", help="write the report as one HTML file")
+    report.add_argument(
+        "--claim", help="the customer's claim: 'short 150g' or 'missing 1 x SKU-ID'"
+    )
+    report.add_argument(
+        "--rule",
+        choices=("reship", "refund", "voucher"),
+        help="the remedy rule (default: the station file's [remedy] rule, else refund)",
+    )
+    report.add_argument(
+        "--seq", type=int, help="report on this record of the order (default: the newest)"
+    )
+    report.add_argument("--language", help="en, zh_CN or de (default: the station's language)")
+    report.add_argument("--tz", help="time zone for times, e.g. Asia/Shanghai (default: local)")
+    report.add_argument("--anchor", metavar="HEAD", help="a signed chain head, as for verify")
+    report.add_argument("--key", help="the station's public key to pin (from `records key`)")
+    report.set_defaults(action_handler=_report)
+
+
+def _report(args: argparse.Namespace, ledger: Ledger) -> int:
+    from scale_agent.tools.report.command import report  # noqa: PLC0415 - report-only imports
+
+    anchor = _anchor(args) if args.anchor else None
+    return report(args, ledger, data_dir(args), anchor)

@@ -1,0 +1,192 @@
+"""What a per-order report says, gathered once from the ledger and shown as PDF, HTML or text.
+
+The report speaks for the record of the parcel that was shipped: the order's newest verdict
+record (earlier weighings of the same order, a MISSING_ITEM before a re-pack say, are listed
+with it). Everything it shows comes from the ledger as stored, so the hash it prints is the
+one `records verify` checks; the anchored head is the one given with `--anchor`, else the one
+the station last published (`chain_head.json` beside the ledger).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from scale_agent.domain import claims
+from scale_agent.domain.phrases import ItemName, Phrase
+from scale_agent.errors import LedgerError
+from scale_agent.io.chain_head import LAST_HEAD_FILE, SignedHead, check_anchor
+from scale_agent.tools import records
+from scale_agent.tools.report import labels
+
+if TYPE_CHECKING:
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    from scale_agent.io.ledger import Ledger
+
+
+@dataclass(frozen=True)
+class Line:
+    """An order line as packed."""
+
+    sku: str
+    name: ItemName
+    qty: int
+    unit_g: str
+    unit_price: str | None
+
+
+@dataclass(frozen=True)
+class Weighing:
+    """One verdict record of the order."""
+
+    seq: int
+    at: datetime  # in the report's time zone
+    verdict: str
+    reason: str
+    measured_g: str | None
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The signed head the report quotes, and whether the ledger holds it."""
+
+    head: SignedHead
+    problem: str | None
+    source: Phrase | str
+
+
+@dataclass(frozen=True)
+class ClaimAnswer:
+    """A claim, the record's answer, and the suggested remedy."""
+
+    claim: claims.Claim
+    assessment: claims.Assessment
+    remedy: claims.Remedy
+
+
+@dataclass(frozen=True)
+class ReportFacts:
+    """Everything one order's report shows."""
+
+    order_id: str
+    body: dict[str, Any]  # the shipped parcel's record, as stored
+    seq: int
+    record_hash: str
+    prev_hash: str
+    at: datetime
+    lines: tuple[Line, ...]
+    weighings: tuple[Weighing, ...]
+    chain: dict[str, Any]
+    anchor: Anchor | None
+    answer: ClaimAnswer | None
+
+    @property
+    def station(self) -> str:
+        """Site / line / station."""
+        return f"{self.body.get('site')} / {self.body.get('line')} / {self.body.get('station')}"
+
+    @property
+    def trace(self) -> list[tuple[float, float, bool]]:
+        """The readings behind the verdict: (seconds before the verdict, grams, stable)."""
+        judged = self.at.timestamp()
+        points = []
+        for frame in self.body.get("evidence") or []:
+            weight = frame.get("weight")
+            if weight is None or frame.get("at") is None:
+                continue
+            points.append((float(frame["at"]) - judged, _grams(str(weight)), bool(frame["stable"])))
+        return points
+
+
+def gather(
+    ledger: Ledger,
+    data_dir: Path,
+    order_id: str,
+    zone: ZoneInfo,
+    *,
+    anchor: SignedHead | None = None,
+    anchor_source: Phrase | str = "",
+    pinned_key: str | None = None,
+    seq: int | None = None,
+    claim: claims.Claim | None = None,
+    remedy: claims.RemedySettings | None = None,
+) -> ReportFacts | None:
+    """The report of one order (its newest record, or record `seq`), None when there is none."""
+    found = [r for r in ledger.records(order_id=order_id) if r["verdict"] != "PHOTO"]
+    if not found:
+        return None
+    chosen = [r for r in found if seq is None or r["seq"] == seq]
+    if not chosen:
+        return None
+    final = chosen[-1]  # the newest weighing: the parcel that was shipped
+    body = json.loads(final["body"])
+    if anchor is None:
+        anchor, anchor_source = _kept_head(data_dir), labels.ANCHOR_KEPT
+    answer = None
+    if claim is not None:
+        parcel = claims.packed_parcel(body)
+        assessment = claims.assess(claim, parcel)
+        settings = remedy or claims.RemedySettings()
+        answer = ClaimAnswer(claim, assessment, claims.suggest(claim, assessment, parcel, settings))
+    return ReportFacts(
+        order_id=order_id,
+        body=body,
+        seq=int(final["seq"]),
+        record_hash=str(final["hash"]),
+        prev_hash=str(final["prev_hash"]),
+        at=datetime.fromisoformat(str(final["recorded_at"])).astimezone(zone),
+        lines=tuple(_lines(body)),
+        weighings=tuple(
+            Weighing(
+                int(r["seq"]),
+                datetime.fromisoformat(str(r["recorded_at"])).astimezone(zone),
+                str(r["verdict"]),
+                str(json.loads(r["body"]).get("reason") or ""),
+                _measured(json.loads(r["body"])),
+            )
+            for r in found
+        ),
+        chain=records.chain_proof(ledger),
+        anchor=None
+        if anchor is None
+        else Anchor(anchor, check_anchor(ledger, anchor, pinned_key), anchor_source),
+        answer=answer,
+    )
+
+
+def _lines(body: dict[str, Any]) -> list[Line]:
+    order = body.get("order") or {}
+    return [
+        Line(
+            str(line["sku"]),
+            ItemName(str(line["name"]), tuple((line.get("names") or {}).items())),
+            int(line["qty"]),
+            str(line["unit_g"]),
+            line.get("unit_price"),
+        )
+        for line in order.get("lines") or []
+    ]
+
+
+def _measured(body: dict[str, Any]) -> str | None:
+    measured = body.get("measured")
+    return None if measured is None else str(measured["value"])
+
+
+def _grams(weight: str) -> float:
+    """A recorded reading ("0.718kg") in grams, for the plot only (the verdict used Decimal)."""
+    from scale_agent.weights import Weight  # noqa: PLC0415
+
+    return float(Weight.parse(weight).in_grams)
+
+
+def _kept_head(data_dir: Path) -> SignedHead | None:
+    path = data_dir / LAST_HEAD_FILE
+    try:
+        return SignedHead.from_json(json.loads(path.read_bytes()))
+    except (OSError, ValueError, LedgerError):
+        return None

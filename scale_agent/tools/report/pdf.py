@@ -1,0 +1,163 @@
+"""The report as a PDF (fpdf2): A4, one or two pages, text a marketplace's reviewer can search.
+
+Text is set in Noto Sans CJK (Debian's `fonts-noto-cjk`), embedded as a subset, so Chinese item
+names render and stay in the text layer (`pdftotext` reads them back).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scale_agent.errors import UsageError
+from scale_agent.tools.report import labels, text
+from scale_agent.tools.report.plot import trace_png
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+    from scale_agent.io.translations import Translator
+    from scale_agent.tools.report.facts import ReportFacts
+
+FONTS = Path("/usr/share/fonts/opentype/noto")
+REGULAR, BOLD = FONTS / "NotoSansCJK-Regular.ttc", FONTS / "NotoSansCJK-Bold.ttc"
+COLOURS = {"PASS": (46, 125, 50), "RECHECK": (245, 124, 0)}  # everything else: red
+RED = (198, 40, 40)
+HEADING_FILL = (235, 235, 235)
+
+
+def render(facts: ReportFacts, translator: Translator) -> bytes:
+    """The PDF's bytes."""
+    from fpdf import FPDF  # noqa: PLC0415 - report-only dependency
+
+    if not REGULAR.is_file():
+        raise UsageError(
+            f"the report needs the Noto CJK fonts ({REGULAR}): apt-get install fonts-noto-cjk"
+        )
+    t = translator.render
+    pdf = FPDF(format="A4")
+    pdf.set_title(t(labels.TITLE.with_values(order=facts.order_id)))
+    pdf.set_creator("scale-agent records report")
+    pdf.add_font("noto", "", str(REGULAR))
+    pdf.add_font("noto", "B", str(BOLD if BOLD.is_file() else REGULAR))
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    pdf.set_font("noto", "B", 16)
+    pdf.multi_cell(
+        0, 8, t(labels.TITLE.with_values(order=facts.order_id)), new_x="LMARGIN", new_y="NEXT"
+    )
+    pdf.set_font("noto", "", 9)
+    pdf.set_text_color(90, 90, 90)
+    pdf.multi_cell(0, 5, t(labels.SUBTITLE), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+    pdf.ln(2)
+    _verdict_banner(pdf, facts, translator)
+    _rows(pdf, text.summary(facts, translator))
+    _heading(pdf, t(labels.ITEMS))
+    _items(pdf, facts, translator)
+    _heading(pdf, t(labels.TRACE))
+    pdf.image(io.BytesIO(trace_png(facts, translator)), w=pdf.epw)
+    if len(facts.weighings) > 1:
+        _heading(pdf, t(labels.WEIGHINGS))
+        _weighings(pdf, facts, translator)
+    if facts.answer is not None:
+        _heading(pdf, t(labels.CLAIM))
+        _rows(pdf, text.claim(facts, translator))
+    _heading(pdf, t(labels.VERIFICATION))
+    _rows(pdf, text.verification(facts, translator), mono_from=0)
+    pdf.set_font("noto", "", 8)
+    pdf.multi_cell(
+        0,
+        4.5,
+        t(labels.HOW_TO_VERIFY.with_values(order=facts.order_id)),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    return bytes(pdf.output())
+
+
+def _verdict_banner(pdf: FPDF, facts: ReportFacts, translator: Translator) -> None:
+    kind = str(facts.body.get("verdict"))
+    pdf.set_fill_color(*COLOURS.get(kind, RED))
+    pdf.set_text_color(255, 255, 255)
+    pdf.set_font("noto", "B", 14)
+    pdf.cell(0, 10, f"  {text.verdict(translator, kind)}", fill=True, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_fill_color(255, 255, 255)
+    pdf.ln(2)
+
+
+def _heading(pdf: FPDF, title: str) -> None:
+    pdf.ln(3)
+    pdf.set_font("noto", "B", 11)
+    pdf.cell(0, 7, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_draw_color(180, 180, 180)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + pdf.epw, pdf.get_y())
+    pdf.ln(1)
+
+
+def _rows(pdf: FPDF, rows: list[text.Row], mono_from: int | None = None) -> None:
+    """Label / value pairs; values of hashes wrap anywhere (`mono_from`: rows to set smaller)."""
+    with pdf.table(
+        col_widths=(32, 68),
+        first_row_as_headings=False,
+        borders_layout="HORIZONTAL_LINES",
+        line_height=4.6,
+        text_align="LEFT",
+    ) as table:
+        for index, row in enumerate(rows):
+            cells = table.row()
+            pdf.set_font("noto", "B", 8.5)
+            cells.cell(row.label)
+            pdf.set_font("noto", "", 7.5 if mono_from is not None and index >= mono_from else 8.5)
+            cells.cell(row.value)
+
+
+def _items(pdf: FPDF, facts: ReportFacts, translator: Translator) -> None:
+    from fpdf.fonts import FontFace  # noqa: PLC0415 - report-only dependency
+
+    t = translator.render
+    has_prices = any(line.unit_price for line in facts.lines)
+    heads = [t(labels.SKU), t(labels.ITEM), t(labels.QTY), t(labels.UNIT_WEIGHT)]
+    widths = [22, 48, 10, 20]
+    if has_prices:
+        heads.append(t(labels.UNIT_PRICE))
+        widths = [20, 44, 9, 17, 10]
+    pdf.set_font("noto", "", 8.5)
+    with pdf.table(
+        col_widths=tuple(widths),
+        line_height=4.6,
+        text_align="LEFT",
+        borders_layout="HORIZONTAL_LINES",
+        headings_style=FontFace(emphasis="BOLD", fill_color=HEADING_FILL),
+    ) as table:
+        header = table.row()
+        for head in heads:
+            header.cell(head)
+        for line in facts.lines:
+            cells = table.row()
+            cells.cell(line.sku)
+            cells.cell(line.name.in_language(translator.language))
+            cells.cell(str(line.qty))
+            cells.cell(text.grams(translator, line.unit_g))
+            if has_prices:
+                cells.cell(line.unit_price or "-")
+
+
+def _weighings(pdf: FPDF, facts: ReportFacts, translator: Translator) -> None:
+    pdf.set_font("noto", "", 8)
+    with pdf.table(
+        col_widths=(7, 27, 34, 13, 60),
+        line_height=4.2,
+        first_row_as_headings=False,
+        text_align="LEFT",
+        borders_layout="HORIZONTAL_LINES",
+    ) as table:
+        for weighing in facts.weighings:
+            cells = table.row()
+            cells.cell(f"#{weighing.seq}")
+            cells.cell(weighing.at.strftime("%Y-%m-%d %H:%M:%S %Z"))
+            cells.cell(text.verdict(translator, weighing.verdict))
+            cells.cell(text.grams(translator, weighing.measured_g))
+            cells.cell(weighing.reason)
