@@ -77,6 +77,10 @@ def test_an_untouched_ledger_holds_its_anchored_head_from_a_file_or_the_broker(
     assert "anchored head held: record 3" in out
     assert main(["records", "verify", "-c", str(config), "--anchor", "mqtt"]) == 0
     capsys.readouterr()
+    # The station keeps the head it published beside the ledger: a report quotes it.
+    assert json.loads((data / "chain_head.json").read_text())["records"] == 3
+    assert main(["records", "report", "SO-2", "--data-dir", str(data)]) == 0
+    assert "Anchored head: record 3, signed" in capsys.readouterr().out
     # The key the station shows is the key that signed: pinning it passes.
     assert main(["records", "key", "--data-dir", str(data)]) == 0
     public = capsys.readouterr().out.split()[0]
