@@ -7,7 +7,8 @@ through entry-point groups, exactly as a separately installed plug-in would:
   and `DRIVER` (a callable taking those settings and returning a `ScaleDriver`);
 - `scale_agent.outputs`: the same shape, returning an `OutputDriver`;
 - `scale_agent.scanners`: the same shape, returning a `ScannerDriver` (where orders come
-  from; the old group name `scale_agent.jobs` still works).
+  from; the old group name `scale_agent.jobs` still works);
+- `scale_agent.cameras`: the same shape, returning a `CameraDriver` (a photo per parcel).
 
 The registry lists entry points without importing them and imports one only when asked, so a
 driver whose optional dependency is missing is reported as unavailable with the reason instead
@@ -26,11 +27,13 @@ from scale_agent.models import StrictModel
 from scale_agent.signals import SAFE_INDICATION, Indication, Signal
 
 __all__ = [  # the signals are part of the driver API, re-exported for the drivers
+    "CAMERA_GROUP",
     "GROUPS",
     "OUTPUT_GROUP",
     "SAFE_INDICATION",
     "SCALE_GROUP",
     "SCANNER_GROUP",
+    "CameraDriver",
     "DriverInfo",
     "DriverModule",
     "DriverSettings",
@@ -55,10 +58,16 @@ if TYPE_CHECKING:
 SCALE_GROUP = "scale_agent.scales"
 OUTPUT_GROUP = "scale_agent.outputs"
 SCANNER_GROUP = "scale_agent.scanners"
+CAMERA_GROUP = "scale_agent.cameras"
 # The scanners' first group name: it said "jobs" but held scanners. Drivers registered there
 # (by packages written against it) are still found, after the new group.
 LEGACY_GROUPS = {SCANNER_GROUP: ("scale_agent.jobs",)}
-GROUPS = {"scales": SCALE_GROUP, "outputs": OUTPUT_GROUP, "scanners": SCANNER_GROUP}
+GROUPS = {
+    "scales": SCALE_GROUP,
+    "outputs": OUTPUT_GROUP,
+    "scanners": SCANNER_GROUP,
+    "cameras": CAMERA_GROUP,
+}
 
 
 class DriverSettings(StrictModel):
@@ -138,6 +147,26 @@ class ScannerDriver(Protocol):
 
     def close(self) -> None:
         """Close the device (releasing a grab); safe to call twice."""
+        ...
+
+
+class CameraDriver(Protocol):
+    """A camera: one still image per call. Used from one thread (the photo worker)."""
+
+    @property
+    def device(self) -> str:
+        """The URL or input, without credentials, for messages."""
+        ...
+
+    def capture(self) -> bytes:
+        """One JPEG image, within the driver's own time bound.
+
+        Raises DeviceError (DeviceTimeoutError, DeviceUnavailableError) saying why not.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release anything held between captures; safe to call twice."""
         ...
 
 

@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING, cast
 
 from scale_agent.io.config import load_config
 from scale_agent.plugins import SCALE_GROUP, load_driver
-from scale_agent.station.assembly import build_outputs, build_scanner, make_publisher
+from scale_agent.station.assembly import (
+    build_camera,
+    build_outputs,
+    build_scanner,
+    make_publisher,
+)
 from scale_agent.station.runtime import StationRuntime
 
 if TYPE_CHECKING:
@@ -36,6 +41,7 @@ def running_station(
         outputs,
         publisher_factory=make_publisher if config.agent.mqtt.enabled else None,
         scanner=build_scanner(config),
+        camera=build_camera(config),
     )
     thread = threading.Thread(target=runtime.run, name="station-under-test")
     thread.start()

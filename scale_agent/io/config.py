@@ -29,7 +29,7 @@ from scale_agent.errors import CatalogError, ConfigError, Problem, UnknownDriver
 from scale_agent.io.messages import TOPIC_NAME
 from scale_agent.io.order_sources import OrdersSection
 from scale_agent.models import StrictModel
-from scale_agent.plugins import OUTPUT_GROUP, SCALE_GROUP, SCANNER_GROUP, load_driver
+from scale_agent.plugins import CAMERA_GROUP, OUTPUT_GROUP, SCALE_GROUP, SCANNER_GROUP, load_driver
 from scale_agent.weights import Weight
 
 if TYPE_CHECKING:
@@ -206,6 +206,22 @@ def _default_outputs() -> list[DriverSection]:
     return [DriverSection(driver="console")]
 
 
+CAMERA_KEYS = frozenset({"moments", "quota_mb", "keep_days"})
+Moment = Literal["verdict", "order_start", "seal"]
+
+
+def _verdict_moment() -> list[Moment]:
+    return ["verdict"]
+
+
+class CameraSection(DriverSection):
+    """`[camera]`: the driver and its keys, plus when to capture and how much to keep."""
+
+    moments: list[Moment] = Field(default_factory=_verdict_moment, min_length=1)
+    quota_mb: int = Field(default=2000, ge=1, le=10_000_000)  # the oldest photos go past it
+    keep_days: int = Field(default=180, ge=1, le=3650)
+
+
 class RemedySection(Section):
     """How a site compensates a claim the record does not contradict (`records report --claim`)."""
 
@@ -225,6 +241,7 @@ class AgentConfig(Section):
     policies: dict[str, Policy] = Field(default_factory=dict)
     outputs: list[DriverSection] = Field(default_factory=_default_outputs)
     scanner: DriverSection | None = None
+    camera: CameraSection | None = None
     scans: ScanRules = ScanRules()
     orders: OrdersSection = OrdersSection()
     mqtt: MqttSection = MqttSection()
@@ -252,6 +269,7 @@ class StationConfig:
     outputs: list[tuple[str, DriverSettings]]
     catalog: Catalog
     scanner: tuple[str, DriverSettings] | None = None
+    camera: tuple[str, DriverSettings] | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -305,6 +323,21 @@ def _driver_settings(
     except ValidationError as exc:
         problems.extend(problems_from(exc, location))
         return None
+
+
+def _optional_driver(
+    group: str,
+    raw: object,
+    location: str,
+    problems: list[Problem],
+    common: frozenset[str] = frozenset(),
+) -> tuple[str, DriverSettings] | None:
+    """Pass 2 for an optional driver section (`[scanner]`, `[camera]`); `common` keys are ours."""
+    if not isinstance(raw, dict):
+        return None
+    keys = {key: value for key, value in raw.items() if key not in common}
+    settings = _driver_settings(group, keys, location, problems)
+    return None if settings is None else (str(raw["driver"]), settings)
 
 
 def _output_settings(raw: object, problems: list[Problem]) -> list[tuple[str, DriverSettings]]:
@@ -373,12 +406,10 @@ def validate_config(data: Mapping[str, Any], path: Path) -> StationConfig:
         driver_keys = {k: v for k, v in scale_raw.items() if k not in SCALE_RANGE_KEYS}
         scale_settings = _driver_settings(SCALE_GROUP, driver_keys, "scale", problems)
     outputs = _output_settings(data.get("outputs", [{"driver": "console"}]), problems)
-    scanner = None
-    scanner_raw = data.get("scanner")
-    if isinstance(scanner_raw, dict):
-        scanner_settings = _driver_settings(SCANNER_GROUP, scanner_raw, "scanner", problems)
-        if scanner_settings is not None:
-            scanner = (str(scanner_raw["driver"]), scanner_settings)
+    scanner = _optional_driver(SCANNER_GROUP, data.get("scanner"), "scanner", problems)
+    camera = _optional_driver(
+        CAMERA_GROUP, data.get("camera"), "camera", problems, common=CAMERA_KEYS
+    )
 
     if agent is not None:
         agent = _resolve_mqtt_files(agent, path, problems)
@@ -394,7 +425,7 @@ def validate_config(data: Mapping[str, Any], path: Path) -> StationConfig:
     if agent.orders.folder is not None:
         orders = agent.orders.model_copy(update={"folder": resolve(path, agent.orders.folder)})
         agent = agent.model_copy(update={"orders": orders})
-    return StationConfig(path, agent, scale_settings, outputs, catalog, scanner)
+    return StationConfig(path, agent, scale_settings, outputs, catalog, scanner, camera)
 
 
 def load_config(path: Path) -> StationConfig:

@@ -194,6 +194,7 @@ class EventPayload(Payload):
         "routine_test_warning",  # past the warning limit: the scale still judges parcels
         "routine_test_failed",  # past the control limit: no parcel is judged until released
         "scale_released",  # a supervisor let an out-of-tolerance scale judge again (audited)
+        "camera_failed",  # the parcel camera gave no photo (told once per problem)
     ]
     reason: str
     order_id: str | None = None
@@ -269,6 +270,7 @@ class HealthPayload(Payload):
     interval_s: float
     outputs: list[OutputHealth] = Field(default_factory=list)
     scanner: OutputHealth | None = None
+    camera: OutputHealth | None = None  # the parcel camera, when one is set up
 
 
 class WeightPayload(Payload):

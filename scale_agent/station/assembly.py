@@ -6,9 +6,11 @@ from typing import TYPE_CHECKING, cast
 
 from scale_agent.io.mqtt import Publisher
 from scale_agent.plugins import (
+    CAMERA_GROUP,
     OUTPUT_GROUP,
     SCALE_GROUP,
     SCANNER_GROUP,
+    CameraDriver,
     OutputDriver,
     ScaleDriver,
     ScannerDriver,
@@ -63,6 +65,14 @@ def build_scanner(config: StationConfig) -> ScannerDriver | None:
     )
 
 
+def build_camera(config: StationConfig) -> CameraDriver | None:
+    """The configured camera driver, if the station has one."""
+    if config.camera is None:
+        return None
+    name, settings = config.camera
+    return cast("CameraDriver", load_driver(CAMERA_GROUP, name, "camera.driver").DRIVER(settings))
+
+
 def build_runtime(config: StationConfig, *, clock: Clock | None = None) -> StationRuntime:
     """Instantiate the configured scale, outputs and scanner and wire them into a runtime."""
     publisher = make_publisher if config.agent.mqtt.enabled else None
@@ -73,4 +83,5 @@ def build_runtime(config: StationConfig, *, clock: Clock | None = None) -> Stati
         clock=clock,
         publisher_factory=publisher,
         scanner=build_scanner(config),
+        camera=build_camera(config),
     )

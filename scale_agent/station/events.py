@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from scale_agent.domain.jobs import Job
 from scale_agent.io.scale_link import CommandSent, LinkDown, LinkUp
 from scale_agent.io.scanner_link import Scanned
+from scale_agent.station.photo_desk import PhotoFailed, PhotoTaken
 from scale_agent.station.scan_desk import LookedUp
 from scale_agent.weights import Reading
 
@@ -50,6 +51,8 @@ Inbound = (
     | CommandSent
     | Scanned  # from the scanner link
     | LookedUp  # an order look-up finished (scan desk worker)
+    | PhotoTaken  # the camera worker kept a photo
+    | PhotoFailed
     | Job  # already parsed (the demo, tests)
     | IncomingJob
     | IncomingCommand

@@ -15,6 +15,8 @@ from uuid import uuid4
 from scale_agent.io.ledger import Outgoing
 from scale_agent.io.messages import EventPayload
 from scale_agent.station import evidence
+from scale_agent.station.photo_desk import PhotoRequest
+from scale_agent.weights import format_grams
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from scale_agent.io.mqtt import Publisher
     from scale_agent.io.scale_link import ScaleLink
     from scale_agent.station.effects import Record, RecordTest, ReleaseScale
+    from scale_agent.station.photo_desk import PhotoFailed, PhotoTaken
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class Recorder:
         self.listeners: list[Callable[[RecordedVerdict], None]] = []
         self.last_test: dict[str, object] | None = None  # the newest routine test's reference
         self.appended: list[Callable[[], None]] = []  # told after every ledger record
+        self._camera_problem: str | None = None
 
     def tell(self, event: str, reason: str, **fields: str | None) -> None:
         """Queue an `event` message (through the outbox: command answers are not dropped)."""
@@ -164,8 +168,11 @@ class Recorder:
             self._publisher.wake()
         return record_id, at
 
-    def record(self, effect: Record) -> None:
-        """Write the verdict and its messages to the ledger (before any light shows it)."""
+    def record(self, effect: Record) -> PhotoRequest:
+        """Write the verdict and its messages to the ledger (before any light shows it).
+
+        Returns the moment to photograph, for a camera if there is one.
+        """
         station, verdict = self._station, effect.verdict
         config = station.config.agent
         written = evidence.build(
@@ -203,3 +210,47 @@ class Recorder:
         recorded = RecordedVerdict(written.parcel_id, verdict, verdict.is_flagged)
         for listener in self.listeners:
             listener(recorded)
+        measured = verdict.measured_g
+        return PhotoRequest(
+            written.parcel_id,
+            verdict.order_id,
+            "verdict",
+            verdict.kind.value,
+            "-" if measured is None else format_grams(measured),
+            written.judged_at.timestamp(),
+        )
+
+    def record_photo(self, taken: PhotoTaken) -> None:
+        """Append a kept photo to the chain: its file and SHA-256, naming the parcel."""
+        request, photo = taken.request, taken.photo
+        body: dict[str, object] = {
+            "kind": "photo",
+            "of_parcel": request.parcel_id,
+            "moment": request.moment,
+            "file": photo.relative,
+            "sha256": photo.sha256,
+            "bytes": photo.size,
+            "camera": taken.camera,
+            "taken_at": datetime.fromtimestamp(request.at, UTC).isoformat(),
+            "capture_ms": round(taken.took_ms, 1),
+        }
+        station = self._station
+        station.ledger.record(
+            f"{request.parcel_id}/photo/{request.moment}",
+            order_id=request.order_id,
+            verdict="PHOTO",
+            recorded_at=datetime.fromtimestamp(station.clock.time(), UTC).isoformat(),
+            body=body,
+            outgoing=[],
+        )
+        station.log.info("photo_kept", parcel_id=request.parcel_id, file=photo.relative)
+        for appended in self.appended:
+            appended()
+
+    def photo_failed(self, failed: PhotoFailed) -> None:
+        """Say so: in the log, and to the supervisors once per problem."""
+        reason = failed.reason
+        self._station.log.warning("photo_failed", parcel_id=failed.request.parcel_id, reason=reason)
+        if reason != self._camera_problem:
+            self._camera_problem = reason
+            self.tell("camera_failed", reason, order_id=failed.request.order_id)

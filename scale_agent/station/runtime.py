@@ -36,7 +36,13 @@ from scale_agent.io.outputs import Outputs
 from scale_agent.io.scale_link import CommandSent, LinkDown, LinkUp, ScaleLink
 from scale_agent.io.scanner_link import Scanned, ScannerLink
 from scale_agent.io.translations import Translator
-from scale_agent.plugins import OutputDriver, ScaleCommand, ScaleDriver, ScannerDriver
+from scale_agent.plugins import (
+    CameraDriver,
+    OutputDriver,
+    ScaleCommand,
+    ScaleDriver,
+    ScannerDriver,
+)
 from scale_agent.station.anchoring import HeadAnchor
 from scale_agent.station.assurance_desk import AssuranceDesk
 from scale_agent.station.commands import CommandDesk
@@ -55,6 +61,7 @@ from scale_agent.station.effects import (
 from scale_agent.station.events import Inbound, IncomingCommand, IncomingJob, PushedOrder, Reload
 from scale_agent.station.intake import Intake
 from scale_agent.station.logic import StationLogic
+from scale_agent.station.photo_desk import PhotoDesk, PhotoFailed, PhotoTaken
 from scale_agent.station.recorder import Recorder
 from scale_agent.station.reloading import reload_config
 from scale_agent.station.scan_desk import LookedUp, ScanDesk
@@ -84,6 +91,7 @@ class StationRuntime:
         clock: Clock | None = None,
         publisher_factory: Callable[[StationRuntime], Publisher] | None = None,
         scanner: ScannerDriver | None = None,
+        camera: CameraDriver | None = None,
     ) -> None:
         self.config = config
         station = config.agent.station
@@ -153,6 +161,16 @@ class StationRuntime:
             agent = config.agent
             self.assurance = AssuranceDesk(
                 agent.assurance, agent.settle, agent.tolerance, self.logic
+            )
+        self.photos: PhotoDesk | None = None
+        if camera is not None and config.agent.camera is not None:
+            self.photos = PhotoDesk(
+                camera,
+                config.agent.camera,
+                config.data_dir,
+                station=f"{station.site}/{station.line}/{station.id}",
+                emit=self.events.put,
+                log=self.log,
             )
         self.last_loop_at = self.clock.monotonic()
         self.on_started: Callable[[], object] | None = None
@@ -248,6 +266,8 @@ class StationRuntime:
         self.link.start()
         if self.scanner_link is not None:
             self.scanner_link.start()
+        if self.photos is not None:
+            self.photos.start()
         self.log.info("station_started", ledger=str(ledger.path))
         if self.on_started is not None:
             self.on_started()
@@ -258,6 +278,8 @@ class StationRuntime:
         if self.scanner_link is not None:
             self.scanner_link.stop()
         self.outputs.close()
+        if self.photos is not None:
+            self.photos.stop()
         if self.screen is not None:
             self.screen.stop()
         if self.order_cache is not None:
@@ -304,7 +326,7 @@ class StationRuntime:
             self._next_status = now + STATUS_EVERY_S
             self._write_status(now)
 
-    def _dispatch(self, event: Inbound, now: float) -> list[Effect]:  # noqa: C901, PLR0911
+    def _dispatch(self, event: Inbound, now: float) -> list[Effect]:  # noqa: C901, PLR0911, PLR0912
         # One case per kind of event, and mypy proves there is one for each.
         match event:
             case Reading():
@@ -328,6 +350,12 @@ class StationRuntime:
                 return self.intake.pushed_order(event)
             case Scanned():
                 return [] if self.desk is None else self.desk.on_scan(event, now)
+            case PhotoTaken():
+                self.recorder.record_photo(event)
+                return []
+            case PhotoFailed():
+                self.recorder.photo_failed(event)
+                return []
             case LookedUp():
                 return [] if self.desk is None else self.desk.on_looked_up(event, now)
             case _:
@@ -348,7 +376,7 @@ class StationRuntime:
         for effect in effects:
             match effect:
                 case Record():
-                    self.recorder.record(effect)
+                    self._record(effect)
                 case Show():
                     self.outputs.show(effect.guidance.indication(self.translator))
                     if self.screen is not None:
@@ -367,6 +395,12 @@ class StationRuntime:
                     assert_never(effect)
         if self.screen is not None:
             self.screen.flush(self.clock.monotonic())
+
+    def _record(self, effect: Record) -> None:
+        """The verdict into the ledger; then, beside the loop, its photo."""
+        moment = self.recorder.record(effect)
+        if self.photos is not None:
+            self.photos.ask(moment)
 
     def _tell(self, effect: Refused | Told) -> None:
         """An `event` for the supervisors: a refusal (job or command) or news."""
@@ -439,6 +473,7 @@ class StationRuntime:
             outputs=self.outputs,
             ledger=self.ledger,
             interval_s=self.config.agent.mqtt.health_interval_s,
+            photos=self.photos,
         )
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from scale_agent.io.scale_link import ScaleLink
     from scale_agent.io.scanner_link import ScannerLink
     from scale_agent.station.logic import StationLogic
+    from scale_agent.station.photo_desk import PhotoDesk
     from scale_agent.weights import Reading
 
 STATUS_FILE = "status.json"
@@ -72,6 +73,7 @@ class Telemetry:
         outputs: Outputs,
         ledger: Ledger,
         interval_s: float,
+        photos: PhotoDesk | None = None,
     ) -> HealthPayload:
         """What `health` reports: the scale as last seen, the backlog, the station's state."""
         identity = link.identity
@@ -104,6 +106,9 @@ class Telemetry:
             scanner=None
             if scanner_link is None
             else OutputHealth.of(scanner_link.driver.device, scanner_link.problem),
+            camera=None
+            if photos is None
+            else OutputHealth.of(photos.camera.device, photos.problem),
         )
 
     def write_status(

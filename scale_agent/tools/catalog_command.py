@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from scale_agent.io.config import StationConfig
 
 # Verdicts whose measured weight says nothing about the parcel's contents.
-NOT_A_WEIGHING = frozenset({"NO_JOB", "SCALE_FAULT", "UNSTABLE", "UNKNOWN_SKU"})
+NOT_A_WEIGHING = frozenset({"NO_JOB", "SCALE_FAULT", "UNSTABLE", "UNKNOWN_SKU", "PHOTO"})
 SCALE_FLOOR_G2 = 0.25  # a reading's own resolution, so no parcel has zero variance
 
 

@@ -112,6 +112,7 @@ def _add_evidence_commands(commands: argparse._SubParsersAction[argparse.Argumen
     """records, verify: looking at parcels."""
     from scale_agent.tools import (  # noqa: PLC0415
         assurance_command,
+        camera_command,
         catalog_command,
         records_command,
     )
@@ -119,6 +120,7 @@ def _add_evidence_commands(commands: argparse._SubParsersAction[argparse.Argumen
     records_command.add_parser(commands)
     catalog_command.add_parser(commands)
     assurance_command.add_parser(commands)
+    camera_command.add_parser(commands)
 
     decode = commands.add_parser("decode", help="decode captured scale bytes to JSON Lines")
     decode.add_argument("--protocol", required=True, help="a scale driver name")

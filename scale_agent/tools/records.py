@@ -96,6 +96,13 @@ def _explanation(body: dict[str, Any]) -> str:
 def describe(record: dict[str, Any]) -> str:
     """One record for people, on a few lines."""
     body = json.loads(record["body"])
+    if body.get("kind") == "photo":
+        line = (
+            f"#{record['seq']} {record['recorded_at']} order {record['order_id'] or '-'}: "
+            f"PHOTO at the {body['moment']} of parcel {body['of_parcel']}: {body['file']} "
+            f"(sha256 {body['sha256'][:16]}...)"
+        )
+        return printable(line)
     lines = [
         (
             f"#{record['seq']} {record['recorded_at']} order {record['order_id'] or '-'}: "
@@ -136,7 +143,7 @@ def export(records: list[dict[str, Any]], ledger: Ledger, fmt: str, out: TextIO)
                     record["order_id"] or "",
                     record["parcel_id"],
                     record["verdict"],
-                    body["reason"],
+                    body.get("reason") or body.get("file") or "",
                     _mass(body, "expected"),
                     _mass(body, "lower_limit"),
                     _mass(body, "upper_limit"),

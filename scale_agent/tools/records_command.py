@@ -126,6 +126,8 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
         print(f"chain BROKEN at record {seq}{where}: {proof['problem']}")
         return 1
     print(f"chain intact: {proof['records']} record(s), head {proof['head_hash']}")
+    if not _photos_hold(ledger, data_dir(args)):
+        return 1
     if not args.anchor:
         return 0
     from scale_agent.io.chain_head import check_anchor, fingerprint  # noqa: PLC0415
@@ -141,6 +143,36 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
         f"by {printable(anchor.station)}, {pinned}"
     )
     return 0
+
+
+def _photos_hold(ledger: Ledger, folder: Path) -> bool:
+    """Every photo the chain names has the recorded SHA-256; a missing one is only noted.
+
+    Photos leave by the station's retention (`[camera] keep_days`, `quota_mb`), so absence is
+    not proof of tampering; a photo that is there but differs is.
+    """
+    import json  # noqa: PLC0415
+
+    from scale_agent.io.photos import check  # noqa: PLC0415
+
+    altered, missing, held = [], 0, 0
+    for record in ledger.records():
+        if record["verdict"] != "PHOTO":
+            continue
+        body = json.loads(record["body"])
+        problem = check(folder, str(body["file"]), str(body["sha256"]))
+        if problem is None:
+            held += 1
+        elif "altered" in problem:
+            altered.append(f"record {record['seq']}: {problem}")
+        else:
+            missing += 1
+    for line in altered:
+        print(f"PHOTO ALTERED at {line}")
+    if held or missing or altered:
+        gone = f", {missing} no longer on disk (retention, or deleted)" if missing else ""
+        print(f"photos: {held} hold their recorded SHA-256{gone}")
+    return not altered
 
 
 def _anchor(args: argparse.Namespace) -> SignedHead:

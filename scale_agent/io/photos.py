@@ -1,0 +1,120 @@
+"""Parcel photos on the station's disk: stamped, hashed, kept within a quota and an age.
+
+The stamp (order, weight, verdict, station, time) is drawn into a copy of the camera's image
+and the stamped file is what is kept and hashed: it is the picture customer service attaches,
+so it is the picture the ledger's SHA-256 vouches for (`check` recomputes it the same way).
+Files are written to a temporary name, synced, then renamed: a photo is whole or absent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from scale_agent.errors import DeviceError
+
+PHOTO_DIR = "photos"
+FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A kept photo: its path inside the data folder, hash and size."""
+
+    relative: str
+    sha256: str
+    size: int
+
+
+def stamp(jpeg: bytes, lines: list[str]) -> bytes:
+    """The image with `lines` written on a dark band along its bottom edge, as JPEG."""
+    try:
+        from PIL import Image, ImageDraw, ImageFont  # noqa: PLC0415 - the camera extra
+    except ImportError as exc:
+        raise DeviceError(
+            "camera", "stamping needs Pillow: pip install 'scale-agent[camera]'"
+        ) from exc
+    try:
+        image = Image.open(io.BytesIO(jpeg)).convert("RGB")
+    except OSError as exc:
+        raise DeviceError("camera", f"the image cannot be read: {exc}") from exc
+    size = max(12, image.height // 28)
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont
+    try:
+        font = ImageFont.truetype(str(FONT), size)
+    except OSError:
+        font = ImageFont.load_default(size)
+    band = (size + 6) * len(lines) + 6
+    draw = ImageDraw.Draw(image, "RGBA")
+    draw.rectangle((0, image.height - band, image.width, image.height), fill=(0, 0, 0, 170))
+    for number, line in enumerate(lines):
+        y = image.height - band + 4 + number * (size + 6)
+        draw.text((8, y), line, font=font, fill=(255, 255, 255))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=88)
+    return out.getvalue()
+
+
+def digest(data: bytes) -> str:
+    """The SHA-256 the ledger keeps."""
+    return hashlib.sha256(data).hexdigest()
+
+
+class PhotoStore:
+    """`<data_dir>/photos/YYYY-MM-DD/<name>.jpg`, the oldest removed past quota or age."""
+
+    def __init__(self, data_dir: Path, quota_bytes: int, keep_days: int) -> None:
+        self.root = data_dir / PHOTO_DIR
+        self.data_dir = data_dir
+        self.quota_bytes = quota_bytes
+        self.keep_s = keep_days * 86_400
+
+    def save(self, data: bytes, name: str, at: float) -> Photo:
+        """Write one photo whole, then prune."""
+        day = time.strftime("%Y-%m-%d", time.gmtime(at))
+        folder = self.root / day
+        path = folder / f"{name}.jpg"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(".partial")
+            with partial.open("wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            partial.replace(path)
+        except OSError as exc:
+            raise DeviceError(str(self.root), f"cannot keep the photo: {exc}") from exc
+        self.prune(at)
+        return Photo(path.relative_to(self.data_dir).as_posix(), digest(data), len(data))
+
+    def prune(self, now: float) -> list[Path]:
+        """Remove photos older than the retention, then the oldest until under the quota."""
+        photos = sorted(self.root.glob("*/*.jpg"), key=lambda p: p.stat().st_mtime)
+        removed = []
+        total = sum(p.stat().st_size for p in photos)
+        for path in photos:
+            too_old = now - path.stat().st_mtime > self.keep_s
+            if not too_old and total <= self.quota_bytes:
+                break
+            total -= path.stat().st_size
+            path.unlink(missing_ok=True)
+            removed.append(path)
+        return removed
+
+
+def check(data_dir: Path, relative: str, sha256: str) -> str | None:
+    """Why a recorded photo does not hold (missing, altered), or None when its hash matches."""
+    path = data_dir / relative
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return f"photo {relative} is missing (removed by retention, or deleted)"
+    except OSError as exc:
+        return f"photo {relative} cannot be read: {exc}"
+    if digest(data) != sha256:
+        return f"photo {relative} was altered: its SHA-256 is not the one recorded"
+    return None

@@ -1,0 +1,127 @@
+"""A photo of each parcel at its verdict, in the hash chain, never delaying the light.
+
+A real station (MT-SICS scale on a pty) with a local Digest-auth HTTP camera on the
+Hikvision picture path: the photo is stamped, kept, and its SHA-256 appended to the chain;
+`records verify` notices an edited photo; a camera that hangs leaves the verdict on time
+and shows in health.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import time
+from typing import TYPE_CHECKING, Any
+
+from PIL import Image
+
+from scale_agent.io.photos import digest
+from scale_agent.signals import Signal
+from scale_agent.testing import wait_until
+from scale_agent.tools.cli import main
+from tests.fakes.camera_server import DigestCamera
+from tests.fakes.recording_light import RecordingLight
+from tests.station_files import write_station
+from tests.station_harness import running_station
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pytest
+
+    from scale_agent.station.runtime import StationRuntime
+    from tests.fakes.mt_sics_scale import FakeMtSicsScale
+
+ORDER = {"lines": [{"sku": "SKU-1023", "qty": 1}, {"sku": "SKU-2040", "qty": 2}], "carton": "BOX-S"}
+
+
+def camera_station(
+    tmp_path: Path, scale: FakeMtSicsScale, camera: DigestCamera, timeout_s: float
+) -> Path:
+    extra = (
+        f'\n[camera]\ndriver = "http-snapshot"\nurl = "{camera.url}"\n'
+        f'username = "admin"\npassword = "Secret-123"\ntimeout_s = {timeout_s}\n'
+    )
+    return write_station(tmp_path, scale.path, None, site="cam", extra=extra)
+
+
+def pack(
+    runtime: StationRuntime, scale: FakeMtSicsScale, light: RecordingLight, order_id: str
+) -> float:
+    """Pack one parcel; return the seconds from the stable weight to the PASS light."""
+    runtime.submit_job_data(json.dumps({**ORDER, "order_id": order_id}).encode(), "test")
+    wait_until(lambda: any(f"Order {order_id}:" in i.text for i in light.shown[-1:]))
+    started = time.monotonic()
+    scale.set_weight("1.025")
+    wait_until(lambda: light.signals()[-1:] == [Signal.PASS])
+    took = time.monotonic() - started
+    scale.set_weight("0.000")
+    wait_until(lambda: light.signals()[-1:] == [Signal.IDLE])
+    return took
+
+
+def status(data: Path) -> dict[str, Any]:
+    """The health the station writes beside its ledger every second (`status.json`)."""
+    try:
+        return dict(json.loads((data / "status.json").read_text()))
+    except (OSError, ValueError):
+        return {}
+
+
+def photo_records(data: Path) -> list[dict[str, object]]:
+    db = sqlite3.connect(f"{(data / 'ledger.sqlite3').as_uri()}?mode=ro", uri=True)
+    try:
+        rows = db.execute("SELECT order_id, body FROM verdicts WHERE verdict = 'PHOTO'").fetchall()
+    finally:
+        db.close()
+    return [{"order_id": order, **json.loads(body)} for order, body in rows]
+
+
+def test_each_verdict_gets_a_stamped_photo_whose_hash_is_in_the_chain(
+    tmp_path: Path, scale: FakeMtSicsScale, capsys: pytest.CaptureFixture[str]
+) -> None:
+    light = RecordingLight()
+    with DigestCamera() as camera:
+        config = camera_station(tmp_path, scale, camera, 2.0)
+        data = tmp_path / "data"
+        with running_station(config, light) as runtime:
+            pack(runtime, scale, light, "SO-P1")
+            wait_until(lambda: len(photo_records(data)) == 1)
+            wait_until(lambda: (status(data).get("camera") or {}).get("state") == "ok")
+    [photo] = photo_records(data)
+    assert photo["order_id"] == "SO-P1"
+    assert photo["moment"] == "verdict"
+    kept = data / str(photo["file"])
+    assert digest(kept.read_bytes()) == photo["sha256"]
+    assert Image.open(io.BytesIO(kept.read_bytes())).size == (640, 480)
+    assert kept.read_bytes() != camera.image  # the stamped copy is what is kept
+    assert main(["records", "find", "SO-P1", "--data-dir", str(data)]) == 0
+    assert "PHOTO at the verdict of parcel" in capsys.readouterr().out
+    assert main(["records", "verify", "--data-dir", str(data)]) == 0
+    assert "photos: 1 hold their recorded SHA-256" in capsys.readouterr().out
+    kept.write_bytes(kept.read_bytes()[:-10] + b"0123456789")
+    assert main(["records", "verify", "--data-dir", str(data)]) == 1
+    assert "PHOTO ALTERED at record" in capsys.readouterr().out
+
+
+def test_a_hanging_camera_delays_no_verdict_and_shows_in_health(
+    tmp_path: Path, scale: FakeMtSicsScale
+) -> None:
+    light = RecordingLight()
+    with DigestCamera() as camera:
+        camera.hang.set()
+        config = camera_station(tmp_path, scale, camera, 3.0)
+        with running_station(config, light) as runtime:
+            took = pack(runtime, scale, light, "SO-H1")
+            # The light came while the camera was still hanging on the first request:
+            assert camera.requests >= 1
+            assert photo_records(tmp_path / "data") == []
+            assert took < 2.0
+            data = tmp_path / "data"
+            wait_until(
+                lambda: (status(data).get("camera") or {}).get("state") == "fault", timeout=10
+            )
+            assert "did not answer within 3.0 s" in status(data)["camera"]["fault_reason"]
+            took_again = pack(runtime, scale, light, "SO-H2")  # the station goes on
+            assert took_again < 2.0
