@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+import subprocess
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +62,11 @@ def pack(
     return took
 
 
+def pdf_text(pdf: Path) -> str:
+    done = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True)
+    return " ".join(done.stdout.split())
+
+
 def status(data: Path) -> dict[str, Any]:
     """The health the station writes beside its ledger every second (`status.json`)."""
     try:
@@ -100,9 +106,17 @@ def test_each_verdict_gets_a_stamped_photo_whose_hash_is_in_the_chain(
     assert "PHOTO at the verdict of parcel" in capsys.readouterr().out
     assert main(["records", "verify", "--data-dir", str(data)]) == 0
     assert "photos: 1 hold their recorded SHA-256" in capsys.readouterr().out
+    report = tmp_path / "SO-P1.pdf"
+    assert main(["records", "report", "SO-P1", "--data-dir", str(data), "--pdf", str(report)]) == 0
+    capsys.readouterr()
+    text = pdf_text(report)
+    assert str(photo["file"]) in text
+    assert "matches its recorded SHA-256" in text
     kept.write_bytes(kept.read_bytes()[:-10] + b"0123456789")
     assert main(["records", "verify", "--data-dir", str(data)]) == 1
     assert "PHOTO ALTERED at record" in capsys.readouterr().out
+    assert main(["records", "report", "SO-P1", "--data-dir", str(data), "--pdf", str(report)]) == 0
+    assert "ALTERED: does not match" in pdf_text(report)
 
 
 def test_a_hanging_camera_delays_no_verdict_and_shows_in_health(

@@ -51,6 +51,18 @@ class Weighing:
 
 
 @dataclass(frozen=True)
+class PhotoFact:
+    """A photo the chain names for the parcel, checked against its recorded hash."""
+
+    file: str
+    sha256: str
+    moment: str
+    taken_at: str
+    problem: str | None  # None: the file holds its hash
+    data: bytes | None  # the picture, when it is there and holds
+
+
+@dataclass(frozen=True)
 class Anchor:
     """The signed head the report quotes, and whether the ledger holds it."""
 
@@ -83,6 +95,7 @@ class ReportFacts:
     chain: dict[str, Any]
     anchor: Anchor | None
     answer: ClaimAnswer | None
+    photos: tuple[PhotoFact, ...] = ()
 
     @property
     def station(self) -> str:
@@ -116,7 +129,8 @@ def gather(
     remedy: claims.RemedySettings | None = None,
 ) -> ReportFacts | None:
     """The report of one order (its newest record, or record `seq`), None when there is none."""
-    found = [r for r in ledger.records(order_id=order_id) if r["verdict"] != "PHOTO"]
+    of_order = ledger.records(order_id=order_id)
+    found = [r for r in of_order if r["verdict"] != "PHOTO"]
     if not found:
         return None
     chosen = [r for r in found if seq is None or r["seq"] == seq]
@@ -155,7 +169,33 @@ def gather(
         if anchor is None
         else Anchor(anchor, check_anchor(ledger, anchor, pinned_key), anchor_source),
         answer=answer,
+        photos=tuple(_photos(of_order, str(final["parcel_id"]), data_dir)),
     )
+
+
+def _photos(records: list[dict[str, Any]], parcel_id: str, data_dir: Path) -> list[PhotoFact]:
+    from scale_agent.io.photos import check  # noqa: PLC0415
+
+    photos = []
+    for record in records:
+        if record["verdict"] != "PHOTO":
+            continue
+        body = json.loads(record["body"])
+        if body.get("of_parcel") != parcel_id:
+            continue
+        file, sha = str(body["file"]), str(body["sha256"])
+        problem = check(data_dir, file, sha)
+        photos.append(
+            PhotoFact(
+                file,
+                sha,
+                str(body.get("moment")),
+                str(body.get("taken_at")),
+                problem,
+                (data_dir / file).read_bytes() if problem is None else None,
+            )
+        )
+    return photos
 
 
 def _lines(body: dict[str, Any]) -> list[Line]:

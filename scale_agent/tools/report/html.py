@@ -55,6 +55,14 @@ def render(facts: ReportFacts, translator: Translator) -> str:
         ],
         trace_heading=t(labels.TRACE),
         trace_png=base64.b64encode(trace_png(facts, translator)).decode(),
+        photos_heading=t(labels.PHOTOS),
+        photos=[
+            (
+                None if p.data is None else base64.b64encode(p.data).decode(),
+                text.photo_caption(p, translator),
+            )
+            for p in facts.photos
+        ],
         weighings_heading=t(labels.WEIGHINGS),
         weighings=[
             (

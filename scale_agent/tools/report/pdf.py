@@ -56,6 +56,9 @@ def render(facts: ReportFacts, translator: Translator) -> bytes:
     _rows(pdf, text.summary(facts, translator))
     _heading(pdf, t(labels.ITEMS))
     _items(pdf, facts, translator)
+    if facts.photos:
+        _heading(pdf, t(labels.PHOTOS))
+        _photos(pdf, facts, translator)
     _heading(pdf, t(labels.TRACE))
     pdf.image(io.BytesIO(trace_png(facts, translator)), w=pdf.epw)
     if len(facts.weighings) > 1:
@@ -143,6 +146,15 @@ def _items(pdf: FPDF, facts: ReportFacts, translator: Translator) -> None:
             cells.cell(text.grams(translator, line.unit_g))
             if has_prices:
                 cells.cell(line.unit_price or "-")
+
+
+def _photos(pdf: FPDF, facts: ReportFacts, translator: Translator) -> None:
+    for photo in facts.photos:
+        if photo.data is not None:
+            pdf.image(io.BytesIO(photo.data), w=pdf.epw * 0.55)
+        pdf.set_font("noto", "", 7.5)
+        pdf.multi_cell(0, 4, text.photo_caption(photo, translator), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
 
 
 def _weighings(pdf: FPDF, facts: ReportFacts, translator: Translator) -> None:

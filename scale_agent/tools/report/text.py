@@ -10,7 +10,7 @@ from scale_agent.tools.report import labels
 
 if TYPE_CHECKING:
     from scale_agent.io.translations import Translator
-    from scale_agent.tools.report.facts import ReportFacts
+    from scale_agent.tools.report.facts import PhotoFact, ReportFacts
 
 
 @dataclass(frozen=True)
@@ -134,3 +134,15 @@ def claim(facts: ReportFacts, translator: Translator) -> list[Row]:
         Row(t(labels.FINDING), f"{t(finding)}\n{t(answer.assessment.because)}"),
         Row(t(labels.REMEDY), f"{t(answer.remedy.offer)} ({answer.remedy.rule.value})"),
     ]
+
+
+def photo_caption(photo: PhotoFact, translator: Translator) -> str:
+    """`photos/... SHA-256 ...: matches its recorded SHA-256` (or why not)."""
+    t = translator.render
+    if photo.problem is None:
+        state = t(labels.PHOTO_HELD)
+    elif "altered" in photo.problem:
+        state = t(labels.PHOTO_ALTERED)
+    else:
+        state = t(labels.PHOTO_MISSING)
+    return f"{photo.moment}  {photo.taken_at}\n{photo.file}\nSHA-256 {photo.sha256}: {state}"
