@@ -139,3 +139,24 @@ def test_a_hanging_camera_delays_no_verdict_and_shows_in_health(
             assert "did not answer within 3.0 s" in status(data)["camera"]["fault_reason"]
             took_again = pack(runtime, scale, light, "SO-H2")  # the station goes on
             assert took_again < 2.0
+
+
+def test_ffmpegs_test_source_standing_in_for_a_usb_camera_gives_a_photo_per_verdict(
+    tmp_path: Path, scale: FakeMtSicsScale
+) -> None:
+    extra = (
+        '\n[camera]\ndriver = "ffmpeg"\ninput = "testsrc=size=640x480:rate=10"\n'
+        'format = "lavfi"\ntimeout_s = 10\n'
+    )
+    config = write_station(tmp_path, scale.path, None, site="cam", extra=extra)
+    light = RecordingLight()
+    data = tmp_path / "data"
+    with running_station(config, light) as runtime:
+        pack(runtime, scale, light, "SO-F1")
+        pack(runtime, scale, light, "SO-F2")
+        wait_until(lambda: len(photo_records(data)) == 2, timeout=20)
+    photos = photo_records(data)
+    assert [p["order_id"] for p in photos] == ["SO-F1", "SO-F2"]
+    for photo in photos:
+        assert digest((data / str(photo["file"])).read_bytes()) == photo["sha256"]
+        assert photo["camera"] == "testsrc=size=640x480:rate=10"

@@ -207,7 +207,7 @@ def _default_outputs() -> list[DriverSection]:
 
 
 CAMERA_KEYS = frozenset({"moments", "quota_mb", "keep_days"})
-Moment = Literal["verdict", "order_start", "seal"]
+Moment = Literal["verdict"]  # the moment the parcel is judged (order start and seal: not yet)
 
 
 def _verdict_moment() -> list[Moment]:
