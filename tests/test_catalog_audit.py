@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from scale_agent.domain.catalog_audit import Declared, Parcel, audit
+from scale_agent.domain.catalog_audit import Declared, Finding, Parcel, audit
 from scale_agent.io.messages import CatalogAuditPayload
 from scale_agent.tools.cli import main
 from tests.fakes.history import CATALOG_CSV, write_history
@@ -122,3 +122,38 @@ def test_published_findings_are_retained_for_the_monitor(
     audit_payload = CatalogAuditPayload.model_validate_json(payload)
     assert audit_payload.parcels == 300
     assert {f.sku for f in audit_payload.findings if f.is_weight_off} == {"SKU-2040", "SKU-4102"}
+    assert audit_payload.undetermined == []
+
+
+def test_a_sku_the_fit_cannot_pin_down_is_never_published_as_zero_grams() -> None:
+    nan = float("nan")
+    found = Finding(
+        "SKU-X",
+        "X",
+        3,
+        0,
+        150.0,
+        nan,
+        nan,
+        nan,
+        2.0,
+        None,
+        is_weight_off=False,
+        is_spread_off=False,
+    )
+    assert not found.is_determined
+    sure = Finding(
+        "SKU-Y",
+        "Y",
+        30,
+        10,
+        150.0,
+        151.0,
+        150.2,
+        151.8,
+        2.0,
+        2.1,
+        is_weight_off=False,
+        is_spread_off=False,
+    )
+    assert sure.is_determined

@@ -63,6 +63,12 @@ class Finding:
     is_spread_off: bool
 
     @property
+    def is_determined(self) -> bool:
+        """False when the fit could not pin this SKU down (a non-finite estimate or bound)."""
+        values = (self.estimated_g, self.ci_low_g, self.ci_high_g, self.declared_g)
+        return all(math.isfinite(value) for value in values) and self.declared_g != 0
+
+    @property
     def difference_pct(self) -> float:
         """Measured minus declared, in % of the declared weight."""
         return (self.estimated_g - self.declared_g) / self.declared_g * 100

@@ -227,6 +227,7 @@ class CatalogAuditPayload(Payload):
     parcels: int  # judged parcels the audit read
     since: datetime | None  # the oldest of them
     findings: list[SkuFinding]
+    undetermined: list[str] = Field(default_factory=list)  # SKUs the fit could not pin down
 
 
 class ScaleHealth(StrictModel):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -226,7 +225,10 @@ def _publish(
     from scale_agent.io.mqtt import publish_once  # noqa: PLC0415 - paho only when publishing
 
     def mass(grams: float) -> Mass:
-        return Mass(value=round(grams, 3)) if math.isfinite(grams) else Mass(value=0.0)
+        return Mass(value=round(grams, 3))
+
+    # A SKU the fit could not pin down is named, never sent as a made-up 0 g estimate.
+    undetermined = [f.sku for f in findings if not f.is_determined]
 
     station = config.agent.station
     payload = CatalogAuditPayload(
@@ -253,8 +255,11 @@ def _publish(
                 is_spread_off=f.is_spread_off,
             )
             for f in findings
+            if f.is_determined
         ],
+        undetermined=undetermined,
     )
     topic = Topics(station.site, station.line, station.id).catalog_audit
     publish_once(config.agent.mqtt, topic, payload.model_dump_json().encode(), retain=True)
-    print(f"findings published to {topic} (retained)")
+    left_out = f"; not determined, so left out: {', '.join(undetermined)}" if undetermined else ""
+    print(f"findings published to {topic} (retained){left_out}")
