@@ -12,7 +12,7 @@ from PIL import Image, ImageStat
 
 from drivers.cameras import ffmpeg, http_snapshot
 from scale_agent.errors import DeviceError, DeviceTimeoutError, DeviceUnavailableError
-from scale_agent.io.photos import PhotoStore, check, digest, stamp
+from scale_agent.io.photos import PhotoState, PhotoStore, check, digest, stamp
 from scale_agent.tools.cli import main
 from tests.fakes.camera_server import DigestCamera
 from tests.station_files import write_station
@@ -105,12 +105,16 @@ def test_the_store_keeps_photos_whole_within_quota_and_notices_tampering(tmp_pat
     store = PhotoStore(tmp_path, quota_bytes=2500, keep_days=30)
     now = time.time()
     photos = [store.save(bytes([n]) * 1000, f"parcel-{n}", now) for n in range(3)]
-    assert check(tmp_path, photos[0].relative, photos[0].sha256) is not None  # over quota: gone
-    assert check(tmp_path, photos[2].relative, photos[2].sha256) is None
+    gone = check(tmp_path, photos[0].relative, photos[0].sha256)  # over quota
+    assert gone.state is PhotoState.GONE
+    assert "is missing" in str(gone.reason)
+    held = check(tmp_path, photos[2].relative, photos[2].sha256)
+    assert held.state is PhotoState.HELD
+    assert held.data == bytes([2]) * 1000
     (tmp_path / photos[2].relative).write_bytes(b"\x00" * 1000)
-    problem = check(tmp_path, photos[2].relative, photos[2].sha256)
-    assert problem is not None
-    assert "altered" in problem
+    altered = check(tmp_path, photos[2].relative, photos[2].sha256)
+    assert altered.state is PhotoState.ALTERED
+    assert "altered" in str(altered.reason)
     assert photos[1].sha256 == digest(bytes([1]) * 1000)
 
 

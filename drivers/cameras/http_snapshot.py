@@ -70,7 +70,7 @@ class HttpSnapshotCamera:
             ) from exc
         except (urllib.error.URLError, OSError) as exc:
             reason: object = getattr(exc, "reason", None) or exc
-            if isinstance(reason, TimeoutError | OSError) and "timed out" in str(reason):
+            if isinstance(reason, TimeoutError):  # a connect timeout arrives wrapped
                 raise DeviceTimeoutError(
                     self.device, f"did not answer within {settings.timeout_s} s"
                 ) from exc

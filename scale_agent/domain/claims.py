@@ -131,7 +131,6 @@ def parse_claim(text: str) -> Claim:
 
 def packed_parcel(body: dict[str, Any]) -> PackedParcel:
     """The facts a claim is judged on, from a verdict record's body."""
-    order = body.get("order") or {}
 
     def grams(key: str) -> Decimal:
         value = body.get(key)
@@ -139,7 +138,21 @@ def packed_parcel(body: dict[str, Any]) -> PackedParcel:
             raise UsageError(f"the record of order {body.get('order_id')} has no {key} weight")
         return Decimal(str(value["value"]))
 
-    lines = tuple(
+    return PackedParcel(
+        str(body.get("order_id")),
+        str(body["verdict"]),
+        grams("measured"),
+        grams("expected"),
+        grams("lower_limit"),
+        grams("upper_limit"),
+        packed_lines(body),
+    )
+
+
+def packed_lines(body: dict[str, Any]) -> tuple[PackedLine, ...]:
+    """The order lines a verdict record holds (names in every language, unit prices)."""
+    order = body.get("order") or {}
+    return tuple(
         PackedLine(
             str(line["sku"]),
             ItemName(str(line["name"]), tuple((line.get("names") or {}).items())),
@@ -148,15 +161,6 @@ def packed_parcel(body: dict[str, Any]) -> PackedParcel:
             None if line.get("unit_price") is None else Decimal(str(line["unit_price"])),
         )
         for line in order.get("lines") or []
-    )
-    return PackedParcel(
-        str(body.get("order_id")),
-        str(body["verdict"]),
-        grams("measured"),
-        grams("expected"),
-        grams("lower_limit"),
-        grams("upper_limit"),
-        lines,
     )
 
 

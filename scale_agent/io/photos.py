@@ -3,19 +3,20 @@
 The stamp (order, weight, verdict, station, time) is drawn into a copy of the camera's image
 and the stamped file is what is kept and hashed: it is the picture customer service attaches,
 so it is the picture the ledger's SHA-256 vouches for (`check` recomputes it the same way).
-Files are written to a temporary name, synced, then renamed: a photo is whole or absent.
+Files are written whole and synced (`io.files.write_atomically`): a photo is whole or absent.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from scale_agent.errors import DeviceError
+from scale_agent.io.files import write_atomically
 
 PHOTO_DIR = "photos"
 FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
@@ -80,12 +81,7 @@ class PhotoStore:
         path = folder / f"{name}.jpg"
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(".partial")
-            with partial.open("wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            partial.replace(path)
+            write_atomically(path, data, durable=True)
         except OSError as exc:
             raise DeviceError(str(self.root), f"cannot keep the photo: {exc}") from exc
         self.prune(at)
@@ -93,28 +89,50 @@ class PhotoStore:
 
     def prune(self, now: float) -> list[Path]:
         """Remove photos older than the retention, then the oldest until under the quota."""
-        photos = sorted(self.root.glob("*/*.jpg"), key=lambda p: p.stat().st_mtime)
+        # One stat per photo (this runs after every capture), oldest first.
+        photos = sorted(
+            ((path.stat(), path) for path in self.root.glob("*/*.jpg")),
+            key=lambda entry: entry[0].st_mtime,
+        )
         removed = []
-        total = sum(p.stat().st_size for p in photos)
-        for path in photos:
-            too_old = now - path.stat().st_mtime > self.keep_s
-            if not too_old and total <= self.quota_bytes:
+        total = sum(info.st_size for info, _ in photos)
+        for info, path in photos:
+            if now - info.st_mtime <= self.keep_s and total <= self.quota_bytes:
                 break
-            total -= path.stat().st_size
+            total -= info.st_size
             path.unlink(missing_ok=True)
             removed.append(path)
         return removed
 
 
-def check(data_dir: Path, relative: str, sha256: str) -> str | None:
-    """Why a recorded photo does not hold (missing, altered), or None when its hash matches."""
+class PhotoState(StrEnum):
+    """What became of a photo the chain names."""
+
+    HELD = "held"  # there, with the recorded SHA-256
+    ALTERED = "altered"  # there, with another hash: tampering
+    GONE = "gone"  # missing or unreadable (retention removes photos; not proof of tampering)
+
+
+@dataclass(frozen=True)
+class PhotoCheck:
+    """A recorded photo checked against its hash: the state, why, and the bytes when held."""
+
+    state: PhotoState
+    reason: str | None = None
+    data: bytes | None = None
+
+
+def check(data_dir: Path, relative: str, sha256: str) -> PhotoCheck:
+    """Read a recorded photo and compare its SHA-256 with the one the chain holds."""
     path = data_dir / relative
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        return f"photo {relative} is missing (removed by retention, or deleted)"
+        reason = f"photo {relative} is missing (removed by retention, or deleted)"
+        return PhotoCheck(PhotoState.GONE, reason)
     except OSError as exc:
-        return f"photo {relative} cannot be read: {exc}"
+        return PhotoCheck(PhotoState.GONE, f"photo {relative} cannot be read: {exc}")
     if digest(data) != sha256:
-        return f"photo {relative} was altered: its SHA-256 is not the one recorded"
-    return None
+        reason = f"photo {relative} was altered: its SHA-256 is not the one recorded"
+        return PhotoCheck(PhotoState.ALTERED, reason)
+    return PhotoCheck(PhotoState.HELD, data=data)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from scale_agent.errors import LedgerError
 from scale_agent.io.chain_head import LAST_HEAD_FILE, load_or_create_key, sign_head
+from scale_agent.io.files import write_atomically
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -83,8 +84,6 @@ class HeadAnchor:
         if self._last_head is None:
             return
         try:
-            partial = self._last_head.with_suffix(".partial")
-            partial.write_bytes(payload)
-            partial.replace(self._last_head)
+            write_atomically(self._last_head, payload)
         except OSError as exc:
             self._log.warning("chain_head_not_kept", reason=str(exc))

@@ -38,7 +38,7 @@ class PhotoRequest:
 
     parcel_id: str
     order_id: str | None
-    moment: str  # verdict, order_start, seal
+    moment: str  # a `[camera] moments` value: "verdict" for now
     verdict: str
     weight: str
     at: float  # wall time of the moment
@@ -80,7 +80,6 @@ class PhotoDesk:
         self.store = PhotoStore(data_dir, section.quota_mb * 1_000_000, section.keep_days)
         self.station = station
         self.problem: str | None = None  # None while the last capture worked
-        self.dropped = 0
         self._emit = emit
         self._log = log
         self._requests: queue.Queue[PhotoRequest | None] = queue.Queue(QUEUE_SIZE)
@@ -98,13 +97,12 @@ class PhotoDesk:
         self.camera.close()
 
     def ask(self, request: PhotoRequest) -> None:
-        """Ask for a photo; never waits (a full queue drops this one and counts it)."""
+        """Ask for a photo; never waits (a full queue drops this one and logs it)."""
         if request.moment not in self.moments:
             return
         try:
             self._requests.put_nowait(request)
         except queue.Full:
-            self.dropped += 1
             self._log.warning("photo_dropped", parcel_id=request.parcel_id, reason="camera busy")
 
     def _serve(self) -> None:

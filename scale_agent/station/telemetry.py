@@ -12,6 +12,7 @@ import json
 import os
 from typing import TYPE_CHECKING
 
+from scale_agent.io.files import write_atomically
 from scale_agent.io.logs import RateLimiter
 from scale_agent.io.messages import HealthPayload, Mass, OutputHealth, ScaleHealth
 from scale_agent.station.logic import State
@@ -135,9 +136,7 @@ class Telemetry:
             status["stopped_at"] = written_at
         path = folder / STATUS_FILE
         try:
-            temporary = path.with_suffix(".tmp")
-            temporary.write_text(json.dumps(status), encoding="utf-8")
-            temporary.replace(path)
+            write_atomically(path, json.dumps(status).encode())
         except OSError as exc:
             held = self._limiter.allow("status_file")
             if held is not None:

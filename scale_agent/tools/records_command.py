@@ -153,18 +153,18 @@ def _photos_hold(ledger: Ledger, folder: Path) -> bool:
     """
     import json  # noqa: PLC0415
 
-    from scale_agent.io.photos import check  # noqa: PLC0415
+    from scale_agent.io.photos import PhotoState, check  # noqa: PLC0415
 
     altered, missing, held = [], 0, 0
     for record in ledger.records():
         if record["verdict"] != "PHOTO":
             continue
         body = json.loads(record["body"])
-        problem = check(folder, str(body["file"]), str(body["sha256"]))
-        if problem is None:
+        checked = check(folder, str(body["file"]), str(body["sha256"]))
+        if checked.state is PhotoState.HELD:
             held += 1
-        elif "altered" in problem:
-            altered.append(f"record {record['seq']}: {problem}")
+        elif checked.state is PhotoState.ALTERED:
+            altered.append(f"record {record['seq']}: {checked.reason}")
         else:
             missing += 1
     for line in altered:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar, Self
+
+from drivers.cameras import ffmpeg
 
 PATH = "/ISAPI/Streaming/channels/101/picture"
 REALM = "IP Camera(C1234)"
@@ -23,27 +24,8 @@ def md5(text: str) -> str:
 
 def test_jpeg() -> bytes:
     """A real JPEG from ffmpeg's test source (what a camera's sensor would give)."""
-    return subprocess.run(
-        [
-            "ffmpeg",
-            "-loglevel",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=640x480:rate=1",
-            "-frames:v",
-            "1",
-            "-f",
-            "image2pipe",
-            "-c:v",
-            "mjpeg",
-            "-",
-        ],
-        capture_output=True,
-        check=True,
-        timeout=30,
-    ).stdout
+    settings = ffmpeg.Settings(input="testsrc=size=640x480:rate=1", format="lavfi", timeout_s=30)
+    return ffmpeg.DRIVER(settings).capture()
 
 
 class DigestCamera:

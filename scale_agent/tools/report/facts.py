@@ -15,28 +15,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from scale_agent.domain import claims
-from scale_agent.domain.phrases import ItemName, Phrase
 from scale_agent.errors import LedgerError
 from scale_agent.io.chain_head import LAST_HEAD_FILE, SignedHead, check_anchor
+from scale_agent.io.photos import PhotoCheck, check
 from scale_agent.tools import records
 from scale_agent.tools.report import labels
+from scale_agent.weights import Weight
 
 if TYPE_CHECKING:
     from pathlib import Path
     from zoneinfo import ZoneInfo
 
+    from scale_agent.domain.phrases import Phrase
     from scale_agent.io.ledger import Ledger
-
-
-@dataclass(frozen=True)
-class Line:
-    """An order line as packed."""
-
-    sku: str
-    name: ItemName
-    qty: int
-    unit_g: str
-    unit_price: str | None
 
 
 @dataclass(frozen=True)
@@ -58,8 +49,7 @@ class PhotoFact:
     sha256: str
     moment: str
     taken_at: str
-    problem: str | None  # None: the file holds its hash
-    data: bytes | None  # the picture, when it is there and holds
+    checked: PhotoCheck  # held (with the picture), altered or gone
 
 
 @dataclass(frozen=True)
@@ -90,7 +80,7 @@ class ReportFacts:
     record_hash: str
     prev_hash: str
     at: datetime
-    lines: tuple[Line, ...]
+    lines: tuple[claims.PackedLine, ...]
     weighings: tuple[Weighing, ...]
     chain: dict[str, Any]
     anchor: Anchor | None
@@ -153,17 +143,8 @@ def gather(
         record_hash=str(final["hash"]),
         prev_hash=str(final["prev_hash"]),
         at=datetime.fromisoformat(str(final["recorded_at"])).astimezone(zone),
-        lines=tuple(_lines(body)),
-        weighings=tuple(
-            Weighing(
-                int(r["seq"]),
-                datetime.fromisoformat(str(r["recorded_at"])).astimezone(zone),
-                str(r["verdict"]),
-                str(json.loads(r["body"]).get("reason") or ""),
-                _measured(json.loads(r["body"])),
-            )
-            for r in found
-        ),
+        lines=claims.packed_lines(body),
+        weighings=tuple(_weighing(r, zone) for r in found),
         chain=records.chain_proof(ledger),
         anchor=None
         if anchor is None
@@ -174,8 +155,6 @@ def gather(
 
 
 def _photos(records: list[dict[str, Any]], parcel_id: str, data_dir: Path) -> list[PhotoFact]:
-    from scale_agent.io.photos import check  # noqa: PLC0415
-
     photos = []
     for record in records:
         if record["verdict"] != "PHOTO":
@@ -184,32 +163,27 @@ def _photos(records: list[dict[str, Any]], parcel_id: str, data_dir: Path) -> li
         if body.get("of_parcel") != parcel_id:
             continue
         file, sha = str(body["file"]), str(body["sha256"])
-        problem = check(data_dir, file, sha)
         photos.append(
             PhotoFact(
                 file,
                 sha,
                 str(body.get("moment")),
                 str(body.get("taken_at")),
-                problem,
-                (data_dir / file).read_bytes() if problem is None else None,
+                check(data_dir, file, sha),
             )
         )
     return photos
 
 
-def _lines(body: dict[str, Any]) -> list[Line]:
-    order = body.get("order") or {}
-    return [
-        Line(
-            str(line["sku"]),
-            ItemName(str(line["name"]), tuple((line.get("names") or {}).items())),
-            int(line["qty"]),
-            str(line["unit_g"]),
-            line.get("unit_price"),
-        )
-        for line in order.get("lines") or []
-    ]
+def _weighing(record: dict[str, Any], zone: ZoneInfo) -> Weighing:
+    body = json.loads(record["body"])
+    return Weighing(
+        int(record["seq"]),
+        datetime.fromisoformat(str(record["recorded_at"])).astimezone(zone),
+        str(record["verdict"]),
+        str(body.get("reason") or ""),
+        _measured(body),
+    )
 
 
 def _measured(body: dict[str, Any]) -> str | None:
@@ -219,8 +193,6 @@ def _measured(body: dict[str, Any]) -> str | None:
 
 def _grams(weight: str) -> float:
     """A recorded reading ("0.718kg") in grams, for the plot only (the verdict used Decimal)."""
-    from scale_agent.weights import Weight  # noqa: PLC0415
-
     return float(Weight.parse(weight).in_grams)
 
 

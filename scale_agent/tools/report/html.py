@@ -49,7 +49,7 @@ def render(facts: ReportFacts, translator: Translator) -> str:
                 line.name.in_language(translator.language),
                 line.qty,
                 text.grams(translator, line.unit_g),
-                line.unit_price or "-",
+                text.price(line.unit_price),
             )
             for line in facts.lines
         ],
@@ -58,7 +58,7 @@ def render(facts: ReportFacts, translator: Translator) -> str:
         photos_heading=t(labels.PHOTOS),
         photos=[
             (
-                None if p.data is None else base64.b64encode(p.data).decode(),
+                None if p.checked.data is None else base64.b64encode(p.checked.data).decode(),
                 text.photo_caption(p, translator),
             )
             for p in facts.photos

@@ -34,9 +34,11 @@ TRACE_STABLE = phrase("stable readings (settle window)")
 TRACE_LIMITS = phrase("accepted range")
 TRACE_EXPECTED = phrase("expected")
 PHOTOS = phrase("Photos")
-PHOTO_HELD = phrase("matches its recorded SHA-256")
-PHOTO_ALTERED = phrase("ALTERED: does not match its recorded SHA-256")
-PHOTO_MISSING = phrase("no longer on disk")
+PHOTO_STATES = {  # by PhotoState
+    "held": phrase("matches its recorded SHA-256"),
+    "altered": phrase("ALTERED: does not match its recorded SHA-256"),
+    "gone": phrase("no longer on disk"),
+}
 WEIGHINGS = phrase("Every weighing of this order")
 VERIFICATION = phrase("Verification")
 RECORD_HASH = phrase("Record hash")

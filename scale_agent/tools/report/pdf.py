@@ -121,7 +121,7 @@ def _items(pdf: FPDF, facts: ReportFacts, translator: Translator) -> None:
     from fpdf.fonts import FontFace  # noqa: PLC0415 - report-only dependency
 
     t = translator.render
-    has_prices = any(line.unit_price for line in facts.lines)
+    has_prices = any(line.unit_price is not None for line in facts.lines)
     heads = [t(labels.SKU), t(labels.ITEM), t(labels.QTY), t(labels.UNIT_WEIGHT)]
     widths = [22, 48, 10, 20]
     if has_prices:
@@ -145,13 +145,13 @@ def _items(pdf: FPDF, facts: ReportFacts, translator: Translator) -> None:
             cells.cell(str(line.qty))
             cells.cell(text.grams(translator, line.unit_g))
             if has_prices:
-                cells.cell(line.unit_price or "-")
+                cells.cell(text.price(line.unit_price))
 
 
 def _photos(pdf: FPDF, facts: ReportFacts, translator: Translator) -> None:
     for photo in facts.photos:
-        if photo.data is not None:
-            pdf.image(io.BytesIO(photo.data), w=pdf.epw * 0.55)
+        if photo.checked.data is not None:
+            pdf.image(io.BytesIO(photo.checked.data), w=pdf.epw * 0.55)
         pdf.set_font("noto", "", 7.5)
         pdf.multi_cell(0, 4, text.photo_caption(photo, translator), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)

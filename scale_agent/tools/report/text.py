@@ -139,10 +139,10 @@ def claim(facts: ReportFacts, translator: Translator) -> list[Row]:
 def photo_caption(photo: PhotoFact, translator: Translator) -> str:
     """`photos/... SHA-256 ...: matches its recorded SHA-256` (or why not)."""
     t = translator.render
-    if photo.problem is None:
-        state = t(labels.PHOTO_HELD)
-    elif "altered" in photo.problem:
-        state = t(labels.PHOTO_ALTERED)
-    else:
-        state = t(labels.PHOTO_MISSING)
+    state = t(labels.PHOTO_STATES[photo.checked.state.value])
     return f"{photo.moment}  {photo.taken_at}\n{photo.file}\nSHA-256 {photo.sha256}: {state}"
+
+
+def price(value: Decimal | None) -> str:
+    """A unit price as recorded (`68.00`), or `-` when the record has none."""
+    return "-" if value is None else str(value)
