@@ -13,8 +13,10 @@ hold the maps that manuals publish:
   send 0 between two equal commands). Laumas TLU manual p.30, LCB manual p.3, Rice Lake SCT-10
   pp.41-42.
 - ``dini-argeo`` (DGT1/DGT4X, Rice Lake SCT-2200): FC04; net at 30003/30004 as a magnitude,
-  status 30005 (bit 0 net negative, 2 stable, 3 underload, 4 overload, 5 tare active);
-  command 40001 (1 zero, 2 tare). DGT1S manual p.10, DGT4X manual pp.57-58.
+  status 30005 (bit 0 net negative, 1 gross negative, 2 stable, 3 underload, 4 overload, 5
+  tare active, 6 preset tare active: either tare makes the weight net); command 40001 (1 zero,
+  2 tare). DGT1S manual p.10, DGT4X manual pp.57-58. The DGT4X multi-scale registers (40202,
+  40205, ...) order their bits differently and are not this preset: map them with [scale.map].
 - ``generic-float32`` and ``generic-int32``: our own simple maps for transmitters configured
   to match (documented in the example config).
 No unit is on the wire: `unit` comes from the config. (reference/protocols.md section 7)
@@ -58,6 +60,7 @@ class RegisterMap(DriverSettings):
     stable_bit: int | None = None
     motion_bit: int | None = None
     net_bit: int | None = None
+    preset_tare_bit: int | None = None  # a preset tare in force: the weight is net as well
     negative_bit: int | None = None  # the weight is a magnitude; its sign is this bit
     overload_bits: list[int] = Field(default_factory=list)
     underload_bits: list[int] = Field(default_factory=list)
@@ -94,6 +97,7 @@ PRESETS: dict[str, RegisterMap] = {
         status_address=4,
         stable_bit=2,
         net_bit=5,
+        preset_tare_bit=6,
         negative_bit=0,
         underload_bits=[3],
         overload_bits=[4],
@@ -235,7 +239,8 @@ def decode_block(
         value = -value
     mode = None
     if register_map.net_bit is not None:
-        mode = Mode.NET if _bit(status, register_map.net_bit) else Mode.GROSS
+        is_net = _bit(status, register_map.net_bit) or _bit(status, register_map.preset_tare_bit)
+        mode = Mode.NET if is_net else Mode.GROSS
     return Reading(
         ReadingKind.WEIGHT, raw, Weight(value, unit), _stable(register_map, status), mode
     )

@@ -30,7 +30,13 @@ WELL_FORMED: dict[str, tuple[dict[str, Any], re.Pattern[bytes]]] = {
     "ad": ({}, re.compile(rb"^(ST|US|QT)," + NUMBER + rb"\s*[ A-Za-z%]{3}\r?\n$")),
     "gs-nt": ({}, re.compile(rb"^(ST|US),(GS|NT)," + NUMBER + rb"\s*[A-Za-z%]{0,3}\r?\n$")),
     "ohaus": ({}, re.compile(rb"^[\s\-?]*[\d.]+\s*[A-Za-z]+[\s?]*[A-Za-z]*\s*\r?\n$")),
-    "cas": ({}, re.compile(rb"^(ST|US),(GS|NT),.[\x80-\xff],.{8} [A-Za-z ]{2}\r\n$", re.DOTALL)),
+    "cas": (
+        {},
+        re.compile(
+            rb"^(ST|US),(GS|NT),(.[\x80-\xff],.{8}[^\n]|" + NUMBER + rb")[A-Za-z ]{2}\r\n$",
+            re.DOTALL,
+        ),
+    ),
     "line": (
         {"preset": "fairbanks-ups"},
         re.compile(rb"^\s*-?\s*[\d.]+\s+(lb|kg)\s+(GR|gr)\s*\r?\n$"),

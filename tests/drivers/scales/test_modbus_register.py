@@ -128,7 +128,25 @@ def test_dini_argeo_map_uses_input_registers(device: ModbusDevice) -> None:
     finally:
         driver.close()
     assert (reading.weight, reading.is_stable) == (W("-305.5kg"), True)
+    assert reading.mode is Mode.NET  # a preset tare alone (bit 6, bit 5 clear) makes it net
     assert overload.is_overload is True
+
+
+@pytest.mark.parametrize(
+    ("status", "mode"),
+    [(0b0000_0100, Mode.GROSS), (0b0010_0100, Mode.NET), (0b0100_0100, Mode.NET)],
+)
+def test_dini_argeo_net_with_a_tare_or_a_preset_tare(
+    device: ModbusDevice, status: int, mode: Mode
+) -> None:
+    device.set(INPUT, 2, [*words(1250), status])
+    driver = scale(device, preset="dini-argeo", unit="g")
+    try:
+        driver.open()
+        reading = first_reading(driver)
+    finally:
+        driver.close()
+    assert (reading.weight, reading.mode) == (W("1250g"), mode)
 
 
 def test_generic_float32_little_word_order_and_int32_decimals_register(
