@@ -10,6 +10,8 @@ RFC 2217 server (`rfc2217://host:port`) all work without extra code.
 from __future__ import annotations
 
 import errno
+import os
+import select
 from typing import Literal
 
 import serial
@@ -61,6 +63,9 @@ def open_port(settings: SerialSettings) -> serial.SerialBase:
     """
     # exclusive= (flock) exists only for local devices, not for socket:// or rfc2217://.
     is_local = "://" not in settings.port
+    # Devices, ptys and socket:// have a descriptor to wait on: read_available waits in select
+    # and then takes what is there without waiting (timeout 0); others wait in read itself.
+    selectable = is_local or settings.port.startswith("socket://")
     try:
         port = serial.serial_for_url(
             settings.port,
@@ -68,7 +73,7 @@ def open_port(settings: SerialSettings) -> serial.SerialBase:
             bytesize=settings.bytesize,
             parity=settings.parity,
             stopbits=settings.stopbits,
-            timeout=READ_TIMEOUT_S,
+            timeout=0 if selectable else READ_TIMEOUT_S,
             exclusive=settings.exclusive if is_local else None,
         )
         port.reset_input_buffer()
@@ -77,14 +82,31 @@ def open_port(settings: SerialSettings) -> serial.SerialBase:
     return port
 
 
-def read_available(port: serial.SerialBase, device: str) -> bytes:
-    """Read what has arrived, waiting at most the port timeout for the first byte."""
+def read_available(port: serial.SerialBase, device: str, wait_s: float = READ_TIMEOUT_S) -> bytes:
+    """Block until bytes arrive (at most `wait_s`), then take all that has arrived in one call.
+
+    One system call per arrival, whatever the transport. pyserial's socket:// handler reports
+    at most one byte waiting, so reading `in_waiting` bytes there costs one call per byte;
+    and pyserial's own read, even with nothing left to wait for, selects twice more around
+    the read. On a port with a descriptor (a device, a pty, socket://; open_port set their
+    timeout to 0) this waits in select and reads the descriptor; others (rfc2217://) read
+    what `in_waiting` says, within the port timeout.
+    """
     try:
-        # Every URL handler has in_waiting, though SerialBase's stub does not declare it.
-        waiting: int = getattr(port, "in_waiting", 0)
-        return bytes(port.read(min(waiting or 1, MAX_READ_BYTES)))
-    except (serial.SerialException, OSError) as exc:
+        if port.timeout == 0:
+            descriptor: int = port.fileno()
+            if not select.select([descriptor], [], [], wait_s)[0]:
+                return b""
+            data = os.read(descriptor, MAX_READ_BYTES)
+        else:
+            # Every URL handler has in_waiting, though SerialBase's stub does not declare it.
+            waiting: int = getattr(port, "in_waiting", 0)
+            return bytes(port.read(min(waiting or 1, MAX_READ_BYTES)))
+    except (serial.SerialException, OSError, ValueError) as exc:
         raise DeviceUnavailableError(device, diagnose(device, exc)) from exc
+    if not data:  # readable but empty: the device, or the converter's peer, is gone
+        raise DeviceUnavailableError(device, f"{device} disconnected (unplugged, or closed)")
+    return data
 
 
 def write(port: serial.SerialBase, device: str, data: bytes) -> None:

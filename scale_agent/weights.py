@@ -184,6 +184,22 @@ class Reading:
     wall_time: float = 0.0
     detail: Mapping[str, str] | None = None  # protocol extras: a reply's command and value
 
+    def at(self, received_at: float, wall_time: float) -> Reading:
+        """A copy stamped with when it was complete (a few times faster than `replace`)."""
+        return Reading(
+            self.kind,
+            self.raw,
+            self.weight,
+            self.is_stable,
+            self.mode,
+            self.is_overload,
+            self.is_underload,
+            self.error,
+            received_at,
+            wall_time,
+            self.detail,
+        )
+
     @property
     def is_usable_weight(self) -> bool:
         """True when this reading carries a real weight and no fault."""

@@ -7,8 +7,8 @@ tare) passed to the driver between reads.
 
 from __future__ import annotations
 
-import queue
-from dataclasses import dataclass, replace
+from collections import deque
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scale_agent.io.device_link import DeviceLink
@@ -58,31 +58,31 @@ class ScaleLink(DeviceLink["ScaleDriver"]):
         super().__init__(driver, clock, log)
         self._emit = emit
         self.identity: ScaleIdentity | None = None
-        self._commands: queue.Queue[ScaleCommand] = queue.Queue()
+        # A deque, not a Queue: the read loop looks at it after every read, and an empty
+        # deque is one truth test where Queue.get_nowait raises and catches per read.
+        self._commands: deque[ScaleCommand] = deque()
 
     def send(self, command: ScaleCommand) -> None:
         """Queue a command for the driver; it is sent between reads, from the link's thread."""
-        self._commands.put(command)
+        self._commands.append(command)  # deque appends and pops are thread-safe
 
     def _session(self) -> None:
         self._connected(self.driver.open())
         while not self._stop.is_set():
-            self._send_queued()
+            if self._commands:
+                self._send_queued()
             readings = self.driver.read()
             if readings:
                 now, wall = self._clock.monotonic(), self._clock.time()
                 for reading in readings:
-                    self._emit(replace(reading, received_at=now, wall_time=wall))
+                    self._emit(reading.at(now, wall))
 
     def _on_down(self, reason: str) -> None:
         self._emit(LinkDown(reason))
 
     def _send_queued(self) -> None:
-        while True:
-            try:
-                command = self._commands.get_nowait()
-            except queue.Empty:
-                return
+        while self._commands:
+            command = self._commands.popleft()
             is_sent = self.driver.send(command)
             self._emit(CommandSent(command, is_sent))
 

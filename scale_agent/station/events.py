@@ -13,6 +13,7 @@ from scale_agent.domain.jobs import Job
 from scale_agent.io.scale_link import CommandSent, LinkDown, LinkUp
 from scale_agent.io.scanner_link import Scanned
 from scale_agent.station.photo_desk import PhotoFailed, PhotoTaken
+from scale_agent.station.scale_inbox import ScaleWaiting
 from scale_agent.station.scan_desk import LookedUp
 from scale_agent.weights import Reading
 
@@ -45,7 +46,8 @@ class Reload:
 
 
 Inbound = (
-    Reading  # from the scale link, like the three after it
+    ScaleWaiting  # the scale link's events wait in the scale inbox
+    | Reading  # put here directly by tests and benchmarks, like the three after it
     | LinkUp
     | LinkDown
     | CommandSent

@@ -68,6 +68,9 @@ class State(StrEnum):
     JUDGED = "judged"
 
 
+_QUIET_STATES = frozenset({State.IDLE, State.WAITING})
+
+
 class StationLogic:
     """One station's state, driven by `on_*` calls that each return the effects to carry out."""
 
@@ -87,6 +90,7 @@ class StationLogic:
         self.policies = dict(policies or {})
         self.catalog = catalog
         self.state = State.IDLE
+        self._is_below_load = False  # set by each reading: nothing on the platter
         self.job: Job | None = None
         self.expectation: Expectation | None = None
         self.queue: deque[Job] = deque()
@@ -178,14 +182,25 @@ class StationLogic:
             return None
         return verdict.kind.value
 
+    def is_waiting_for_a_load(self) -> bool:
+        """True while a repeated frame can change nothing that cannot wait a tick.
+
+        No parcel on the platter (the last weight was below the load threshold), no parcel
+        in its life (idle or waiting for one), the scale not in fault. Read from the scale
+        link's thread as a hint for the scale inbox (`station.scale_inbox`).
+        """
+        return self._is_below_load and self.state in _QUIET_STATES and not self.health.is_faulted
+
     def on_reading(self, reading: Reading, now: float) -> list[Effect]:
         """A frame arrived from the scale."""
         self.health.last_frame_at = now
+        self._is_below_load = False
         if not reading.is_usable_weight:
             reason = unusable_reason(reading)
             return [] if reason is None else self._fault(reason, now)
         assert reading.weight is not None  # noqa: S101 - is_usable_weight guarantees it
         grams = reading.weight.in_grams
+        self._is_below_load = grams < self.settle.load_threshold_g
         effects: list[Effect] = []
         if self.health.usable(grams, now):
             effects += [Note("scale_recovered"), self._show()]

@@ -64,6 +64,7 @@ from scale_agent.station.logic import StationLogic
 from scale_agent.station.photo_desk import PhotoDesk, PhotoFailed, PhotoTaken
 from scale_agent.station.recorder import Recorder
 from scale_agent.station.reloading import reload_config
+from scale_agent.station.scale_inbox import ScaleInbox, ScaleWaiting
 from scale_agent.station.scan_desk import LookedUp, ScanDesk
 from scale_agent.station.screen_feed import ScreenFeed
 from scale_agent.station.telemetry import Telemetry
@@ -76,6 +77,10 @@ if TYPE_CHECKING:
     from scale_agent.io.mqtt import Publisher
 
 TICK_S = 0.05
+# With nothing on the platter and no parcel in its life the loop's timers (a silent scale, the
+# live weight on the screen) need no finer step than this; the next parcel's first frame wakes
+# the loop at once (`station.scale_inbox`). Fewer wake-ups are most of an idle station's cost.
+IDLE_TICK_S = 0.25
 STATUS_EVERY_S = 1.0
 
 
@@ -113,7 +118,8 @@ class StationRuntime:
         self.translator = Translator(config.agent.screen.language)
         self.events: queue.Queue[Inbound] = queue.Queue()
         self.telemetry = Telemetry(self.identity, self.log)
-        self.link = ScaleLink(scale, self.clock, self.events.put, self.log)
+        self.scale_inbox = ScaleInbox(self.events.put, self.logic.is_waiting_for_a_load)
+        self.link = ScaleLink(scale, self.clock, self.scale_inbox.put, self.log)
         self.outputs = Outputs(outputs, self.log)
         self.scanner_link: ScannerLink | None = None
         self.desk: ScanDesk | None = None
@@ -238,7 +244,7 @@ class StationRuntime:
         pinged_at = self.clock.monotonic()
         try:
             while not self._stop.is_set():
-                self.step(TICK_S)
+                self.step(IDLE_TICK_S if self.logic.is_waiting_for_a_load() else TICK_S)
                 # Pinged from this loop only, and only while every device thread lives: a
                 # wedged loop or a dead link stops the pings and systemd restarts the service.
                 if (
@@ -310,6 +316,8 @@ class StationRuntime:
             event = None
         now = self.clock.monotonic()
         self.last_loop_at = now
+        for waiting in self.scale_inbox.take():  # before the event: most arrived before it
+            self._carry_out(self._dispatch(waiting, now))
         if event is not None:
             self._carry_out(self._dispatch(event, now))
         self._carry_out(self.logic.on_tick(now))
@@ -329,6 +337,8 @@ class StationRuntime:
     def _dispatch(self, event: Inbound, now: float) -> list[Effect]:  # noqa: C901, PLR0911, PLR0912
         # One case per kind of event, and mypy proves there is one for each.
         match event:
+            case ScaleWaiting():
+                return []  # only a wake-up: step took what waits in the scale inbox
             case Reading():
                 return self._reading(event, now)
             case LinkUp():
