@@ -181,6 +181,7 @@ class StationRuntime:
         self.last_loop_at = self.clock.monotonic()
         self.on_started: Callable[[], object] | None = None
         self._stop = threading.Event()
+        self._reload_asked = False  # set by `reload` (a signal handler)
         self._limiter = RateLimiter()
         self._ledger: Ledger | None = None
         self._next_health = 0.0
@@ -214,8 +215,14 @@ class StationRuntime:
         self._stop.set()
 
     def reload(self) -> None:
-        """Ask the station loop to re-read its config file (safe from a signal handler)."""
-        self.events.put(Reload())
+        """Ask the station loop to re-read its config file at its next turn (within a tick).
+
+        Safe from a signal handler because it only sets a flag. Putting on the queue is not:
+        the handler runs in the loop's own thread, between two bytecodes, possibly inside
+        `Queue.get` while it holds the queue's lock, and `put` would then wait for that lock
+        forever (the station would hang, deaf even to SIGTERM).
+        """
+        self._reload_asked = True
 
     def status_payload(self, state: str) -> bytes:
         """The retained status message (online/offline)."""
@@ -318,6 +325,9 @@ class StationRuntime:
         self.last_loop_at = now
         for waiting in self.scale_inbox.take():  # before the event: most arrived before it
             self._carry_out(self._dispatch(waiting, now))
+        if self._reload_asked:
+            self._reload_asked = False
+            self._carry_out(self._dispatch(Reload(), now))
         if event is not None:
             self._carry_out(self._dispatch(event, now))
         self._carry_out(self.logic.on_tick(now))
