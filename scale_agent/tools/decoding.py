@@ -12,8 +12,9 @@ import json
 import sys
 import time
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
 
+import orjson
 from pydantic import ValidationError
 
 from scale_agent.errors import DeviceError, ScaleAgentError, UsageError
@@ -101,6 +102,56 @@ def decode(protocol: str, data: bytes, options: Mapping[str, object]) -> list[di
     return [as_json(protocol, reading) for reading in decoder.feed(data)]
 
 
+CHUNK_BYTES = 64 * 1024  # read at a time: memory stays flat whatever the capture's size
+
+
+class JsonLines:
+    """Readings as the tools' JSON Lines (`as_json`'s shape), a batch at a time, via orjson.
+
+    A scale repeats its frame while the weight holds and the decoder then gives the same
+    reading again: its line is kept and written again rather than built anew.
+    """
+
+    def __init__(self, protocol: str) -> None:
+        self.protocol = protocol
+        self._last: tuple[Reading | None, bytes] = (None, b"")
+
+    def line(self, reading: Reading) -> bytes:
+        """One reading's line, with its newline."""
+        last_reading, last_line = self._last
+        if reading is last_reading:
+            return last_line
+        line = orjson.dumps(as_json(self.protocol, reading), option=orjson.OPT_APPEND_NEWLINE)
+        self._last = (reading, line)
+        return line
+
+    def lines(self, readings: Iterable[Reading]) -> bytes:
+        """Many readings' lines, joined for one write."""
+        return b"".join([self.line(reading) for reading in readings])
+
+
+def stream_decode(
+    protocol: str, source: BinaryIO, options: Mapping[str, object], out: BinaryIO
+) -> int:
+    """Decode `source` to `out` as it arrives (a file, or a pipe still being written).
+
+    Reads at most `CHUNK_BYTES` at a time (`read1` on a pipe returns what is there, so the
+    first lines come out before the input ends) and writes each chunk's lines in one write.
+    Returns the number of readings.
+    """
+    decoder = make_decoder(protocol, options)
+    encoder = JsonLines(protocol)
+    read = getattr(source, "read1", source.read)
+    count = 0
+    while chunk := read(CHUNK_BYTES):
+        readings = decoder.feed(chunk)
+        if readings:
+            count += len(readings)
+            out.write(encoder.lines(readings))
+            out.flush()
+    return count
+
+
 def read_live(driver_name: str, driver: ScaleDriver, count: int | None) -> int:
     """Print live readings until `count` (or Ctrl-C); returns the exit code."""
     try:
@@ -109,19 +160,23 @@ def read_live(driver_name: str, driver: ScaleDriver, count: int | None) -> int:
         print(f"scale-agent read: {exc}", file=sys.stderr)
         return 1
     print(f"# {driver.device}: {identity.describe()}", file=sys.stderr)
+    encoder = JsonLines(driver_name)
     printed = 0
     try:
         while count is None or printed < count:
-            for reading in driver.read():
-                print(json.dumps(as_json(driver_name, reading)), flush=True)
-                printed += 1
+            readings = driver.read()
+            if readings:
+                sys.stdout.buffer.write(encoder.lines(readings))
+                sys.stdout.buffer.flush()
+                printed += len(readings)
     except KeyboardInterrupt:
         pass
     except DeviceError as exc:
         # The same for every transport (a serial port, a Modbus link): one error line in the
         # stream, so a script reading it sees why it ended, then the message and exit 1.
         lost = {"protocol": driver_name, "kind": "error", "error": "link_lost", "reason": str(exc)}
-        print(json.dumps(lost), flush=True)
+        sys.stdout.buffer.write(orjson.dumps(lost, option=orjson.OPT_APPEND_NEWLINE))
+        sys.stdout.buffer.flush()
         print(f"scale-agent read: {exc}", file=sys.stderr)
         return 1
     finally:

@@ -6,6 +6,7 @@ Heavy imports stay inside the function that needs them, so `scale-agent --help` 
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import signal
@@ -199,9 +200,12 @@ def install_check(args: argparse.Namespace) -> int:
 
 
 def decode(args: argparse.Namespace) -> int:
-    """`decode`: frames from a capture or hex, as JSON Lines."""
-    from scale_agent.tools.decoding import decode, parse_options  # noqa: PLC0415
+    """`decode`: frames from a capture, a pipe or hex, as JSON Lines, as they are decoded."""
+    from scale_agent.tools.decoding import parse_options, stream_decode  # noqa: PLC0415
 
+    options = parse_options(args.option)
+    if args.pattern:
+        options["pattern"] = args.pattern
     if args.hex is not None:
         try:
             data = bytes.fromhex("".join(args.hex.split()))
@@ -209,15 +213,16 @@ def decode(args: argparse.Namespace) -> int:
             raise UsageError(
                 f"--hex {printable(args.hex, 40)!r}: not hex bytes, e.g. 0a 20 31"
             ) from None
+        stream_decode(args.protocol, io.BytesIO(data), options, sys.stdout.buffer)
     elif args.file in {None, "-"}:
-        data = sys.stdin.buffer.read()
+        stream_decode(args.protocol, sys.stdin.buffer, options, sys.stdout.buffer)
     else:
-        data = Path(args.file).read_bytes()
-    options = parse_options(args.option)
-    if args.pattern:
-        options["pattern"] = args.pattern
-    for line in decode(args.protocol, data, options):
-        print(json.dumps(line))
+        try:
+            capture = Path(args.file).open("rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise UsageError(f"{args.file}: {exc.strerror or exc}") from exc
+        with capture:
+            stream_decode(args.protocol, capture, options, sys.stdout.buffer)
     return 0
 
 
