@@ -36,6 +36,7 @@ class TimedBoard(CoilBoard):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.sealed = threading.Event()
+        self.locked = threading.Event()  # a write with the seal off has been acknowledged
         self.sealed_at = 0.0
 
     def write(self, states: Mapping[int, bool], *, is_full: bool) -> None:
@@ -43,6 +44,8 @@ class TimedBoard(CoilBoard):
         if states.get(SEAL):
             self.sealed_at = time.perf_counter()
             self.sealed.set()
+        else:
+            self.locked.set()
 
 
 def main(parcels: int = 300) -> None:
@@ -68,7 +71,13 @@ def main(parcels: int = 300) -> None:
         for number in range(parcels):
             runtime.submit_job(Job(f"SO-{number}", (JobLine("A", 2),), "BOX"))
             runtime.step(0)
-            time.sleep(0.002)  # let the "ready" lamp write finish, as between real parcels
+            # Wait until the module shows the seal locked again, as between real parcels.
+            # Without this wait the bench once stopped with "the seal coil was never
+            # written": the output worker shows the latest state, and when the last parcel's
+            # PASS was still on the module the new PASS needed no write (the seal was on, as
+            # it should be). tests/drivers/outputs/test_modbus_coils.py pins that down.
+            if not board.locked.wait(timeout=2):
+                raise SystemExit(f"parcel {number}: the seal was never locked between parcels")
             board.sealed.clear()
             now += 1
             runtime.events.put(replace(template, received_at=now))
@@ -78,6 +87,7 @@ def main(parcels: int = 300) -> None:
                 raise SystemExit(f"parcel {number}: the seal coil was never written")
             latencies.append((board.sealed_at - sent) * 1000)
             now += 1
+            board.locked.clear()
             runtime.events.put(replace(template, weight=Weight.parse("0g"), received_at=now))
             runtime.step(0)
     finally:

@@ -47,7 +47,7 @@ HANDED_TO_PAHO = 2000
 REFILL_AT = 500
 UNMATCHED_ACK_TTL_S = 10.0
 ACK_BATCH_S = 0.02
-ACK_BATCH_ROWS = 200
+ACK_BATCH_ROWS = 500
 BACKLOG_EVERY_S = 0.25
 
 
@@ -207,9 +207,10 @@ class Publisher(LinkState):
     ) -> None:
         # paho holds its out-message lock here: take no lock of ours (paho issue #226), and
         # stay short: this runs once per PUBACK on the thread that limits the delivery rate.
+        # No wake-up either: the drain thread looks every ACK_BATCH_S while messages are in
+        # flight (paho holds HANDED_TO_PAHO of them, seconds of work); waking it per PUBACK
+        # had it contend for the interpreter lock with this thread on every acknowledgement.
         self._facts.append(("ack", mid, reason_code.value))
-        if not self._wake.is_set():
-            self._wake.set()
 
     def _on_message(
         self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage
@@ -231,7 +232,7 @@ class Publisher(LinkState):
         drain = OutboxDrain(self, ledger)
         try:
             while not self._stop.is_set():
-                self._wake.wait(ACK_BATCH_S if drain.acked else 0.5)
+                self._wake.wait(ACK_BATCH_S if drain.acked or drain.inflight else 0.5)
                 self._wake.clear()
                 drain.step()
         finally:

@@ -102,3 +102,55 @@ def test_the_light_shares_an_rs485_line_with_the_scale_indicator() -> None:
         scale.close()
         device.close()
         line.close()
+
+
+PASS = Indication(Signal.PASS, "ok", is_seal_enabled=True)
+READY = Indication(Signal.READY, "next", is_seal_enabled=False)
+IDLE = Indication(Signal.IDLE, "", is_seal_enabled=False)
+
+
+def seal_on(device: ModbusDevice) -> bool:
+    return bool(device.get(COILS, TOWER["seal"], 1)[0])
+
+
+def test_states_faster_than_the_module_end_in_the_latest_and_are_not_replayed() -> None:
+    # bench.settled_to_coil once stopped with "the seal coil was never written": parcel N's
+    # PASS came while the worker had not yet written the IDLE and READY between it and parcel
+    # N-1's PASS. The worker shows the latest state; PASS was what the module already showed,
+    # so nothing was written, and the seal (rightly) stayed on. The bench now waits until
+    # READY is on the module. This pins the behaviour down: the latest state wins, the
+    # states in between are not replayed, and the seal follows the latest state.
+    device = ModbusDevice()
+    light = coil_light(host="127.0.0.1", tcp_port=device.port, refresh_s=60)
+    try:
+        light.open()
+        light.show(PASS)
+        wait_until(lambda: seal_on(device))
+        for _ in range(200):  # a flood of changes, none waited for
+            light.show(IDLE)
+            light.show(READY)
+            light.show(PASS)
+        wait_until(lambda: seal_on(device))
+        assert light.writes < 400
+        light.show(READY)  # the last state of a burst is never lost
+        wait_until(lambda: not seal_on(device))
+    finally:
+        light.close()
+        device.close()
+
+
+def test_every_parcel_writes_the_seal_once_ready_was_shown() -> None:
+    # The bench's assumption, now true by construction: READY on the module, then PASS,
+    # is always one write that turns the seal on.
+    device = ModbusDevice()
+    light = coil_light(host="127.0.0.1", tcp_port=device.port, refresh_s=60)
+    try:
+        light.open()
+        for _ in range(50):
+            light.show(READY)
+            wait_until(lambda: not seal_on(device))
+            light.show(PASS)
+            wait_until(lambda: seal_on(device), timeout=2)
+    finally:
+        light.close()
+        device.close()
