@@ -114,6 +114,7 @@ def _add_evidence_commands(commands: argparse._SubParsersAction[argparse.Argumen
         assurance_command,
         camera_command,
         catalog_command,
+        central_command,
         records_command,
     )
 
@@ -121,6 +122,7 @@ def _add_evidence_commands(commands: argparse._SubParsersAction[argparse.Argumen
     catalog_command.add_parser(commands)
     assurance_command.add_parser(commands)
     camera_command.add_parser(commands)
+    central_command.add_parser(commands)
 
     decode = commands.add_parser("decode", help="decode captured scale bytes to JSON Lines")
     decode.add_argument("--protocol", required=True, help="a scale driver name")

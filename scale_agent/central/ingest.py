@@ -1,0 +1,196 @@
+"""From the broker to the database: validate every message, store it once, then acknowledge it.
+
+paho's network thread only queues what arrives. A writer thread takes up to `BATCH` messages
+(or what came within `BATCH_S`), validates each against the contract (`classify`, a pure
+function: a bad topic or payload is refused with a reason, counted and kept for the dashboard,
+and never stops the rest), stores the batch in one transaction, and only then acknowledges the
+batch to the broker. A monitor killed in between gets the unacknowledged messages again from
+its persistent session; the store drops the ones it already has by `msg_id`.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from scale_agent.central.store import Incoming
+from scale_agent.domain.untrusted import load_json, validation_reasons
+from scale_agent.errors import PayloadError
+from scale_agent.io.messages import (
+    TOPIC_NAME,
+    TOPIC_ROOT,
+    CatalogAuditPayload,
+    EventPayload,
+    HealthPayload,
+    Payload,
+    StatusPayload,
+    VerdictPayload,
+)
+from scale_agent.text import printable
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from scale_agent.central.store import Store
+    from scale_agent.io.mqtt.durable import Delivery
+
+CONTRACT: dict[str, type[Payload]] = {
+    "alert": VerdictPayload,
+    "verdict": VerdictPayload,
+    "status": StatusPayload,
+    "health": HealthPayload,
+    "event": EventPayload,
+    "catalog_audit": CatalogAuditPayload,
+}
+TOPIC = re.compile(
+    rf"^{re.escape(TOPIC_ROOT)}/({TOPIC_NAME})/({TOPIC_NAME})/({TOPIC_NAME})/([a-z_]+)$"
+)
+BATCH = 500
+BATCH_S = 0.05
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A message that is not the contract: why, and its first bytes made safe to show."""
+
+    topic: str
+    reason: str
+    excerpt: str
+
+
+def filters(site: str | None = None) -> list[str]:
+    """The topic filters of every station (of one site)."""
+    root = f"{TOPIC_ROOT}/{site or '+'}/+/+"
+    return [f"{root}/{kind}" for kind in CONTRACT]
+
+
+def classify(topic: str, payload: bytes, received_at: datetime) -> Incoming | Refusal:
+    """The message as a row to store, or why it is refused. Never raises."""
+    excerpt = printable(payload[:200].decode("utf-8", "replace"), 200)
+    match = TOPIC.match(topic)
+    if match is None or match.group(4) not in CONTRACT:
+        return Refusal(printable(topic, 512), "not a contract topic", excerpt)
+    site, line, station, kind = match.groups()
+    try:
+        data = load_json(payload)
+        model = CONTRACT[kind].model_validate(data)
+    except PayloadError as exc:
+        return Refusal(topic, str(exc), excerpt)
+    except ValidationError as exc:
+        return Refusal(topic, f"not a valid {kind}: {validation_reasons(exc, kind)}"[:500], excerpt)
+    if (model.site, model.line, model.station) != (site, line, station):
+        said = f"{model.site}/{model.line}/{model.station}"
+        return Refusal(topic, f"the payload says it is from {said}", excerpt)
+    body: dict[str, Any] = model.model_dump(mode="json")
+    return Incoming(
+        msg_id=model.msg_id,
+        kind=kind,
+        site=site,
+        line=line,
+        station=station,
+        sent_at=model.sent_at,
+        received_at=received_at,
+        payload=body,
+        order_id=body.get("order_id"),
+        verdict=body.get("verdict") if kind in {"alert", "verdict"} else None,
+        event=body.get("event") if kind == "event" else None,
+        reference=body.get("reference"),
+    )
+
+
+class Ingest:
+    """The writer thread between a durable subscription and the store."""
+
+    def __init__(
+        self,
+        store: Store,
+        ack: Callable[[int], None],
+        *,
+        on_stored: Callable[[list[Incoming]], None] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self._ack = ack
+        self._on_stored = on_stored
+        self._clock = clock
+        self._inbox: queue.SimpleQueue[Delivery | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="central-ingest", daemon=True)
+        self.stored = 0  # new rows
+        self.duplicates = 0
+        self.refused = 0
+        self.problem: str | None = None  # the database's last error, None while it works
+
+    def deliver(self, delivery: Delivery) -> None:
+        """From paho's network thread: queue it, nothing more."""
+        self._inbox.put(delivery)
+
+    def start(self) -> None:
+        """Start the writer."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Store what is queued, then end."""
+        self._inbox.put(None)
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        is_running = True
+        while is_running:
+            batch, is_running = self._take()
+            if batch:
+                self._store(batch)
+
+    def _take(self) -> tuple[list[Delivery], bool]:
+        first = self._inbox.get()
+        if first is None:
+            return [], False
+        batch = [first]
+        deadline = time.monotonic() + BATCH_S
+        while len(batch) < BATCH:
+            try:
+                item = self._inbox.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if item is None:
+                return batch, False
+            batch.append(item)
+        return batch, True
+
+    def _store(self, batch: list[Delivery]) -> None:
+        now = self._clock()
+        rows: list[Incoming] = []
+        for _, topic, payload, _ in batch:
+            found = classify(topic, payload, now)
+            if isinstance(found, Refusal):
+                self.refused += 1
+                self._keep_refusal(found, now)
+            else:
+                rows.append(found)
+        while True:  # the database is down: keep the batch, retry; nothing is acknowledged
+            try:
+                new = self.store.ingest(rows)
+            except Exception as exc:  # noqa: BLE001 - any driver error: retry, never drop
+                self.problem = f"database: {type(exc).__name__}: {exc}"[:300]
+                time.sleep(1.0)
+                continue
+            self.problem = None
+            break
+        self.stored += new
+        self.duplicates += len(rows) - new
+        for mid, *_ in batch:
+            self._ack(mid)
+        if self._on_stored is not None and rows:
+            self._on_stored(rows)
+
+    def _keep_refusal(self, refusal: Refusal, now: datetime) -> None:
+        try:
+            self.store.refuse(refusal.topic, refusal.reason, refusal.excerpt, now)
+        except Exception as exc:  # noqa: BLE001 - a refusal not kept is still counted
+            self.problem = f"database: {type(exc).__name__}: {exc}"[:300]

@@ -1,0 +1,1 @@
+"""Alembic migrations of the central monitor's database (run by `store.upgrade`)."""

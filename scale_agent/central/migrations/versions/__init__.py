@@ -1,0 +1,1 @@
+"""The migrations, oldest first (0001_initial, ...)."""

@@ -1,0 +1,110 @@
+"""The central monitor's tables (SQLAlchemy Core): one definition for SQLite and PostgreSQL.
+
+The migrations in `migrations/versions/` create exactly these; `tests/test_central_store.py`
+checks that a migrated database matches this metadata.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# An auto-incrementing key on both engines: BIGINT on PostgreSQL, INTEGER (the rowid) on SQLite.
+Key = BigInteger().with_variant(Integer(), "sqlite")
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("msg_id", String(64), nullable=False, unique=True),  # QoS 1: stored once
+    Column("kind", String(16), nullable=False),  # alert, verdict, status, health, event, ...
+    Column("site", String(64), nullable=False),
+    Column("line", String(64), nullable=False),
+    Column("station", String(64), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("order_id", String(128)),
+    Column("verdict", String(32)),  # alert and verdict messages
+    Column("event", String(32)),  # event messages
+    Column("reference", String(128)),  # a tracking or marketplace number the WMS sent
+    Column("payload", Text, nullable=False),  # the validated message, as JSON
+)
+Index("ix_messages_kind_received", messages.c.kind, messages.c.received_at)
+Index(
+    "ix_messages_station_received",
+    messages.c.site,
+    messages.c.line,
+    messages.c.station,
+    messages.c.received_at,
+)
+Index("ix_messages_order", messages.c.order_id)
+Index("ix_messages_reference", messages.c.reference)
+Index("ix_messages_verdict_received", messages.c.verdict, messages.c.received_at)
+
+stations = Table(
+    "stations",
+    metadata,
+    Column("site", String(64), primary_key=True),
+    Column("line", String(64), primary_key=True),
+    Column("station", String(64), primary_key=True),
+    Column("state", String(16), nullable=False, default="unknown"),  # online / offline
+    Column("version", String(64)),
+    Column("status_at", DateTime(timezone=True)),
+    Column("health", Text),  # the last health message, as JSON
+    Column("health_at", DateTime(timezone=True)),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
+refused = Table(
+    "refused",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("topic", String(512), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("excerpt", Text, nullable=False),  # the first bytes, escaped for display
+)
+Index("ix_refused_received", refused.c.received_at)
+
+acknowledgements = Table(
+    "acknowledgements",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("msg_id", String(64), nullable=False),  # the alert
+    Column("user_name", String(64), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_acknowledgements_msg", acknowledgements.c.msg_id)
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("password_hash", String(255), nullable=False),  # argon2id
+    Column("role", String(16), nullable=False),  # viewer, supervisor, admin
+    Column("token_hash", String(64), unique=True),  # SHA-256 of the API token
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("user_name", String(64), nullable=False),
+    Column("action", String(32), nullable=False),  # acknowledge, command, user_added, ...
+    Column("target", String(255), nullable=False),
+    Column("detail", Text, nullable=False),  # JSON
+)
+Index("ix_audit_at", audit.c.at)

@@ -1,0 +1,114 @@
+"""The central monitor as one process: ingest, retention and the web server.
+
+Started by `scale-agent central run -c central.toml` (systemd: `scale-agent-central.service`).
+The schema is migrated on start. With `share_group`, the stations' alert, verdict, event and
+catalog-audit streams are a shared subscription (each message to one instance of the group),
+while status and health (retained) are read by every instance; the database drops the copies.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import uvicorn
+
+from scale_agent.central.auth import Sessions
+from scale_agent.central.ingest import CONTRACT, Ingest
+from scale_agent.central.store import Store
+from scale_agent.central.web import Feed, make_app
+from scale_agent.io.messages import TOPIC_ROOT
+from scale_agent.io.mqtt.durable import DurableSubscription
+
+if TYPE_CHECKING:
+    from scale_agent.central.settings import CentralConfig
+    from scale_agent.central.store import Incoming
+
+RETAINED = ("status", "health")  # retained by the stations: every instance reads them
+PRUNE_EVERY_S = 3600.0
+
+log = logging.getLogger("scale_agent.central")
+
+
+class CentralService:
+    """Everything one central monitor instance runs."""
+
+    def __init__(self, config: CentralConfig) -> None:
+        self.config = config
+        central = config.central
+        self.store = Store(config.database)
+        self.store.upgrade()
+        self.feed = Feed()
+        root = f"{TOPIC_ROOT}/{central.site or '+'}/+/+"
+        kinds = list(CONTRACT)
+        streamed = [kind for kind in kinds if kind not in RETAINED or not central.share_group]
+        retained = [kind for kind in RETAINED if central.share_group]
+        self.subscription = DurableSubscription(
+            config.mqtt,
+            [f"{root}/{kind}" for kind in streamed],
+            self._deliver,
+            client_id=config.mqtt.client_id or f"central-{socket.gethostname()}",
+            session_expiry_s=central.session_expiry_s,
+            share_group=central.share_group,
+            retained_filters=[f"{root}/{kind}" for kind in retained],
+        )
+        self.ingest = Ingest(self.store, self.subscription.ack, on_stored=self._stored)
+        self.app = make_app(
+            self.store,
+            Sessions(config.secret()),
+            config.zone,
+            send=self.subscription.publish,
+            feed=self.feed,
+        )
+        self._stop = threading.Event()
+        self._server: uvicorn.Server | None = None
+
+    def _deliver(self, delivery: tuple[int, str, bytes, bool]) -> None:
+        self.ingest.deliver(delivery)
+
+    def _stored(self, rows: list[Incoming]) -> None:
+        if any(row.kind == "alert" for row in rows):
+            self.feed.notify()
+
+    def _prune(self) -> None:
+        while not self._stop.wait(PRUNE_EVERY_S):
+            try:
+                gone = self.store.prune(self.config.central.keep_days, datetime.now(UTC))
+            except Exception as exc:  # noqa: BLE001 - retention must not end the service
+                log.warning("prune failed: %s", exc)
+            else:
+                log.info(
+                    "pruned %d messages older than %d days", gone, self.config.central.keep_days
+                )
+
+    def start_ingest(self) -> None:
+        """Start storing (the web server is separate: `serve`)."""
+        self.ingest.start()
+        self.subscription.start()
+        threading.Thread(target=self._prune, name="central-prune", daemon=True).start()
+
+    def serve(self, sock: socket.socket | None = None) -> None:
+        """Serve the dashboard until `stop` (blocks)."""
+        host, _, port = self.config.central.listen.rpartition(":")
+        config = uvicorn.Config(
+            self.app,
+            host=host.strip("[]"),
+            port=int(port),
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+        )
+        self._server = uvicorn.Server(config)
+        self._server.run(sockets=[sock] if sock is not None else None)
+
+    def stop(self) -> None:
+        """Stop serving and ingesting (what is queued is stored first)."""
+        self._stop.set()
+        if self._server is not None:
+            self._server.should_exit = True
+        self.subscription.stop()
+        self.ingest.stop()
+        self.store.close()

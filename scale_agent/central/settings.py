@@ -1,0 +1,115 @@
+"""The central monitor's file (`central.toml`): database, web listener, broker, retention.
+
+```toml
+[central]
+database = "central.sqlite3"      # a file beside this one, or "postgresql://user@host/db"
+listen = "127.0.0.1:8780"         # behind a TLS reverse proxy for anything but localhost
+timezone = "Asia/Shanghai"        # how times are shown (stored in UTC)
+keep_days = 90                    # messages older than this are deleted
+share_group = "monitors"          # several instances share the ingest ($share/monitors/...)
+site = "sz"                       # only this site's stations (default: every site)
+secret_file = "central-secret"    # signs session cookies; made on first start
+
+[mqtt]                            # the same keys as a station's [mqtt]
+url = "mqtt://127.0.0.1:1883"
+client_id = "central-1"           # stable: the broker keeps this instance's session
+```
+"""
+
+from __future__ import annotations
+
+import secrets
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+
+from scale_agent.errors import ConfigError, Problem
+from scale_agent.io.config import MqttSection, Section, TopicSafe, problems_from, resolve
+
+
+class CentralSection(Section):
+    """[central]: where the monitor keeps its data and how it is reached."""
+
+    database: str = "central.sqlite3"
+    listen: str = "127.0.0.1:8780"
+    timezone: str = "UTC"
+    keep_days: int = Field(default=90, ge=1, le=3650)
+    share_group: TopicSafe | None = None
+    site: TopicSafe | None = None
+    secret_file: Path = Path("central-secret")
+    session_expiry_s: int = Field(default=7 * 24 * 3600, ge=60)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
+        return value
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) <= 65535:  # noqa: PLR2004
+            raise ValueError("must look like 127.0.0.1:8780")
+        return value
+
+
+class CentralFile(Section):
+    """The whole file."""
+
+    central: CentralSection = Field(default_factory=CentralSection)
+    mqtt: MqttSection = Field(default_factory=MqttSection)
+
+
+@dataclass(frozen=True)
+class CentralConfig:
+    """The validated file, paths resolved against its folder."""
+
+    path: Path
+    central: CentralSection
+    mqtt: MqttSection
+
+    @property
+    def database(self) -> str:
+        """The database URL or the SQLite file's full path."""
+        url = self.central.database
+        return url if "://" in url else str(resolve(self.path, Path(url)))
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The time zone pages show times in."""
+        return ZoneInfo(self.central.timezone)
+
+    def secret(self) -> str:
+        """The cookie-signing secret, made on first use (readable by the service user only)."""
+        path = resolve(self.path, self.central.secret_file)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def load_central(path: Path) -> CentralConfig:
+    """Read and validate `central.toml`.
+
+    Raises:
+        ConfigError: every problem, each with its location.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(str(path), [Problem(str(path), f"cannot read: {exc.strerror}")]) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), [Problem(str(path), f"not valid TOML: {exc}")]) from exc
+    try:
+        parsed = CentralFile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(str(path), problems_from(exc)) from exc
+    return CentralConfig(path, parsed.central, parsed.mqtt)

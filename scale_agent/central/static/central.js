@@ -1,0 +1,118 @@
+// The dashboard: live alerts over server-sent events, the station grid refreshed, and
+// acknowledgements sent with the session's CSRF token. Every value from outside is set as text.
+"use strict";
+
+const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
+const mayAck = document.getElementById("may-ack")?.dataset.value === "yes";
+
+function cell(row, text, className) {
+  const td = document.createElement("td");
+  if (className) td.className = className;
+  td.textContent = text ?? "–";
+  row.appendChild(td);
+  return td;
+}
+
+function ackCell(td, alert) {
+  td.textContent = "";
+  if (alert.acknowledged_by) {
+    td.append(`${alert.acknowledged_by}: ${alert.acknowledged_note}`, document.createElement("br"));
+    const small = document.createElement("small");
+    small.textContent = alert.acknowledged_at || "";
+    td.appendChild(small);
+  } else if (mayAck) {
+    td.appendChild(document.getElementById("ack-template").content.cloneNode(true));
+  } else {
+    td.textContent = "–";
+  }
+}
+
+function alertRow(alert) {
+  const row = document.createElement("tr");
+  row.dataset.msgId = alert.msg_id;
+  row.className = `verdict-${(alert.verdict || "").toLowerCase()} fresh`;
+  cell(row, alert.judged_at);
+  cell(row, alert.station);
+  cell(row, alert.order_id);
+  const verdict = cell(row, "");
+  const bold = document.createElement("b");
+  bold.textContent = alert.verdict;
+  verdict.appendChild(bold);
+  const why = cell(row, alert.reason);
+  if (alert.explanation) {
+    const small = document.createElement("small");
+    small.textContent = alert.explanation;
+    why.append(document.createElement("br"), small);
+  }
+  cell(row, alert.outcome, "outcome");
+  ackCell(cell(row, "", "ack"), alert);
+  return row;
+}
+
+async function acknowledge(form) {
+  const row = form.closest("tr");
+  const note = form.elements.note.value.trim();
+  if (!note) return;
+  const reply = await fetch(`/api/alerts/${encodeURIComponent(row.dataset.msgId)}/ack`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+    body: JSON.stringify({ note }),
+  });
+  if (reply.ok) {
+    ackCell(row.querySelector("td.ack"), await reply.json());
+  } else {
+    form.elements.note.setCustomValidity(`not acknowledged: ${reply.status}`);
+    form.reportValidity();
+  }
+}
+
+function tile(station) {
+  const article = document.createElement("article");
+  article.className = `tile state-${station.state} light-${(station.light || "none").toLowerCase()}`;
+  article.dataset.key = station.key;
+  const title = document.createElement("h3");
+  title.textContent = station.key;
+  article.appendChild(title);
+  const line = (text, className) => {
+    const p = document.createElement("p");
+    if (className) p.className = className;
+    p.textContent = text;
+    article.appendChild(p);
+  };
+  line(`${station.state}${station.station_state ? ` · ${station.station_state}` : ""}`, "state");
+  line(`Light: ${station.light || "–"}${station.order_id ? ` · order ${station.order_id}` : ""}`);
+  line(`Scale: ${station.scale_state || "?"}${station.scale_problem ? ` – ${station.scale_problem}` : ""}`);
+  const stable = station.seconds_since_stable == null ? "–" : `${station.seconds_since_stable} s ago`;
+  line(`Last stable reading: ${stable} · outbox ${station.outbox_backlog ?? "?"}`);
+  for (const problem of station.problems) line(problem, "problem");
+  line(`last heard ${station.seen_at}`, "seen");
+  return article;
+}
+
+async function refreshGrid() {
+  const reply = await fetch("/api/stations");
+  if (!reply.ok) return;
+  const stations = await reply.json();
+  const grid = document.getElementById("grid");
+  grid.replaceChildren(...stations.map(tile));
+}
+
+if (document.body.dataset.page === "dashboard") {
+  const feed = document.getElementById("feed");
+  document.addEventListener("submit", (event) => {
+    if (event.target.classList.contains("ack-form")) {
+      event.preventDefault();
+      acknowledge(event.target);
+    }
+  });
+  const source = new EventSource("/api/feed");
+  source.addEventListener("message", (event) => {
+    const alert = JSON.parse(event.data);
+    if (!feed.querySelector(`tr[data-msg-id="${CSS.escape(alert.msg_id)}"]`)) {
+      feed.prepend(alertRow(alert));
+    }
+    refreshGrid();
+  });
+  setInterval(refreshGrid, 5000);
+  document.body.dataset.live = "yes";
+}

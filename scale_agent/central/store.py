@@ -1,0 +1,400 @@
+"""The central monitor's database: SQLite by default, PostgreSQL for a site or a fleet.
+
+One code path for both (SQLAlchemy Core); the schema comes from the Alembic migrations
+(`upgrade`). Every message is stored once: `msg_id` is unique and inserts skip a known one
+(`ON CONFLICT DO NOTHING`, which both engines take), so a redelivery or a second monitor
+instance never makes a second row. Times are stored in UTC.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import and_, create_engine, delete, event, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from scale_agent.central.schema import acknowledgements, audit, messages, refused, stations, users
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from sqlalchemy.engine import Connection, Engine, RowMapping
+    from sqlalchemy.sql.elements import ColumnElement
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One validated message, ready to store."""
+
+    msg_id: str
+    kind: str
+    site: str
+    line: str
+    station: str
+    sent_at: datetime
+    received_at: datetime
+    payload: dict[str, Any]
+    order_id: str | None = None
+    verdict: str | None = None
+    event: str | None = None
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class Search:
+    """What the history page asks for; every part optional."""
+
+    order_id: str | None = None
+    reference: str | None = None
+    station: str | None = None  # "site/line/station" or just the station id
+    verdict: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    kinds: tuple[str, ...] = ("alert", "verdict")
+    limit: int = 500
+
+
+def database_url(text: str) -> str:
+    """An SQLAlchemy URL: `postgresql://` goes through psycopg 3; a path is an SQLite file."""
+    if text.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + text.split("://", 1)[1]
+    if "://" not in text:
+        return f"sqlite:///{text}"
+    return text
+
+
+def utc(moment: datetime) -> datetime:
+    """The moment in UTC, aware (SQLite gives naive UTC back)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class Store:
+    """The database of one central monitor (shared by its instances)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = database_url(url)
+        self.engine: Engine = create_engine(self.url, pool_pre_ping=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._insert = (
+            postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        )
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration (safe to run on every start)."""
+        config = Config()
+        config.set_main_option(
+            "script_location", str(resources.files("scale_agent.central") / "migrations")
+        )
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def close(self) -> None:
+        """Close the pool."""
+        self.engine.dispose()
+
+    # -- ingest -------------------------------------------------------------------------
+
+    def ingest(self, batch: Sequence[Incoming]) -> int:
+        """Store a batch in one transaction; returns how many were new."""
+        if not batch:
+            return 0
+        rows = [
+            {
+                "msg_id": m.msg_id,
+                "kind": m.kind,
+                "site": m.site,
+                "line": m.line,
+                "station": m.station,
+                "sent_at": utc(m.sent_at),
+                "received_at": utc(m.received_at),
+                "order_id": m.order_id,
+                "verdict": m.verdict,
+                "event": m.event,
+                "reference": m.reference,
+                "payload": json.dumps(m.payload, ensure_ascii=False, separators=(",", ":")),
+            }
+            for m in batch
+        ]
+        with self.engine.begin() as connection:
+            statement = (
+                self._insert(messages)
+                .on_conflict_do_nothing(index_elements=["msg_id"])
+                .returning(messages.c.id)  # the new rows only: rowcount is not summed
+            )
+            new = len(connection.execute(statement, rows).all())
+            self._stations(connection, batch)
+        return new
+
+    def _stations(self, connection: Connection, batch: Iterable[Incoming]) -> None:
+        """Upsert each station's row: seen, and its newest status and health."""
+        latest: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for message in batch:
+            key = (message.site, message.line, message.station)
+            row = latest.setdefault(key, {"seen_at": utc(message.received_at)})
+            row["seen_at"] = max(row["seen_at"], utc(message.received_at))
+            if message.kind == "status":
+                row["state"] = message.payload.get("state", "unknown")
+                row["version"] = message.payload.get("version")
+                row["status_at"] = utc(message.sent_at)
+            elif message.kind == "health":
+                row["health"] = json.dumps(message.payload, ensure_ascii=False)
+                row["health_at"] = utc(message.sent_at)
+        for (site, line, station), row in latest.items():
+            values = {"site": site, "line": line, "station": station, "state": "unknown", **row}
+            insert = self._insert(stations).values(values)
+            changes: dict[str, Any] = {
+                "seen_at": func.max(stations.c.seen_at, insert.excluded.seen_at)
+            }
+            if self.engine.dialect.name == "postgresql":
+                changes["seen_at"] = func.greatest(stations.c.seen_at, insert.excluded.seen_at)
+            for column in ("state", "version", "status_at", "health", "health_at"):
+                if column in row:
+                    changes[column] = getattr(insert.excluded, column)
+            connection.execute(
+                insert.on_conflict_do_update(
+                    index_elements=["site", "line", "station"], set_=changes
+                )
+            )
+
+    def refuse(self, topic: str, reason: str, excerpt: str, at: datetime) -> None:
+        """Keep a refused message's topic, reason and first bytes (shown, never parsed)."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                refused.insert().values(
+                    received_at=utc(at), topic=topic[:512], reason=reason, excerpt=excerpt[:200]
+                )
+            )
+
+    def prune(self, keep_days: int, now: datetime) -> int:
+        """Delete messages and refusals older than `keep_days`; returns messages deleted."""
+        cutoff = utc(now) - timedelta(days=keep_days)
+        with self.engine.begin() as connection:
+            gone = connection.execute(delete(messages).where(messages.c.received_at < cutoff))
+            connection.execute(delete(refused).where(refused.c.received_at < cutoff))
+        return gone.rowcount
+
+    # -- reading ------------------------------------------------------------------------
+
+    def stations(self) -> list[RowMapping]:
+        """Every station ever heard from."""
+        with self.engine.connect() as connection:
+            query = select(stations).order_by(stations.c.site, stations.c.line, stations.c.station)
+            return list(connection.execute(query).mappings())
+
+    def alerts(self, *, after_id: int = 0, limit: int = 50) -> list[RowMapping]:
+        """Alerts, newest first (or those after `after_id`, oldest first, for a live feed)."""
+        with self.engine.connect() as connection:
+            query = select(messages).where(messages.c.kind == "alert")
+            if after_id:
+                query = query.where(messages.c.id > after_id).order_by(messages.c.id)
+            else:
+                query = query.order_by(messages.c.id.desc())
+            return list(connection.execute(query.limit(limit)).mappings())
+
+    def alert(self, msg_id: str) -> RowMapping | None:
+        """One alert by its msg_id."""
+        with self.engine.connect() as connection:
+            query = select(messages).where(messages.c.msg_id == msg_id, messages.c.kind == "alert")
+            return connection.execute(query).mappings().first()
+
+    def search(self, search: Search) -> list[RowMapping]:
+        """History: verdicts and alerts matching every part given, newest first."""
+        conditions: list[ColumnElement[bool]] = [messages.c.kind.in_(search.kinds)]
+        if search.order_id:
+            conditions.append(messages.c.order_id == search.order_id)
+        if search.reference:
+            conditions.append(messages.c.reference == search.reference)
+        if search.verdict:
+            conditions.append(messages.c.verdict == search.verdict)
+        if search.station:
+            parts = search.station.split("/")
+            if len(parts) == 3:  # noqa: PLR2004 - site/line/station
+                conditions += [
+                    messages.c.site == parts[0],
+                    messages.c.line == parts[1],
+                    messages.c.station == parts[2],
+                ]
+            else:
+                conditions.append(messages.c.station == search.station)
+        if search.since:
+            conditions.append(messages.c.received_at >= utc(search.since))
+        if search.until:
+            conditions.append(messages.c.received_at < utc(search.until))
+        query = (
+            select(messages)
+            .where(and_(*conditions))
+            .order_by(messages.c.id.desc())
+            .limit(search.limit)
+        )
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).mappings())
+
+    def outcomes(self, alerts: Sequence[RowMapping]) -> dict[str, str]:
+        """What happened after each alert: overridden, re-weighed to PASS, or still open."""
+        orders = {
+            (a["site"], a["line"], a["station"], a["order_id"]) for a in alerts if a["order_id"]
+        }
+        if not orders:
+            return {}
+        order_ids = {order[3] for order in orders}
+        with self.engine.connect() as connection:
+            later = connection.execute(
+                select(messages)
+                .where(
+                    messages.c.order_id.in_(order_ids),
+                    or_(
+                        messages.c.kind.in_(("verdict", "alert")),
+                        and_(messages.c.kind == "event", messages.c.event == "override_applied"),
+                    ),
+                )
+                .order_by(messages.c.id)
+            ).mappings()
+            history = list(later)
+        found: dict[str, str] = {}
+        for alert in alerts:
+            key = (alert["site"], alert["line"], alert["station"], alert["order_id"])
+            for row in history:
+                if (row["site"], row["line"], row["station"], row["order_id"]) != key:
+                    continue
+                if row["id"] <= alert["id"]:
+                    continue
+                payload = json.loads(row["payload"])
+                if row["kind"] == "event":
+                    override = payload.get("override") or {}
+                    found[alert["msg_id"]] = (
+                        f"overridden by {override.get('operator', '?')}: "
+                        f"{override.get('reason', '')}"
+                    )
+                elif row["verdict"] == "PASS":
+                    found[alert["msg_id"]] = "re-weighed to PASS"
+                elif row["kind"] == "alert" and payload.get("override"):
+                    override = payload["override"]
+                    found[alert["msg_id"]] = (
+                        f"overridden by {override.get('operator', '?')}: "
+                        f"{override.get('reason', '')}"
+                    )
+        return found
+
+    def acknowledgements(self, msg_ids: Iterable[str]) -> dict[str, RowMapping]:
+        """The latest acknowledgement of each alert given."""
+        wanted = list(msg_ids)
+        if not wanted:
+            return {}
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(acknowledgements)
+                .where(acknowledgements.c.msg_id.in_(wanted))
+                .order_by(acknowledgements.c.id)
+            ).mappings()
+            return {row["msg_id"]: row for row in rows}
+
+    def refusals(self, limit: int = 20) -> tuple[int, list[RowMapping]]:
+        """How many messages were refused in all, and the newest of them."""
+        with self.engine.connect() as connection:
+            count = connection.execute(select(func.count()).select_from(refused)).scalar_one()
+            rows = connection.execute(
+                select(refused).order_by(refused.c.id.desc()).limit(limit)
+            ).mappings()
+            return int(count), list(rows)
+
+    def count(self, kind: str | None = None) -> int:
+        """Stored messages (of one kind)."""
+        query = select(func.count()).select_from(messages)
+        if kind is not None:
+            query = query.where(messages.c.kind == kind)
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    # -- people and their actions ------------------------------------------------------
+
+    def acknowledge(self, msg_id: str, user: str, note: str, at: datetime) -> None:
+        """Record an acknowledgement, and the same in the audit trail."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                acknowledgements.insert().values(
+                    msg_id=msg_id, user_name=user, note=note, at=utc(at)
+                )
+            )
+            self._audit(connection, user, "acknowledge", msg_id, {"note": note}, at)
+
+    def record(
+        self, user: str, action: str, target: str, detail: dict[str, Any], at: datetime
+    ) -> None:
+        """Add one line to the audit trail."""
+        with self.engine.begin() as connection:
+            self._audit(connection, user, action, target, detail, at)
+
+    def _audit(  # noqa: PLR0917 - one column each
+        self,
+        connection: Connection,
+        user: str,
+        action: str,
+        target: str,
+        detail: dict[str, Any],
+        at: datetime,
+    ) -> None:
+        connection.execute(
+            audit.insert().values(
+                at=utc(at),
+                user_name=user,
+                action=action,
+                target=target[:255],
+                detail=json.dumps(detail, ensure_ascii=False),
+            )
+        )
+
+    def audit_trail(self, limit: int = 100) -> list[RowMapping]:
+        """The newest audit lines."""
+        with self.engine.connect() as connection:
+            query = select(audit).order_by(audit.c.id.desc()).limit(limit)
+            return list(connection.execute(query).mappings())
+
+    def put_user(self, name: str, password_hash: str, role: str) -> None:
+        """Add a user or change their password and role."""
+        with self.engine.begin() as connection:
+            insert = self._insert(users).values(name=name, password_hash=password_hash, role=role)
+            connection.execute(
+                insert.on_conflict_do_update(
+                    index_elements=["name"],
+                    set_={
+                        "password_hash": insert.excluded.password_hash,
+                        "role": insert.excluded.role,
+                    },
+                )
+            )
+
+    def set_token(self, name: str, token_hash: str) -> bool:
+        """Give a user a new API token (its hash); False for an unknown user."""
+        with self.engine.begin() as connection:
+            done = connection.execute(
+                users.update().where(users.c.name == name).values(token_hash=token_hash)
+            )
+            return done.rowcount == 1
+
+    def user(self, name: str) -> RowMapping | None:
+        """A user by name."""
+        with self.engine.connect() as connection:
+            return connection.execute(select(users).where(users.c.name == name)).mappings().first()
+
+    def user_by_token(self, token_hash: str) -> RowMapping | None:
+        """The user whose API token has this hash."""
+        with self.engine.connect() as connection:
+            query = select(users).where(users.c.token_hash == token_hash)
+            return connection.execute(query).mappings().first()
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:  # noqa: ANN401 - DB-API connection
+    """WAL and a busy timeout: the web server reads while the ingest writes."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

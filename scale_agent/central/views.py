@@ -1,0 +1,174 @@
+"""What the dashboard and the API show, built from stored rows: pure functions, no web here.
+
+Times are shown in the monitor's time zone; a station is "silent" when its last health message
+is older than three of its own health intervals (it may be up but cut off, or wedged).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from scale_agent.central.store import utc
+from scale_agent.text import spreadsheet_cell
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy.engine import RowMapping
+
+SILENT_AFTER_INTERVALS = 3
+
+
+class StationView(BaseModel):
+    """One tile of the station grid."""
+
+    key: str
+    site: str
+    line: str
+    station: str
+    state: str  # online, offline, silent, unknown
+    light: str | None
+    station_state: str | None
+    order_id: str | None
+    scale_state: str | None
+    scale_problem: str | None
+    seconds_since_stable: float | None
+    outbox_backlog: int | None
+    problems: list[str]
+    seen_at: str
+
+
+class AlertView(BaseModel):
+    """One alert in the feed, with what happened next."""
+
+    id: int
+    msg_id: str
+    station: str
+    order_id: str | None
+    verdict: str | None
+    reason: str
+    explanation: str
+    measured_g: float | None
+    expected_g: float | None
+    judged_at: str
+    outcome: str
+    acknowledged_by: str | None
+    acknowledged_note: str | None
+    acknowledged_at: str | None
+
+
+def local(moment: datetime | None, zone: ZoneInfo) -> str:
+    """`2026-12-02 20:23:05 CST` in the monitor's zone, or an empty string."""
+    if moment is None:
+        return ""
+    return utc(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def station_view(row: RowMapping, now: datetime, zone: ZoneInfo) -> StationView:
+    """A station's tile from its row."""
+    health: dict[str, Any] = json.loads(row["health"]) if row["health"] else {}
+    scale = health.get("scale") or {}
+    state = str(row["state"])
+    if state == "online" and row["health_at"] is not None:
+        interval = float(health.get("interval_s") or 30.0)
+        age = (utc(now) - utc(row["health_at"])).total_seconds()
+        if age > SILENT_AFTER_INTERVALS * interval:
+            state = "silent"
+    problems = [
+        f"{device.get('device')}: {device.get('fault_reason')}"
+        for device in [*health.get("outputs", []), health.get("scanner"), health.get("camera")]
+        if isinstance(device, dict) and device.get("state") == "fault"
+    ]
+    since_stable = scale.get("seconds_since_last_stable")
+    if since_stable is not None and row["health_at"] is not None:
+        since_stable = round(since_stable + (utc(now) - utc(row["health_at"])).total_seconds(), 1)
+    return StationView(
+        key=f"{row['site']}/{row['line']}/{row['station']}",
+        site=row["site"],
+        line=row["line"],
+        station=row["station"],
+        state=state,
+        light=health.get("last_verdict"),
+        station_state=health.get("station_state"),
+        order_id=health.get("order_id"),
+        scale_state=scale.get("state"),
+        scale_problem=scale.get("fault_reason"),
+        seconds_since_stable=since_stable,
+        outbox_backlog=health.get("outbox_backlog"),
+        problems=problems,
+        seen_at=local(row["seen_at"], zone),
+    )
+
+
+def explanation_text(payload: Mapping[str, Any]) -> str:
+    """`missing 1 x SKU-3310` from a verdict's explanation, or an empty string."""
+    parts = []
+    for hypothesis in payload.get("explanation") or []:
+        units = ", ".join(f"{u['qty']} x {u['sku']}" for u in hypothesis.get("units", []))
+        parts.append(f"{hypothesis.get('direction', '')} {units}".strip())
+    return "; ".join(parts)
+
+
+def alert_view(
+    row: RowMapping,
+    zone: ZoneInfo,
+    outcome: str | None,
+    acknowledgement: RowMapping | None,
+) -> AlertView:
+    """An alert as the feed shows it."""
+    payload = json.loads(row["payload"])
+    measured = payload.get("measured") or {}
+    expected = payload.get("expected") or {}
+    judged = payload.get("judged_at")
+    return AlertView(
+        id=int(row["id"]),
+        msg_id=row["msg_id"],
+        station=f"{row['site']}/{row['line']}/{row['station']}",
+        order_id=row["order_id"],
+        verdict=row["verdict"],
+        reason=str(payload.get("reason", "")),
+        explanation=explanation_text(payload),
+        measured_g=measured.get("value"),
+        expected_g=expected.get("value"),
+        judged_at=local(datetime.fromisoformat(judged), zone) if judged else "",
+        outcome=outcome or "open",
+        acknowledged_by=acknowledgement["user_name"] if acknowledgement else None,
+        acknowledged_note=acknowledgement["note"] if acknowledgement else None,
+        acknowledged_at=local(acknowledgement["at"], zone) if acknowledgement else None,
+    )
+
+
+CSV_COLUMNS = (
+    "judged_at",
+    "station",
+    "order_id",
+    "verdict",
+    "reason",
+    "explanation",
+    "measured_g",
+    "expected_g",
+    "outcome",
+    "acknowledged_by",
+    "acknowledged_note",
+    "msg_id",
+)
+
+
+def as_csv(alerts: Sequence[AlertView]) -> str:
+    """The history as CSV, every cell quoted and made inert for spreadsheets."""
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
+    writer.writerow(CSV_COLUMNS)
+    for alert in alerts:
+        values = alert.model_dump()
+        writer.writerow(
+            [spreadsheet_cell("" if values[c] is None else str(values[c])) for c in CSV_COLUMNS]
+        )
+    return out.getvalue()

@@ -1,0 +1,426 @@
+"""The supervisors' dashboard and its JSON API (FastAPI, on the Starlette the packer's screen uses).
+
+Pages (signed-in users): `/` the station grid and the live alert feed, `/history` search and
+CSV export. The page is static markup and one script; everything from outside is set as text.
+The API (`/api/...`, described at `/openapi.json`) takes a bearer token or the page's session;
+a state change from the page must carry the session's CSRF token (`X-CSRF-Token`). Viewers
+read; supervisors acknowledge and send commands; every state change is audited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from datetime import UTC, datetime
+from importlib import resources
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import orjson
+from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
+from fastapi import Path as PathPart
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
+from pydantic import BaseModel, Field
+from starlette.responses import StreamingResponse
+
+from scale_agent.central.auth import (
+    SESSION_COOKIE,
+    SESSION_MAX_AGE_S,
+    Role,
+    Sessions,
+    User,
+    csrf_matches,
+    password_matches,
+    token_hash,
+)
+from scale_agent.central.store import Search, Store
+from scale_agent.central.views import AlertView, StationView, alert_view, as_csv, station_view
+from scale_agent.io.messages import TOPIC_NAME, TOPIC_ROOT, CommandPayload
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable, Sequence
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy.engine import RowMapping
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+FEED_KEEPALIVE_S = 15.0
+NAME = f"^{TOPIC_NAME}$"  # a site, line or station id, as stations' configs allow them
+
+
+class AckIn(BaseModel):
+    """An acknowledgement: what the supervisor did or found."""
+
+    note: str = Field(min_length=1, max_length=500)
+
+
+class CommandIn(BaseModel):
+    """A command for a station, sent in the signed-in user's name."""
+
+    command: Literal["reweigh", "override"]
+    reason: str | None = Field(default=None, min_length=3, max_length=500)
+    order_id: str | None = Field(default=None, max_length=128)
+
+
+class Sent(BaseModel):
+    """The command as published (the station's own audit trail records what it did)."""
+
+    request_id: str
+    topic: str
+
+
+class Refused(BaseModel):
+    """A message the monitor refused, and why."""
+
+    received_at: str
+    topic: str
+    reason: str
+    excerpt: str
+
+
+class RefusedList(BaseModel):
+    """Refused messages: how many in all, the newest first."""
+
+    total: int
+    newest: list[Refused]
+
+
+class Feed:
+    """Wakes the live feeds when new alerts are stored (from the ingest thread)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._changed: asyncio.Event | None = None
+
+    def attach(self) -> asyncio.Event:
+        """On the server's loop: the event set on every new alert."""
+        with self._lock:
+            if self._changed is None:
+                self._loop = asyncio.get_running_loop()
+                self._changed = asyncio.Event()
+            return self._changed
+
+    def notify(self) -> None:
+        """New alerts are stored (any thread)."""
+        with self._lock:
+            loop, changed = self._loop, self._changed
+        if loop is not None and changed is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(changed.set)
+
+
+class Gate:
+    """Who is asking (a bearer token or the page's session), and whether they may."""
+
+    def __init__(self, store: Store, sessions: Sessions) -> None:
+        self._store = store
+        self._sessions = sessions
+
+    def who(self, request: Request) -> User | None:
+        """The user behind a request, or None."""
+        header = request.headers.get("authorization", "")
+        if header.lower().startswith("bearer "):
+            row = self._store.user_by_token(token_hash(header[7:].strip()))
+            return None if row is None else User(row["name"], row["role"])
+        session = self._sessions.read(request.cookies.get(SESSION_COOKIE))
+        if session is None:
+            return None
+        row = self._store.user(session[0])
+        return None if row is None else User(row["name"], row["role"], csrf=session[1])
+
+    def check(self, request: Request, role: Role) -> User:
+        """The user, if signed in with `role` or above (and the CSRF token for a change)."""
+        user = self.who(request)
+        if user is None:
+            raise HTTPException(401, "sign in, or send a bearer token")
+        is_cookie_change = request.method in UNSAFE and user.csrf is not None
+        if is_cookie_change and not csrf_matches(user.csrf, request.headers.get("x-csrf-token")):
+            raise HTTPException(403, "missing or wrong CSRF token")
+        if not user.may(role):
+            raise HTTPException(403, f"{user.role} may not do this: needs {role}")
+        return user
+
+
+def _needs(role: Role) -> Callable[[Request], User]:
+    def check(request: Request) -> User:
+        gate: Gate = request.app.state.gate
+        return gate.check(request, role)
+
+    return check
+
+
+Viewer = Annotated[User, Depends(_needs("viewer"))]
+Supervisor = Annotated[User, Depends(_needs("supervisor"))]
+
+
+def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top to bottom
+    store: Store,
+    sessions: Sessions,
+    zone: ZoneInfo,
+    *,
+    send: Callable[[str, bytes], bool],
+    feed: Feed,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> FastAPI:
+    """The dashboard and API over `store`; `send(topic, payload)` publishes a command."""
+    app = FastAPI(
+        title="scale-agent central monitor",
+        version="1",
+        description="Every station's alerts, kept, acknowledged and searchable.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    pages = Environment(
+        loader=PackageLoader("scale_agent.central", "templates"),
+        autoescape=select_autoescape(["html"]),
+    )
+    static = resources.files("scale_agent.central") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        response: Response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    gate = Gate(store, sessions)
+    app.state.gate = gate
+    who = gate.who
+
+    def alert_views(rows: Sequence[RowMapping]) -> list[AlertView]:
+        outcomes = store.outcomes(rows)
+        acks = store.acknowledgements(row["msg_id"] for row in rows)
+        return [
+            alert_view(row, zone, outcomes.get(row["msg_id"]), acks.get(row["msg_id"]))
+            for row in rows
+        ]
+
+    # -- API -------------------------------------------------------------------------------
+
+    @app.get("/api/stations", response_model=list[StationView], tags=["api"])
+    def api_stations(_user: Viewer) -> list[StationView]:
+        """Every station: online, offline or silent, its light, scale and problems."""
+        now = clock()
+        return [station_view(row, now, zone) for row in store.stations()]
+
+    @app.get("/api/alerts", response_model=list[AlertView], tags=["api"])
+    def api_alerts(
+        _user: Viewer, limit: Annotated[int, Query(ge=1, le=500)] = 50
+    ) -> list[AlertView]:
+        """The newest alerts with what happened next and who acknowledged them."""
+        return alert_views(store.alerts(limit=limit))
+
+    @app.post("/api/alerts/{msg_id}/ack", response_model=AlertView, tags=["api"])
+    def api_acknowledge(
+        msg_id: Annotated[str, PathPart(max_length=64)], body: AckIn, user: Supervisor
+    ) -> AlertView:
+        """Acknowledge an alert with a note (audited)."""
+        row = store.alert(msg_id)
+        if row is None:
+            raise HTTPException(404, "no such alert")
+        store.acknowledge(msg_id, user.name, body.note, clock())
+        return alert_views([row])[0]
+
+    @app.post("/api/stations/{site}/{line}/{station}/command", response_model=Sent, tags=["api"])
+    def api_command(
+        *,
+        site: Annotated[str, PathPart(pattern=NAME)],
+        line: Annotated[str, PathPart(pattern=NAME)],
+        station: Annotated[str, PathPart(pattern=NAME)],
+        body: CommandIn,
+        user: Supervisor,
+    ) -> Sent:
+        """Ask a station to re-weigh, or to let a failed parcel be sealed.
+
+        Audited here and at the station, whose own audit trail stays the truth.
+        """
+        if body.command == "override" and not body.reason:
+            raise HTTPException(422, "an override needs a reason")
+        request_id = str(uuid.uuid4())
+        payload = CommandPayload(
+            request_id=request_id,
+            command=body.command,
+            operator=user.name,
+            reason=body.reason,
+            order_id=body.order_id,
+        )
+        topic = f"{TOPIC_ROOT}/{site}/{line}/{station}/command"
+        if not send(topic, payload.model_dump_json(exclude_none=True).encode()):
+            raise HTTPException(503, "the broker is not reachable: nothing was sent")
+        store.record(user.name, "command", topic, payload.model_dump(mode="json"), clock())
+        return Sent(request_id=request_id, topic=topic)
+
+    @app.get("/api/history", response_model=list[AlertView], tags=["api"])
+    def api_history(
+        *,
+        _user: Viewer,
+        order_id: Annotated[str | None, Query(max_length=128)] = None,
+        reference: Annotated[str | None, Query(max_length=128)] = None,
+        station: Annotated[str | None, Query(max_length=200)] = None,
+        verdict: Annotated[str | None, Query(max_length=32)] = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        output: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
+    ) -> Any:  # noqa: ANN401 - JSON rows or a CSV file
+        """Verdicts and alerts by order id, WMS reference, station, verdict and time range."""
+        found = alert_views(
+            store.search(
+                Search(
+                    order_id=order_id or None,
+                    reference=reference or None,
+                    station=station or None,
+                    verdict=verdict or None,
+                    since=since,
+                    until=until,
+                )
+            )
+        )
+        if output == "csv":
+            return PlainTextResponse(
+                as_csv(found),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": 'attachment; filename="history.csv"'},
+            )
+        return found
+
+    @app.get("/api/refused", response_model=RefusedList, tags=["api"])
+    def api_refused(_user: Viewer) -> RefusedList:
+        """Messages that were not the contract: counted and kept, never stored as data."""
+        total, rows = store.refusals()
+        return RefusedList(
+            total=total,
+            newest=[
+                Refused(
+                    received_at=str(row["received_at"]),
+                    topic=row["topic"],
+                    reason=row["reason"],
+                    excerpt=row["excerpt"],
+                )
+                for row in rows
+            ],
+        )
+
+    @app.get("/api/feed", include_in_schema=False)
+    async def api_feed(request: Request, _user: Viewer) -> StreamingResponse:
+        """Server-sent events: each new alert as it is stored."""
+        changed = feed.attach()
+        newest = store.alerts(limit=1)
+        last_id = int(newest[0]["id"]) if newest else 0
+
+        async def events() -> AsyncIterator[bytes]:
+            nonlocal last_id
+            yield b": connected\n\n"
+            while not await request.is_disconnected():
+                try:
+                    await asyncio.wait_for(changed.wait(), timeout=FEED_KEEPALIVE_S)
+                except TimeoutError:
+                    yield b": keep-alive\n\n"
+                    continue
+                changed.clear()
+                rows = store.alerts(after_id=last_id, limit=200)
+                for view in alert_views(rows):
+                    last_id = max(last_id, view.id)
+                    yield b"data: " + orjson.dumps(view.model_dump()) + b"\n\n"
+
+        return StreamingResponse(
+            events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+        )
+
+    # -- pages -----------------------------------------------------------------------------
+
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_page(error: str | None = None) -> HTMLResponse:
+        return HTMLResponse(pages.get_template("login.html").render(error=error))
+
+    @app.post("/login", include_in_schema=False)
+    def login(
+        name: Annotated[str, Form(max_length=64)], password: Annotated[str, Form(max_length=256)]
+    ) -> Response:
+        row = store.user(name)
+        if row is None or not password_matches(row["password_hash"], password):
+            page = pages.get_template("login.html").render(error="wrong name or password")
+            return HTMLResponse(page, status_code=401)
+        cookie, _ = sessions.issue(name)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE, cookie, max_age=SESSION_MAX_AGE_S, httponly=True, samesite="strict"
+        )
+        store.record(name, "signed_in", name, {}, clock())
+        return response
+
+    @app.post("/logout", include_in_schema=False)
+    def logout() -> Response:
+        # No CSRF check: signing someone out is all a forged request could do here.
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    def page(request: Request, template: str, **values: Any) -> Response:  # noqa: ANN401
+        user = who(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        return HTMLResponse(
+            pages.get_template(template).render(user=user, zone=str(zone), **values)
+        )
+
+    @app.get("/", include_in_schema=False)
+    def dashboard(request: Request) -> Response:
+        now = clock()
+        total, _ = store.refusals(limit=0)
+        return page(
+            request,
+            "dashboard.html",
+            stations=[station_view(row, now, zone) for row in store.stations()],
+            alerts=alert_views(store.alerts(limit=50)),
+            refused=total,
+        )
+
+    @app.get("/history", include_in_schema=False)
+    def history(
+        request: Request,
+        *,
+        order_id: str = "",
+        reference: str = "",
+        station: str = "",
+        verdict: str = "",
+        since: str = "",
+        until: str = "",
+    ) -> Response:
+        search = Search(
+            order_id=order_id[:128] or None,
+            reference=reference[:128] or None,
+            station=station[:200] or None,
+            verdict=verdict[:32] or None,
+            since=_moment(since, zone),
+            until=_moment(until, zone),
+        )
+        query = {
+            "order_id": order_id,
+            "reference": reference,
+            "station": station,
+            "verdict": verdict,
+            "since": since,
+            "until": until,
+        }
+        return page(request, "history.html", alerts=alert_views(store.search(search)), query=query)
+
+    return app
+
+
+def _moment(text: str, zone: ZoneInfo) -> datetime | None:
+    """A date or date-time from a search form, in the monitor's zone; None when empty or bad."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment

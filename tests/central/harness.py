@@ -1,0 +1,61 @@
+"""A central monitor in the test process: its ingest, and its web server on a free port."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from scale_agent.central.auth import hash_password, new_token, token_hash
+from scale_agent.central.service import CentralService
+from scale_agent.central.settings import load_central
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+PASSWORDS = {"li.wei": "supervisor-pass", "zhang.min": "viewer-pass-1", "root": "admin-pass-1"}
+ROLES = {"li.wei": "supervisor", "zhang.min": "viewer", "root": "admin"}
+
+
+def write_central(folder: Path, database: str, broker_url: str, site: str, **keys: str) -> Path:
+    """central.toml for a test, watching one site's stations."""
+    extra = "".join(f'{key} = "{value}"\n' for key, value in keys.items())
+    path = folder / "central.toml"
+    path.write_text(
+        f"""
+[central]
+database = "{database}"
+listen = "127.0.0.1:0"
+timezone = "Asia/Shanghai"
+site = "{site}"
+{extra}
+[mqtt]
+url = "{broker_url}"
+client_id = "central-{site}"
+"""
+    )
+    return path
+
+
+@contextmanager
+def running_central(config_path: Path) -> Iterator[tuple[CentralService, str, dict[str, str]]]:
+    """(the service, its base URL, an API token per user) while it runs."""
+    service = CentralService(load_central(config_path))
+    tokens = {}
+    for name, password in PASSWORDS.items():
+        service.store.put_user(name, hash_password(password), ROLES[name])
+        tokens[name] = new_token()
+        service.store.set_token(name, token_hash(tokens[name]))
+    listener = socket.create_server(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    service.start_ingest()
+    web = threading.Thread(target=service.serve, args=(listener,), name="central-web")
+    web.start()
+    try:
+        yield service, url, tokens
+    finally:
+        service.stop()
+        web.join(timeout=10)
+        listener.close()
