@@ -63,6 +63,9 @@ stations = Table(
     Column("status_at", DateTime(timezone=True)),
     Column("health", Text),  # the last health message, as JSON
     Column("health_at", DateTime(timezone=True)),
+    Column("verdict", String(32)),  # the newest verdict or alert: the light as last judged
+    Column("verdict_order", String(128)),
+    Column("verdict_at", DateTime(timezone=True)),
     Column("seen_at", DateTime(timezone=True), nullable=False),
 )
 

@@ -147,6 +147,12 @@ class Store:
             elif message.kind == "health":
                 row["health"] = json.dumps(message.payload, ensure_ascii=False)
                 row["health_at"] = utc(message.sent_at)
+            elif message.kind in {"alert", "verdict"} and message.verdict:
+                at = utc(message.sent_at)
+                if "verdict_at" not in row or at >= row["verdict_at"]:
+                    row["verdict"] = message.verdict
+                    row["verdict_order"] = message.order_id
+                    row["verdict_at"] = at
         for (site, line, station), row in latest.items():
             values = {"site": site, "line": line, "station": station, "state": "unknown", **row}
             insert = self._insert(stations).values(values)
@@ -155,7 +161,16 @@ class Store:
             }
             if self.engine.dialect.name == "postgresql":
                 changes["seen_at"] = func.greatest(stations.c.seen_at, insert.excluded.seen_at)
-            for column in ("state", "version", "status_at", "health", "health_at"):
+            for column in (
+                "state",
+                "version",
+                "status_at",
+                "health",
+                "health_at",
+                "verdict",
+                "verdict_order",
+                "verdict_at",
+            ):
                 if column in row:
                     changes[column] = getattr(insert.excluded, column)
             connection.execute(

@@ -86,6 +86,11 @@ def station_view(row: RowMapping, now: datetime, zone: ZoneInfo) -> StationView:
         for device in [*health.get("outputs", []), health.get("scanner"), health.get("camera")]
         if isinstance(device, dict) and device.get("state") == "fault"
     ]
+    light, order_id = health.get("last_verdict"), health.get("order_id")
+    if row["verdict_at"] is not None and (
+        row["health_at"] is None or utc(row["verdict_at"]) >= utc(row["health_at"])
+    ):  # a verdict newer than the last health message: the light as it is now
+        light, order_id = row["verdict"], row["verdict_order"]
     since_stable = scale.get("seconds_since_last_stable")
     if since_stable is not None and row["health_at"] is not None:
         since_stable = round(since_stable + (utc(now) - utc(row["health_at"])).total_seconds(), 1)
@@ -95,9 +100,9 @@ def station_view(row: RowMapping, now: datetime, zone: ZoneInfo) -> StationView:
         line=row["line"],
         station=row["station"],
         state=state,
-        light=health.get("last_verdict"),
+        light=light,
         station_state=health.get("station_state"),
-        order_id=health.get("order_id"),
+        order_id=order_id,
         scale_state=scale.get("state"),
         scale_problem=scale.get("fault_reason"),
         seconds_since_stable=since_stable,

@@ -35,7 +35,7 @@ def station_files(
     folder: Path, scale: FakeMtSicsScale, broker: Mosquitto, site: str, line: str
 ) -> Path:
     folder.mkdir()
-    config = write_station(folder, scale.path, broker.url, site=site)
+    config = write_station(folder, scale.path, broker.url, site=site, extra="health_interval_s = 1")
     config.write_text(config.read_text().replace('line = "line-1"', f'line = "{line}"'))
     return config
 

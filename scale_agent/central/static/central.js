@@ -30,6 +30,8 @@ function ackCell(td, alert) {
 function alertRow(alert) {
   const row = document.createElement("tr");
   row.dataset.msgId = alert.msg_id;
+  row.dataset.station = alert.station;
+  row.dataset.order = alert.order_id || "";
   row.className = `verdict-${(alert.verdict || "").toLowerCase()} fresh`;
   cell(row, alert.judged_at);
   cell(row, alert.station);
@@ -46,7 +48,35 @@ function alertRow(alert) {
   }
   cell(row, alert.outcome, "outcome");
   ackCell(cell(row, "", "ack"), alert);
+  if (mayAck) {
+    const command = cell(row, "", "command");
+    command.textContent = "";
+    if (alert.outcome === "open") {
+      command.appendChild(document.getElementById("command-template").content.cloneNode(true));
+    }
+  }
   return row;
+}
+
+async function sendCommand(form, command) {
+  const row = form.closest("tr");
+  const reason = form.elements.reason.value.trim();
+  if (command === "override" && reason.length < 3) {
+    form.elements.reason.setCustomValidity("an override needs a reason");
+    form.reportValidity();
+    return;
+  }
+  const [site, line, station] = row.dataset.station.split("/");
+  const body = { command, order_id: row.dataset.order || null };
+  if (command === "override") body.reason = reason;
+  const path = [site, line, station].map(encodeURIComponent).join("/");
+  const reply = await fetch(`/api/stations/${path}/command`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+    body: JSON.stringify(body),
+  });
+  const cellOf = row.querySelector("td.command");
+  cellOf.textContent = reply.ok ? `${command} sent` : `not sent: ${reply.status}`;
 }
 
 async function acknowledge(form) {
@@ -89,6 +119,27 @@ function tile(station) {
   return article;
 }
 
+async function refreshFeed() {
+  // What happened next (a re-weigh, an override) and acknowledgements by others change rows
+  // already shown: every few seconds the newest alerts are read again and their rows updated.
+  const reply = await fetch("/api/alerts?limit=100");
+  if (!reply.ok) return;
+  for (const alert of await reply.json()) {
+    const row = document.querySelector(`tr[data-msg-id="${CSS.escape(alert.msg_id)}"]`);
+    if (!row) continue;
+    const outcome = row.querySelector("td.outcome");
+    if (outcome.textContent !== alert.outcome) {
+      outcome.textContent = alert.outcome;
+      const command = row.querySelector("td.command");
+      if (command && alert.outcome !== "open") command.textContent = "";
+    }
+    const ack = row.querySelector("td.ack");
+    if (alert.acknowledged_by && !ack.textContent.startsWith(alert.acknowledged_by)) {
+      ackCell(ack, alert);
+    }
+  }
+}
+
 async function refreshGrid() {
   const reply = await fetch("/api/stations");
   if (!reply.ok) return;
@@ -103,8 +154,12 @@ if (document.body.dataset.page === "dashboard") {
     if (event.target.classList.contains("ack-form")) {
       event.preventDefault();
       acknowledge(event.target);
+    } else if (event.target.classList.contains("command-form")) {
+      event.preventDefault();
+      sendCommand(event.target, event.submitter?.value || "reweigh");
     }
   });
+  document.addEventListener("input", (event) => event.target.setCustomValidity?.(""));
   const source = new EventSource("/api/feed");
   source.addEventListener("message", (event) => {
     const alert = JSON.parse(event.data);
@@ -113,6 +168,6 @@ if (document.body.dataset.page === "dashboard") {
     }
     refreshGrid();
   });
-  setInterval(refreshGrid, 5000);
+  setInterval(() => { refreshGrid(); refreshFeed(); }, 3000);
   document.body.dataset.live = "yes";
 }

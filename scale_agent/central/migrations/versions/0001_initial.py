@@ -51,6 +51,9 @@ def upgrade() -> None:
         sa.Column("status_at", WHEN),
         sa.Column("health", sa.Text),
         sa.Column("health_at", WHEN),
+        sa.Column("verdict", sa.String(32)),
+        sa.Column("verdict_order", sa.String(128)),
+        sa.Column("verdict_at", WHEN),
         sa.Column("seen_at", WHEN, nullable=False),
     )
     op.create_table(
