@@ -79,13 +79,13 @@ def test_alerts_appear_live_and_a_supervisor_acknowledges_one(
             forged = supervisor.request.post(
                 f"{url}/api/alerts/whatever/ack", data={"note": "forged"}
             )
-            assert forged.status == 403  # noqa: PLR2004
+            assert forged.status == 403
             # History: found by order id, exported as CSV with the acknowledgement.
             supervisor.goto(f"{url}/history?order_id=SO-LIVE-1")
             assert "re-packed: phone case added" in supervisor.inner_text("table")
             supervisor.screenshot(path=str(shots / "history.png"), full_page=True)
             csv = supervisor.request.get(f"{url}/api/history?format=csv&order_id=SO-LIVE-1")
-            assert csv.status == 200  # noqa: PLR2004
+            assert csv.status == 200
             assert '"SO-LIVE-1"' in csv.text()
             assert '"li.wei"' in csv.text()
             supervisor.close()
