@@ -61,7 +61,7 @@ class Counter:
 class BenchBroker:
     """`mosquitto -c` with a deep subscriber queue, on a free loopback port."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_inflight: int = 100) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = int(sock.getsockname()[1])
@@ -69,7 +69,7 @@ class BenchBroker:
         config = folder / "mosquitto.conf"
         config.write_text(
             f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-            "max_queued_messages 1000000\nmax_inflight_messages 100\nuser root\n"
+            f"max_queued_messages 1000000\nmax_inflight_messages {max_inflight}\nuser root\n"
         )
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         self._process = subprocess.Popen([exe, "-c", str(config)], stderr=subprocess.DEVNULL)

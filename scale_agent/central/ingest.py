@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from pydantic import ValidationError
 
 from scale_agent.central.store import Incoming
-from scale_agent.domain.untrusted import load_json, validation_reasons
-from scale_agent.errors import PayloadError
+from scale_agent.domain.untrusted import MAX_PAYLOAD_BYTES, validation_reasons
 from scale_agent.io.messages import (
     TOPIC_NAME,
     TOPIC_ROOT,
@@ -52,8 +52,11 @@ CONTRACT: dict[str, type[Payload]] = {
 TOPIC = re.compile(
     rf"^{re.escape(TOPIC_ROOT)}/({TOPIC_NAME})/({TOPIC_NAME})/({TOPIC_NAME})/([a-z_]+)$"
 )
-BATCH = 500
-BATCH_S = 0.05
+BATCH = 1000
+# How long a batch waits for more once the queue ran dry. Short: the broker sends only so
+# many unacknowledged messages (its in-flight window, often 100), and they are acknowledged
+# only once stored, so waiting longer for a bigger batch just stalls the stream.
+BATCH_S = 0.005
 
 
 @dataclass(frozen=True)
@@ -71,24 +74,35 @@ def filters(site: str | None = None) -> list[str]:
     return [f"{root}/{kind}" for kind in CONTRACT]
 
 
-def classify(topic: str, payload: bytes, received_at: datetime) -> Incoming | Refusal:
+def classify(  # noqa: PLR0911 - one return per reason to refuse
+    topic: str, payload: bytes, received_at: datetime
+) -> Incoming | Refusal:
     """The message as a row to store, or why it is refused. Never raises."""
-    excerpt = printable(payload[:200].decode("utf-8", "replace"), 200)
     match = TOPIC.match(topic)
     if match is None or match.group(4) not in CONTRACT:
-        return Refusal(printable(topic, 512), "not a contract topic", excerpt)
+        return Refusal(printable(topic, 512), "not a contract topic", _excerpt(payload))
     site, line, station, kind = match.groups()
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return Refusal(
+            topic, f"payload of {len(payload):,} bytes is over the limit", _excerpt(payload)
+        )
     try:
-        data = load_json(payload)
+        # orjson refuses NaN, infinities, invalid UTF-8 and nesting past 1,024 with an error
+        # (no recursion to crash on), in a tenth of the time of the station's `load_json`:
+        # the monitor reads every station's every message.
+        data = orjson.loads(payload)
+        if not isinstance(data, dict):
+            return Refusal(topic, "payload is not a JSON object", _excerpt(payload))
         model = CONTRACT[kind].model_validate(data)
-    except PayloadError as exc:
-        return Refusal(topic, str(exc), excerpt)
+    except orjson.JSONDecodeError as exc:
+        return Refusal(topic, f"payload is not valid JSON: {exc}"[:500], _excerpt(payload))
     except ValidationError as exc:
-        return Refusal(topic, f"not a valid {kind}: {validation_reasons(exc, kind)}"[:500], excerpt)
+        reasons = validation_reasons(exc, kind)
+        return Refusal(topic, f"not a valid {kind}: {reasons}"[:500], _excerpt(payload))
     if (model.site, model.line, model.station) != (site, line, station):
         said = f"{model.site}/{model.line}/{model.station}"
-        return Refusal(topic, f"the payload says it is from {said}", excerpt)
-    body: dict[str, Any] = model.model_dump(mode="json")
+        return Refusal(topic, f"the payload says it is from {said}", _excerpt(payload))
+    body: dict[str, Any] = data
     return Incoming(
         msg_id=model.msg_id,
         kind=kind,
@@ -98,11 +112,17 @@ def classify(topic: str, payload: bytes, received_at: datetime) -> Incoming | Re
         sent_at=model.sent_at,
         received_at=received_at,
         payload=body,
+        text=payload.decode(),  # kept as the station sent it
         order_id=body.get("order_id"),
         verdict=body.get("verdict") if kind in {"alert", "verdict"} else None,
         event=body.get("event") if kind == "event" else None,
         reference=body.get("reference"),
     )
+
+
+def _excerpt(payload: bytes) -> str:
+    """A refused payload's first bytes, every control character shown escaped."""
+    return printable(payload[:200].decode("utf-8", "replace"), 200)
 
 
 class Ingest:
@@ -152,10 +172,9 @@ class Ingest:
         if first is None:
             return [], False
         batch = [first]
-        deadline = time.monotonic() + BATCH_S
         while len(batch) < BATCH:
             try:
-                item = self._inbox.get(timeout=max(0.0, deadline - time.monotonic()))
+                item = self._inbox.get(timeout=BATCH_S)
             except queue.Empty:
                 break
             if item is None:

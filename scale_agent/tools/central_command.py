@@ -71,6 +71,12 @@ def run_central(args: argparse.Namespace) -> int:
         service.serve()
     finally:
         service.stop()
+        ingest = service.ingest
+        print(
+            f"central ingest: {ingest.stored} stored, {ingest.duplicates} duplicates dropped, "
+            f"{ingest.refused} refused",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -95,7 +95,8 @@ def test_what_is_not_the_contract_is_refused_with_a_reason() -> None:
     topic = "scale-agent/v1/sz/l1/s1/alert"
     cases = {
         (topic, b"{not json"): "JSON",
-        (topic, b"[" * 2000 + b"]" * 2000): "nest",
+        (topic, b"[" * 2000 + b"]" * 2000): "depth limit",
+        (topic, b'{"x": NaN}'): "not valid JSON",
         (topic, b'{"msg_id": "x"}'): "not a valid alert: site: field required",
         ("scale-agent/v1/sz/l1/s1/whatever", b"{}"): "not a contract topic",
         ("other/topic", b"{}"): "not a contract topic",

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from scale_agent.io.config import MqttSection
 
 Delivery = tuple[int, str, bytes, bool]  # (mid, topic, payload, retained)
+RECEIVE_MAXIMUM = 2000
 
 
 class DurableSubscription(LinkState):
@@ -108,6 +109,9 @@ class DurableSubscription(LinkState):
         """Connect in the background, resuming the session the broker kept."""
         properties = new_properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = self.session_expiry_s
+        # Messages the broker may send before we acknowledge (we acknowledge once stored, in
+        # batches): the broker's own in-flight limit may still be lower.
+        properties.ReceiveMaximum = RECEIVE_MAXIMUM
         self._client.connect_async(
             self.address.host,
             self.address.port,
