@@ -62,10 +62,7 @@ def run_central(args: argparse.Namespace) -> int:
             service._server.should_exit = True  # noqa: SLF001
 
     service.start_ingest()
-    print(
-        f"central monitor on http://{config.central.listen}/ (database {config.database})",
-        file=sys.stderr,
-    )
+    print(f"central monitor on http://{config.central.listen}/", file=sys.stderr)
     signal.signal(signal.SIGTERM, stop)
     try:
         service.serve()
