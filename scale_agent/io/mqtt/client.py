@@ -88,11 +88,29 @@ def connection(settings: MqttSection, client_id: str) -> mqtt.Client:
 
 
 class LinkState:
-    """Whether a client is connected, and in plain words why not (shared by both clients)."""
+    """Whether a client is connected, and in plain words why not (shared by every client).
 
-    def __init__(self) -> None:
+    The paho callbacks for a failed connect and a disconnect are here too: every client
+    records them the same way (the publisher adds a fact for its drain thread).
+    """
+
+    def __init__(self, address: BrokerAddress) -> None:
+        self.address = address
         self.is_connected = False
         self.last_error = "not connected yet"
+
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata: object) -> None:
+        self.last_error = f"cannot connect to {self.address}"
+
+    def _on_disconnect(
+        self,
+        _client: mqtt.Client,
+        _userdata: object,
+        _flags: mqtt.DisconnectFlags,
+        reason_code: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
+        self._lost(reason_code)
 
     def _refused(self, reason_code: ReasonCode) -> bool:
         """True (with the reason kept) when a CONNACK says the broker refused us."""

@@ -48,13 +48,12 @@ class DurableSubscription(LinkState):
         share_group: str | None = None,
         retained_filters: list[str] | None = None,
     ) -> None:
-        self.address = BrokerAddress.parse(settings.url)
         self.settings = settings
         self.filters = filters
         self.retained_filters = retained_filters or []
         self.share_group = share_group
         self.session_expiry_s = session_expiry_s
-        super().__init__()
+        super().__init__(BrokerAddress.parse(settings.url))
         self._client = connection(settings, client_id)
         self._client.manual_ack_set(True)  # noqa: FBT003 - paho's API
         self._client.reconnect_delay_set(min_delay=1, max_delay=30)
@@ -91,19 +90,6 @@ class DurableSubscription(LinkState):
         options = SubscribeOptions(qos=1)
         client.subscribe([(topic, options) for topic in self.subscriptions()])
         self._connected()
-
-    def _on_disconnect(
-        self,
-        _client: mqtt.Client,
-        _userdata: object,
-        _flags: mqtt.DisconnectFlags,
-        reason_code: ReasonCode,
-        _properties: Properties | None,
-    ) -> None:
-        self._lost(reason_code)
-
-    def _on_connect_fail(self, _client: mqtt.Client, _userdata: object) -> None:
-        self.last_error = f"cannot connect to {self.address}"
 
     def start(self) -> None:
         """Connect in the background, resuming the session the broker kept."""

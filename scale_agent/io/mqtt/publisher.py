@@ -69,7 +69,6 @@ class Publisher(LinkState):
     ) -> None:
         self.settings = settings
         self.topics = topics
-        self.address = BrokerAddress.parse(settings.url)
         self.data_dir = data_dir
         self._status_payload = status_payload
         self._on_job = on_job
@@ -80,7 +79,7 @@ class Publisher(LinkState):
         self._facts: deque[tuple[str, int, int]] = deque()
         self._wake = threading.Event()
         self._stop = threading.Event()
-        super().__init__()
+        super().__init__(BrokerAddress.parse(settings.url))
         self.has_connected = False
         self.delivered = 0
         self.refused = 0
@@ -183,18 +182,15 @@ class Publisher(LinkState):
         self._facts.append(("connected", 0, 0))
         self._wake.set()
 
-    def _on_connect_fail(self, _client: mqtt.Client, _userdata: object) -> None:
-        self.last_error = f"cannot connect to {self.address}"
-
     def _on_disconnect(
         self,
-        _client: mqtt.Client,
-        _userdata: object,
-        _flags: mqtt.DisconnectFlags,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.DisconnectFlags,
         reason_code: ReasonCode,
-        _properties: Properties | None,
+        properties: Properties | None,
     ) -> None:
-        self._lost(reason_code)
+        super()._on_disconnect(client, userdata, flags, reason_code, properties)
         self._facts.append(("disconnected", 0, 0))
 
     def _on_publish(

@@ -30,9 +30,8 @@ class Subscription(LinkState):
         *,
         client_id: str = "",
     ) -> None:
-        self.address = BrokerAddress.parse(settings.url)
         self.filters = filters
-        super().__init__()
+        super().__init__(BrokerAddress.parse(settings.url))
         self._client = connection(settings, client_id)
         self._client.reconnect_delay_set(min_delay=1, max_delay=30)
         self._client.on_connect = self._on_connect
@@ -55,19 +54,6 @@ class Subscription(LinkState):
         for topic in self.filters:
             client.subscribe(topic, qos=1)
         self._connected()
-
-    def _on_disconnect(
-        self,
-        _client: mqtt.Client,
-        _userdata: object,
-        _flags: mqtt.DisconnectFlags,
-        reason_code: ReasonCode,
-        _properties: Properties | None,
-    ) -> None:
-        self._lost(reason_code)
-
-    def _on_connect_fail(self, _client: mqtt.Client, _userdata: object) -> None:
-        self.last_error = f"cannot connect to {self.address}"
 
     def start(self) -> None:
         """Connect in the background and keep reconnecting."""
