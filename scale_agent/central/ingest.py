@@ -11,7 +11,6 @@ its persistent session; the store drops the ones it already has by `msg_id`.
 from __future__ import annotations
 
 import queue
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -23,16 +22,7 @@ from pydantic import ValidationError
 
 from scale_agent.central.store import Incoming
 from scale_agent.domain.untrusted import MAX_PAYLOAD_BYTES, validation_reasons
-from scale_agent.io.messages import (
-    TOPIC_NAME,
-    TOPIC_ROOT,
-    CatalogAuditPayload,
-    EventPayload,
-    HealthPayload,
-    Payload,
-    StatusPayload,
-    VerdictPayload,
-)
+from scale_agent.io.messages import STATION_PAYLOADS, station_topic
 from scale_agent.text import printable
 
 if TYPE_CHECKING:
@@ -41,17 +31,6 @@ if TYPE_CHECKING:
     from scale_agent.central.store import Store
     from scale_agent.io.mqtt.durable import Delivery
 
-CONTRACT: dict[str, type[Payload]] = {
-    "alert": VerdictPayload,
-    "verdict": VerdictPayload,
-    "status": StatusPayload,
-    "health": HealthPayload,
-    "event": EventPayload,
-    "catalog_audit": CatalogAuditPayload,
-}
-TOPIC = re.compile(
-    rf"^{re.escape(TOPIC_ROOT)}/({TOPIC_NAME})/({TOPIC_NAME})/({TOPIC_NAME})/([a-z_]+)$"
-)
 BATCH = 1000
 # How long a batch waits for more once the queue ran dry. Short: the broker sends only so
 # many unacknowledged messages (its in-flight window, often 100), and they are acknowledged
@@ -68,20 +47,14 @@ class Refusal:
     excerpt: str
 
 
-def filters(site: str | None = None) -> list[str]:
-    """The topic filters of every station (of one site)."""
-    root = f"{TOPIC_ROOT}/{site or '+'}/+/+"
-    return [f"{root}/{kind}" for kind in CONTRACT]
-
-
 def classify(  # noqa: PLR0911 - one return per reason to refuse
     topic: str, payload: bytes, received_at: datetime
 ) -> Incoming | Refusal:
     """The message as a row to store, or why it is refused. Never raises."""
-    match = TOPIC.match(topic)
-    if match is None or match.group(4) not in CONTRACT:
+    found = station_topic(topic)
+    if found is None:
         return Refusal(printable(topic, 512), "not a contract topic", _excerpt(payload))
-    site, line, station, kind = match.groups()
+    site, line, station, kind = found
     if len(payload) > MAX_PAYLOAD_BYTES:
         return Refusal(
             topic, f"payload of {len(payload):,} bytes is over the limit", _excerpt(payload)
@@ -93,7 +66,7 @@ def classify(  # noqa: PLR0911 - one return per reason to refuse
         data = orjson.loads(payload)
         if not isinstance(data, dict):
             return Refusal(topic, "payload is not a JSON object", _excerpt(payload))
-        model = CONTRACT[kind].model_validate(data)
+        model = STATION_PAYLOADS[kind].model_validate(data)
     except orjson.JSONDecodeError as exc:
         return Refusal(topic, f"payload is not valid JSON: {exc}"[:500], _excerpt(payload))
     except ValidationError as exc:

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from scale_agent.central.auth import Sessions
-from scale_agent.central.ingest import CONTRACT, Ingest
+from scale_agent.central.ingest import Ingest
 from scale_agent.central.store import Store
 from scale_agent.central.web import Feed, make_app
-from scale_agent.io.messages import TOPIC_ROOT
+from scale_agent.io.messages import STATION_PAYLOADS, TOPIC_ROOT
 from scale_agent.io.mqtt.durable import DurableSubscription
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class CentralService:
         self.store.upgrade()
         self.feed = Feed()
         root = f"{TOPIC_ROOT}/{central.site or '+'}/+/+"
-        kinds = list(CONTRACT)
+        kinds = list(STATION_PAYLOADS)
         streamed = [kind for kind in kinds if kind not in RETAINED or not central.share_group]
         retained = [kind for kind in RETAINED if central.share_group]
         self.subscription = DurableSubscription(

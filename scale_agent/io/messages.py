@@ -7,6 +7,7 @@ delivers at least once), UTC timestamps and explicit units. Topics live under
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal, TypedDict
@@ -297,6 +298,29 @@ class CommandPayload(StrictModel):
     operator: str | None = Field(default=None, min_length=1, max_length=128)
     reason: str | None = Field(default=None, min_length=3, max_length=500)
     order_id: str | None = Field(default=None, max_length=128)
+
+
+# What each station topic carries: the topics a supervisors' tool reads, with their payload.
+STATION_PAYLOADS: dict[str, type[Payload]] = {
+    "alert": VerdictPayload,
+    "verdict": VerdictPayload,
+    "status": StatusPayload,
+    "health": HealthPayload,
+    "event": EventPayload,
+    "catalog_audit": CatalogAuditPayload,
+}
+_STATION_TOPIC = re.compile(
+    rf"^{re.escape(TOPIC_ROOT)}/({TOPIC_NAME})/({TOPIC_NAME})/({TOPIC_NAME})/([a-z_]+)$"
+)
+
+
+def station_topic(topic: str) -> tuple[str, str, str, str] | None:
+    """(site, line, station, kind) of a topic in `STATION_PAYLOADS`, or None for any other."""
+    match = _STATION_TOPIC.match(topic)
+    if match is None or match.group(4) not in STATION_PAYLOADS:
+        return None
+    site, line, station, kind = match.groups()
+    return site, line, station, kind
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:

@@ -10,7 +10,6 @@ status and health, being retained, are read by each.
 from __future__ import annotations
 
 import queue
-import re
 import sys
 import time
 from collections import OrderedDict, deque
@@ -22,26 +21,21 @@ from pydantic import ValidationError
 from scale_agent.domain.untrusted import load_json, validation_reasons
 from scale_agent.errors import PayloadError
 from scale_agent.io.messages import (
-    TOPIC_NAME,
+    STATION_PAYLOADS,
     TOPIC_ROOT,
     EventPayload,
     HealthPayload,
     Payload,
     StatusPayload,
     VerdictPayload,
+    station_topic,
 )
 from scale_agent.text import printable
 
 if TYPE_CHECKING:
     from scale_agent.io.config import MqttSection
 
-_CONTRACT: dict[str, type[Payload]] = {
-    "status": StatusPayload,
-    "health": HealthPayload,
-    "alert": VerdictPayload,
-    "event": EventPayload,
-}
-_NAME = re.compile(TOPIC_NAME)  # site, line and station ids, as the config allows them
+SHOWN = frozenset({"status", "health", "alert", "event"})  # the topics the monitor reads
 MAX_REMEMBERED_IDS = 50_000
 SHOWN_ALERTS = 15
 REFRESH_S = 0.5
@@ -90,17 +84,12 @@ class MonitorState:
         one (a retained `[]` on `status`, `{"scale": 5}` on `health`, a topic of its own) is
         counted and shown as refused, and the monitor carries on.
         """
-        parts = topic.split("/")
-        if (
-            len(parts) != 6  # noqa: PLR2004 - scale-agent/v1/site/line/station/kind
-            or "/".join(parts[:2]) != TOPIC_ROOT
-            or parts[5] not in _CONTRACT
-            or not all(_NAME.fullmatch(part) for part in parts[2:5])
-        ):
+        found = station_topic(topic)
+        if found is None or found[3] not in SHOWN:
             return self._refuse(printable(topic, 120), "not a topic of the contract")
-        name, kind = "/".join(parts[2:5]), parts[5]
+        name, kind = "/".join(found[:3]), found[3]
         try:
-            message = _CONTRACT[kind].model_validate(load_json(payload, what=kind))
+            message = STATION_PAYLOADS[kind].model_validate(load_json(payload, what=kind))
         except PayloadError as exc:
             return self._refuse(f"{name} {kind}", exc.reason)
         except ValidationError as exc:
