@@ -122,6 +122,26 @@ def publish(port: int, stations: list[tuple[str, str]], phase: str, burst: int, 
     Path(out).write_text("\n".join(msg_id for msg_id, _ in sent))
 
 
+def publishers(
+    port: int,
+    groups: list[list[tuple[str, str]]],
+    *,
+    phase: str,
+    burst: int,
+    folder: Path,
+    outs: list[str],
+) -> list[multiprocessing.Process]:
+    """One started publisher process per group of stations; each file it writes joins `outs`."""
+    started = []
+    for group in groups:
+        out = str(folder / f"sent-{len(outs)}.txt")
+        outs.append(out)
+        process = multiprocessing.Process(target=publish, args=(port, group, phase, burst, out))
+        process.start()
+        started.append(process)
+    return started
+
+
 def instance(
     folder: Path, name: str, database: str, broker_port: int
 ) -> tuple[Path, subprocess.Popen[bytes]]:
@@ -155,7 +175,7 @@ def rows(database: str) -> tuple[int, int, list[float]]:
     return int(total), int(distinct), [float(lag) for (lag,) in lags]
 
 
-def main() -> None:  # noqa: C901, PLR0912, PLR0915 - one bench, read top to bottom
+def main() -> None:  # noqa: C901, PLR0915 - one bench, read top to bottom
     options = argparse.ArgumentParser()
     options.add_argument("--stations", type=int, default=500)
     options.add_argument("--burst", type=int, default=100)
@@ -174,29 +194,16 @@ def main() -> None:  # noqa: C901, PLR0912, PLR0915 - one bench, read top to bot
         config_a, a = instance(folder, "a", database, broker.port)
         config_b, b = instance(folder, "b", database, broker.port)
         time.sleep(4)  # both subscribed (and the schema migrated)
-        outs = [
-            str(folder / f"sent-{phase}-{i}.txt")
-            for phase in ("steady", "burst", "queued")
-            for i in range(4)
-        ]
-        steady = [
-            multiprocessing.Process(target=publish, args=(broker.port, g, "steady", 0, outs[i]))
-            for i, g in enumerate(groups)
-        ]
-        for process in steady:
-            process.start()
-        for process in steady:
+        outs: list[str] = []
+        for process in publishers(
+            broker.port, groups, phase="steady", burst=0, folder=folder, outs=outs
+        ):
             process.join()
         before, _, _ = rows(database)
         burst_started = time.monotonic()
-        burst = [
-            multiprocessing.Process(
-                target=publish, args=(broker.port, g, "burst", args.burst, outs[4 + i])
-            )
-            for i, g in enumerate(groups)
-        ]
-        for process in burst:
-            process.start()
+        burst = publishers(
+            broker.port, groups, phase="burst", burst=args.burst, folder=folder, outs=outs
+        )
         expected_total = before + args.stations * args.burst
         # Kill B with -9 once a third of the burst is stored, start it again 2 s later.
         while rows(database)[0] < before + args.stations * args.burst // 3:
@@ -220,15 +227,9 @@ def main() -> None:  # noqa: C901, PLR0912, PLR0915 - one bench, read top to bot
         for monitor in (a, b):
             monitor.send_signal(signal.SIGTERM)
             monitor.wait(30)
-        queued = [
-            multiprocessing.Process(
-                target=publish, args=(broker.port, g, "burst", args.burst, outs[8 + i])
-            )
-            for i, g in enumerate(groups)
-        ]
-        for process in queued:
-            process.start()
-        for process in queued:
+        for process in publishers(
+            broker.port, groups, phase="burst", burst=args.burst, folder=folder, outs=outs
+        ):
             process.join()
         drain_started = time.monotonic()
         a, b = start(config_a, folder / "a.log"), start(config_b, folder / "b.log")

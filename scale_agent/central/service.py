@@ -104,11 +104,15 @@ class CentralService:
         self._server = uvicorn.Server(config)
         self._server.run(sockets=[sock] if sock is not None else None)
 
+    def stop_serving(self) -> None:
+        """Make `serve` return (safe from a signal handler: it only sets uvicorn's flag)."""
+        if self._server is not None:
+            self._server.should_exit = True
+
     def stop(self) -> None:
         """Stop serving and ingesting (what is queued is stored first)."""
         self._stop.set()
-        if self._server is not None:
-            self._server.should_exit = True
+        self.stop_serving()
         self.subscription.stop()
         self.ingest.stop()
         self.store.close()

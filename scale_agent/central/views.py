@@ -76,9 +76,10 @@ def station_view(row: RowMapping, now: datetime, zone: ZoneInfo) -> StationView:
     health: dict[str, Any] = json.loads(row["health"]) if row["health"] else {}
     scale = health.get("scale") or {}
     state = str(row["state"])
-    if state == "online" and row["health_at"] is not None:
+    # How old the health message is: it says when the station was last heard from in full.
+    age = None if row["health_at"] is None else (utc(now) - utc(row["health_at"])).total_seconds()
+    if state == "online" and age is not None:
         interval = float(health.get("interval_s") or 30.0)
-        age = (utc(now) - utc(row["health_at"])).total_seconds()
         if age > SILENT_AFTER_INTERVALS * interval:
             state = "silent"
     problems = [
@@ -92,8 +93,8 @@ def station_view(row: RowMapping, now: datetime, zone: ZoneInfo) -> StationView:
     ):  # a verdict newer than the last health message: the light as it is now
         light, order_id = row["verdict"], row["verdict_order"]
     since_stable = scale.get("seconds_since_last_stable")
-    if since_stable is not None and row["health_at"] is not None:
-        since_stable = round(since_stable + (utc(now) - utc(row["health_at"])).total_seconds(), 1)
+    if since_stable is not None and age is not None:
+        since_stable = round(since_stable + age, 1)
     return StationView(
         key=f"{row['site']}/{row['line']}/{row['station']}",
         site=row["site"],

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     import argparse
     from types import FrameType
 
+    from scale_agent.central.store import Store
+
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `central run`, `central user add` and `central token`."""
@@ -40,7 +42,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     token.set_defaults(handler=new_token)
 
 
-def _store(config_path: str):  # type: ignore[no-untyped-def]  # noqa: ANN202 - lazy import
+def _store(config_path: str) -> Store:
+    """The monitor's database, migrated (the import waits until a command needs it)."""
     from scale_agent.central.settings import load_central  # noqa: PLC0415
     from scale_agent.central.store import Store  # noqa: PLC0415
 
@@ -58,8 +61,7 @@ def run_central(args: argparse.Namespace) -> int:
     service = CentralService(config)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
-        if service._server is not None:  # noqa: SLF001 - uvicorn ends its loop on this flag
-            service._server.should_exit = True  # noqa: SLF001
+        service.stop_serving()
 
     service.start_ingest()
     print(f"central monitor on http://{config.central.listen}/", file=sys.stderr)
