@@ -105,7 +105,8 @@ def read_available(port: serial.SerialBase, device: str, wait_s: float = READ_TI
     except (serial.SerialException, OSError, ValueError) as exc:
         raise DeviceUnavailableError(device, diagnose(device, exc)) from exc
     if not data:  # readable but empty: the device, or the converter's peer, is gone
-        raise DeviceUnavailableError(device, f"{device} disconnected (unplugged, or closed)")
+        gone = OSError("device reports readiness to read but returned no data")  # as pyserial's
+        raise DeviceUnavailableError(device, diagnose(device, gone))
     return data
 
 
