@@ -96,12 +96,6 @@ def as_json(protocol: str, reading: Reading) -> dict[str, object]:
     }
 
 
-def decode(protocol: str, data: bytes, options: Mapping[str, object]) -> list[dict[str, object]]:
-    """Every frame in `data`, decoded."""
-    decoder = make_decoder(protocol, options)
-    return [as_json(protocol, reading) for reading in decoder.feed(data)]
-
-
 CHUNK_BYTES = 64 * 1024  # read at a time: memory stays flat whatever the capture's size
 
 
