@@ -326,13 +326,13 @@ class Store:
             return list(connection.execute(query).mappings())
 
     def outcomes(self, alerts: Sequence[RowMapping]) -> dict[str, str]:
-        """What happened after each alert: overridden, re-weighed to PASS, or still open."""
-        orders = {
-            (a["site"], a["line"], a["station"], a["order_id"]) for a in alerts if a["order_id"]
-        }
-        if not orders:
+        """What happened after each alert: overridden, re-weighed to PASS, or still open.
+
+        The latest later message of the same order at the same station that says so wins.
+        """
+        order_ids = {a["order_id"] for a in alerts if a["order_id"]}
+        if not order_ids:
             return {}
-        order_ids = {order[3] for order in orders}
         with self.engine.connect() as connection:
             later = connection.execute(
                 select(messages)
@@ -345,30 +345,17 @@ class Store:
                 )
                 .order_by(messages.c.id)
             ).mappings()
-            history = list(later)
+            told: dict[tuple[str, str, str, str], list[tuple[int, str]]] = {}
+            for row in later:  # each row read once, oldest first
+                if (text := _outcome(row)) is not None:
+                    key = (row["site"], row["line"], row["station"], row["order_id"])
+                    told.setdefault(key, []).append((row["id"], text))
         found: dict[str, str] = {}
         for alert in alerts:
             key = (alert["site"], alert["line"], alert["station"], alert["order_id"])
-            for row in history:
-                if (row["site"], row["line"], row["station"], row["order_id"]) != key:
-                    continue
-                if row["id"] <= alert["id"]:
-                    continue
-                payload = json.loads(row["payload"])
-                if row["kind"] == "event":
-                    override = payload.get("override") or {}
-                    found[alert["msg_id"]] = (
-                        f"overridden by {override.get('operator', '?')}: "
-                        f"{override.get('reason', '')}"
-                    )
-                elif row["verdict"] == "PASS":
-                    found[alert["msg_id"]] = "re-weighed to PASS"
-                elif row["kind"] == "alert" and payload.get("override"):
-                    override = payload["override"]
-                    found[alert["msg_id"]] = (
-                        f"overridden by {override.get('operator', '?')}: "
-                        f"{override.get('reason', '')}"
-                    )
+            after = [text for row_id, text in told.get(key, []) if row_id > alert["id"]]
+            if after:
+                found[alert["msg_id"]] = after[-1]
         return found
 
     def acknowledgements(self, msg_ids: Iterable[str]) -> dict[str, RowMapping]:
@@ -477,6 +464,19 @@ class Store:
         with self.engine.connect() as connection:
             query = select(users).where(users.c.token_hash == token_hash)
             return connection.execute(query).mappings().first()
+
+
+def _outcome(row: RowMapping) -> str | None:
+    """What a message says happened to its order: an override, a PASS, or nothing."""
+    if row["verdict"] == "PASS":
+        return "re-weighed to PASS"
+    if row["kind"] not in {"event", "alert"}:
+        return None
+    override = json.loads(row["payload"]).get("override")
+    if row["kind"] == "alert" and not override:
+        return None  # an override_applied event says so even without the detail
+    override = override or {}
+    return f"overridden by {override.get('operator', '?')}: {override.get('reason', '')}"
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:  # noqa: ANN401 - DB-API connection
