@@ -193,7 +193,6 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
 
     gate = Gate(store, sessions)
     app.state.gate = gate
-    who = gate.who
 
     def alert_views(rows: Sequence[RowMapping]) -> list[AlertView]:
         outcomes = store.outcomes(rows)
@@ -363,25 +362,27 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
         response.delete_cookie(SESSION_COOKIE)
         return response
 
-    def page(request: Request, template: str, **values: Any) -> Response:  # noqa: ANN401
-        user = who(request)
+    def page(request: Request, template: str, values: Callable[[], dict[str, Any]]) -> Response:
+        """The page for a signed-in user (its values read only then), else the sign-in page."""
+        user = gate.who(request)
         if user is None:
             return RedirectResponse("/login", status_code=303)
         return HTMLResponse(
-            pages.get_template(template).render(user=user, zone=str(zone), **values)
+            pages.get_template(template).render(user=user, zone=str(zone), **values())
         )
+
+    def dashboard_values() -> dict[str, Any]:
+        now = clock()
+        total, _ = store.refusals(limit=0)
+        return {
+            "stations": [station_view(row, now, zone) for row in store.stations()],
+            "alerts": alert_views(store.alerts(limit=50)),
+            "refused": total,
+        }
 
     @app.get("/", include_in_schema=False)
     def dashboard(request: Request) -> Response:
-        now = clock()
-        total, _ = store.refusals(limit=0)
-        return page(
-            request,
-            "dashboard.html",
-            stations=[station_view(row, now, zone) for row in store.stations()],
-            alerts=alert_views(store.alerts(limit=50)),
-            refused=total,
-        )
+        return page(request, "dashboard.html", dashboard_values)
 
     @app.get("/history", include_in_schema=False)
     def history(
@@ -410,7 +411,11 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
             "since": since,
             "until": until,
         }
-        return page(request, "history.html", alerts=alert_views(store.search(search)), query=query)
+        return page(
+            request,
+            "history.html",
+            lambda: {"alerts": alert_views(store.search(search)), "query": query},
+        )
 
     return app
 
