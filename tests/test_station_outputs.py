@@ -112,9 +112,17 @@ def test_a_dead_io_module_shows_in_status_and_verdicts_go_on(
             runtime.submit_job(ORDER)
             scale.set_weight("0.185")
             wait_until(lambda: light.signals()[-1:] == [Signal.PASS])  # judged all the same
-            wait_until(lambda: any(o["state"] == "fault" for o in outputs_status()))
-            [coil] = [o for o in outputs_status() if o["device"].startswith("modbus-tcp")]
-            assert "cannot connect" in coil["fault_reason"]
+
+            # Before its first try the module shows "not opened yet"; the refused
+            # connection must then be named, not a vague fault.
+            def coil() -> dict[str, str]:
+                [coil] = [o for o in outputs_status() if o["device"].startswith("modbus-tcp")]
+                return coil
+
+            wait_until(
+                lambda: bool(outputs_status()) and "cannot connect" in coil()["fault_reason"]
+            )
+            assert coil()["state"] == "fault"
             device.start()  # switched on: the pass and the seal appear
             wait_until(lambda: device.get(COILS, 0, 5) == [False, False, True, False, True])
             wait_until(lambda: all(o["state"] == "ok" for o in outputs_status()))
