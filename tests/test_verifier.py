@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scale_agent.domain.catalog import Catalog
-from scale_agent.domain.jobs import Job, JobLine, parse_job
+from scale_agent.domain.jobs import Job, JobLine, References, parse_job
 from scale_agent.domain.verifier import Expectation, VerdictKind, judge, plan
 from scale_agent.errors import JobError
 from scale_agent.io.config import ToleranceSection
@@ -121,6 +121,15 @@ def test_an_order_parses_from_json_with_inline_weights() -> None:
     assert job.carton_tare == W("35g")
 
 
+def test_the_wms_references_travel_from_the_order_to_the_verdict() -> None:
+    job = parse_job(
+        '{"order_id": "SO-1", "lines": [{"sku": "A", "qty": 1, "unit_weight": "150g"}], '
+        '"tracking_number": "SF1234567890", "marketplace_order": "TB-42", "packer": "王芳"}'
+    )
+    expectation = plan(job, EMPTY, ToleranceSection())
+    assert expectation.references == References("SF1234567890", "TB-42", "王芳")
+
+
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
@@ -129,6 +138,13 @@ def test_an_order_parses_from_json_with_inline_weights() -> None:
         ('{"order_id": "A", "lines": [{"sku": "B", "qty": 0}]}', "qty"),
         ('{"order_id": "A", "lines": [{"sku": "B", "qty": 1, "unit_weight": "12"}]}', "weight"),
         ('{"order_id": "A", "lines": [{"sku": "B", "qty": 1}], "colour": "red"}', "colour"),
+        # References go to pages, spreadsheets and searches: bounded and printable.
+        ('{"order_id": "A", "lines": [{"sku": "B", "qty": 1}], "packer": "a\\u001b[2J"}', "packer"),
+        (
+            '{"order_id": "A", "lines": [{"sku": "B", "qty": 1}], "tracking_number": "%s"}'
+            % ("9" * 65),
+            "tracking_number",
+        ),
     ],
 )
 def test_a_malformed_order_is_rejected_with_the_reason(text: str, reason: str) -> None:

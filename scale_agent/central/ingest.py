@@ -89,7 +89,9 @@ def classify(  # noqa: PLR0911 - one return per reason to refuse
         order_id=body.get("order_id"),
         verdict=body.get("verdict") if kind in {"alert", "verdict"} else None,
         event=body.get("event") if kind == "event" else None,
-        reference=body.get("reference"),
+        reference=body.get("tracking_number"),
+        marketplace_order=body.get("marketplace_order"),
+        packer=body.get("packer"),
     )
 
 

@@ -37,7 +37,9 @@ messages = Table(
     Column("order_id", String(128)),
     Column("verdict", String(32)),  # alert and verdict messages
     Column("event", String(32)),  # event messages
-    Column("reference", String(128)),  # a tracking or marketplace number the WMS sent
+    Column("reference", String(128)),  # the carrier's tracking number, as the WMS sent it
+    Column("marketplace_order", String(64)),  # the shop's order number, as the WMS sent it
+    Column("packer", String(64)),  # who packed it, as the WMS assigned the task
     Column("payload", Text, nullable=False),  # the validated message, as JSON
 )
 Index("ix_messages_kind_received", messages.c.kind, messages.c.received_at)
@@ -50,6 +52,8 @@ Index(
 )
 Index("ix_messages_order", messages.c.order_id)
 Index("ix_messages_reference", messages.c.reference)
+Index("ix_messages_marketplace_order", messages.c.marketplace_order)
+Index("ix_messages_kind_sent", messages.c.kind, messages.c.sent_at)
 Index("ix_messages_verdict_received", messages.c.verdict, messages.c.received_at)
 
 stations = Table(

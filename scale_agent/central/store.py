@@ -50,6 +50,8 @@ _MESSAGE_COLUMNS = (
     "verdict",
     "event",
     "reference",
+    "marketplace_order",
+    "packer",
     "payload",
 )
 
@@ -70,7 +72,9 @@ class Incoming:
     order_id: str | None = None
     verdict: str | None = None
     event: str | None = None
-    reference: str | None = None
+    reference: str | None = None  # the tracking number
+    marketplace_order: str | None = None
+    packer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,8 @@ class Store:
                 "verdict": m.verdict,
                 "event": m.event,
                 "reference": m.reference,
+                "marketplace_order": m.marketplace_order,
+                "packer": m.packer,
                 "payload": m.text
                 or json.dumps(m.payload, ensure_ascii=False, separators=(",", ":")),
             }
@@ -299,7 +305,12 @@ class Store:
         if search.order_id:
             conditions.append(messages.c.order_id == search.order_id)
         if search.reference:
-            conditions.append(messages.c.reference == search.reference)
+            conditions.append(
+                or_(
+                    messages.c.reference == search.reference,
+                    messages.c.marketplace_order == search.reference,
+                )
+            )
         if search.verdict:
             conditions.append(messages.c.verdict == search.verdict)
         if search.station:

@@ -50,6 +50,8 @@ class AlertView(BaseModel):
 
     id: int
     msg_id: str
+    kind: str  # alert, or verdict (every judged parcel, when the station publishes them)
+    parcel_id: str | None
     station: str
     order_id: str | None
     verdict: str | None
@@ -57,6 +59,10 @@ class AlertView(BaseModel):
     explanation: str
     measured_g: float | None
     expected_g: float | None
+    items: str  # what the order held: `1 x Phone case (SKU-1023), 2 x Hardcover book (...)`
+    tracking_number: str | None
+    marketplace_order: str | None
+    packer: str | None
     judged_at: str
     outcome: str
     acknowledged_by: str | None
@@ -113,11 +119,32 @@ def station_view(row: RowMapping, now: datetime, zone: ZoneInfo) -> StationView:
     )
 
 
+def _item(sku: str, names: Mapping[str, str]) -> str:
+    """`Phone case (SKU-1023)`, or the bare SKU when the station sent no name for it."""
+    name = names.get(sku)
+    return f"{name} ({sku})" if name and name != sku else sku
+
+
+def _names(payload: Mapping[str, Any]) -> dict[str, str]:
+    return {str(line.get("sku")): str(line.get("name")) for line in payload.get("lines") or []}
+
+
+def items_text(payload: Mapping[str, Any]) -> str:
+    """`1 x Phone case (SKU-1023), 2 x Hardcover book (SKU-2040)`: what the order held."""
+    names = _names(payload)
+    return ", ".join(
+        f"{line['qty']} x {_item(line['sku'], names)}" for line in payload.get("lines") or []
+    )
+
+
 def explanation_text(payload: Mapping[str, Any]) -> str:
-    """`missing 1 x SKU-3310` from a verdict's explanation, or an empty string."""
+    """`missing 1 x Phone case (SKU-1023)` from a verdict's explanation, or an empty string."""
+    names = _names(payload)
     parts = []
     for hypothesis in payload.get("explanation") or []:
-        units = ", ".join(f"{u['qty']} x {u['sku']}" for u in hypothesis.get("units", []))
+        units = ", ".join(
+            f"{u['qty']} x {_item(u['sku'], names)}" for u in hypothesis.get("units", [])
+        )
         parts.append(f"{hypothesis.get('direction', '')} {units}".strip())
     return "; ".join(parts)
 
@@ -136,6 +163,8 @@ def alert_view(
     return AlertView(
         id=int(row["id"]),
         msg_id=row["msg_id"],
+        kind=row["kind"],
+        parcel_id=payload.get("parcel_id"),
         station=f"{row['site']}/{row['line']}/{row['station']}",
         order_id=row["order_id"],
         verdict=row["verdict"],
@@ -143,6 +172,10 @@ def alert_view(
         explanation=explanation_text(payload),
         measured_g=measured.get("value"),
         expected_g=expected.get("value"),
+        items=items_text(payload),
+        tracking_number=payload.get("tracking_number"),
+        marketplace_order=payload.get("marketplace_order"),
+        packer=payload.get("packer"),
         judged_at=local(datetime.fromisoformat(judged), zone) if judged else "",
         outcome=outcome or "open",
         acknowledged_by=acknowledgement["user_name"] if acknowledgement else None,
@@ -151,12 +184,30 @@ def alert_view(
     )
 
 
+def one_per_parcel(views: Sequence[AlertView]) -> list[AlertView]:
+    """A parcel once: its alert (which carries the acknowledgement), not also its verdict copy.
+
+    A station that publishes every verdict sends a flagged parcel twice, on `alert` and on
+    `verdict`, with different msg_ids and the same `parcel_id`.
+    """
+    alerted = {view.parcel_id for view in views if view.kind == "alert" and view.parcel_id}
+    return [
+        view
+        for view in views
+        if view.kind == "alert" or view.parcel_id is None or view.parcel_id not in alerted
+    ]
+
+
 CSV_COLUMNS = (
     "judged_at",
     "station",
     "order_id",
+    "tracking_number",
+    "marketplace_order",
+    "packer",
     "verdict",
     "reason",
+    "items",
     "explanation",
     "measured_g",
     "expected_g",

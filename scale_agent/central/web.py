@@ -36,7 +36,14 @@ from scale_agent.central.auth import (
     token_hash,
 )
 from scale_agent.central.store import Search, Store
-from scale_agent.central.views import AlertView, StationView, alert_view, as_csv, station_view
+from scale_agent.central.views import (
+    AlertView,
+    StationView,
+    alert_view,
+    as_csv,
+    one_per_parcel,
+    station_view,
+)
 from scale_agent.io.messages import TOPIC_NAME, TOPIC_ROOT, CommandPayload
 
 if TYPE_CHECKING:
@@ -269,16 +276,18 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
         until: datetime | None = None,
         output: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
     ) -> Any:  # noqa: ANN401 - JSON rows or a CSV file
-        """Verdicts and alerts by order id, WMS reference, station, verdict and time range."""
-        found = alert_views(
-            store.search(
-                Search(
-                    order_id=order_id or None,
-                    reference=reference or None,
-                    station=station or None,
-                    verdict=verdict or None,
-                    since=since,
-                    until=until,
+        """Parcels by order id, tracking or marketplace number, station, verdict and time range."""
+        found = one_per_parcel(
+            alert_views(
+                store.search(
+                    Search(
+                        order_id=order_id or None,
+                        reference=reference or None,
+                        station=station or None,
+                        verdict=verdict or None,
+                        since=since,
+                        until=until,
+                    )
                 )
             )
         )
@@ -414,7 +423,7 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
         return page(
             request,
             "history.html",
-            lambda: {"alerts": alert_views(store.search(search)), "query": query},
+            lambda: {"alerts": one_per_parcel(alert_views(store.search(search))), "query": query},
         )
 
     return app

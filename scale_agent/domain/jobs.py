@@ -5,12 +5,15 @@ The JSON shape is shared by the MQTT `job` topic, the demo and `scale-agent veri
 its own declared weight and spread (`"unit_weight": "150g", "spread": "2g"`) and unit price
 (`"unit_price": "12.50"`, which prices a claim's refund), and the carton may
 be an object (`{"id": "BOX-S", "tare": "35g", "spread": "3g"}`); declared weights win over the
-catalog.
+catalog. Optional references travel with the verdict so that an alert can be found by them
+later: `"tracking_number"` (the carrier's), `"marketplace_order"` (the shop's order number)
+and `"packer"` (who packs it, as the WMS assigned the task); each is at most 64 printable
+characters.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
@@ -32,6 +35,13 @@ if TYPE_CHECKING:
 
 MAX_ID_CHARS = 128
 Identifier = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS)]
+
+
+MAX_REFERENCE_CHARS = 64
+# A reference is shown on pages and in spreadsheets and searched for: printable, bounded.
+Reference = Annotated[
+    str, Field(min_length=1, max_length=MAX_REFERENCE_CHARS, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
 
 
 # Strict: `"qty": true` is not 1 and `"qty": "2"` is not 2, as the schema says.
@@ -71,6 +81,9 @@ class OrderPayload(StrictModel):
     order_id: Identifier
     lines: list[LinePayload] = Field(min_length=1, max_length=1000)
     carton: Identifier | CartonPayload | None = None
+    tracking_number: Reference | None = None
+    marketplace_order: Reference | None = None
+    packer: Reference | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +98,15 @@ class JobLine:
 
 
 @dataclass(frozen=True)
+class References:
+    """What else the WMS knows the parcel by, and who packs it: carried to the verdict."""
+
+    tracking_number: str | None = None
+    marketplace_order: str | None = None
+    packer: str | None = None
+
+
+@dataclass(frozen=True)
 class Job:
     """An order to verify."""
 
@@ -94,6 +116,7 @@ class Job:
     carton_tare: Weight | None = None
     carton_spread: Weight | None = None
     msg_id: str | None = None  # the sender's message id, to notice a re-delivery
+    references: References = field(default_factory=References)
 
 
 def _optional(text: str | None) -> Weight | None:
@@ -112,6 +135,7 @@ def job_from_payload(payload: OrderPayload) -> Job:
         )
         for line in payload.lines
     )
+    references = References(payload.tracking_number, payload.marketplace_order, payload.packer)
     carton = payload.carton
     if isinstance(carton, CartonPayload):
         return Job(
@@ -121,8 +145,9 @@ def job_from_payload(payload: OrderPayload) -> Job:
             Weight.parse(carton.tare),
             Weight.parse(carton.spread),
             msg_id=payload.msg_id,
+            references=references,
         )
-    return Job(payload.order_id, lines, carton, msg_id=payload.msg_id)
+    return Job(payload.order_id, lines, carton, msg_id=payload.msg_id, references=references)
 
 
 def parse_job(text: str | bytes) -> Job:

@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from scale_agent.domain.explanations import explain
+from scale_agent.domain.jobs import References
 from scale_agent.domain.policies import Policy, guard_g, limits, scale_uncertainty_g, tne_g
 from scale_agent.errors import JobError, UnknownItemError
 from scale_agent.signals import Signal
@@ -100,6 +101,8 @@ class Expectation:
     policy: Policy
     guard_g: Decimal = Decimal(0)
     t2_g: Decimal | None = None
+    # What the WMS also calls the parcel, and its packer: passed on to the verdict, never judged.
+    references: References = field(default_factory=References)
 
     @property
     def counted_skus(self) -> list[str]:
@@ -249,6 +252,7 @@ def _expect(
         policy=policy,
         guard_g=guard_g(policy, expected),
         t2_g=t2,
+        references=job.references,
     )
 
 

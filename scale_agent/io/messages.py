@@ -15,10 +15,12 @@ from uuid import uuid4
 
 from pydantic import BaseModel, Field
 
-from scale_agent.domain.verifier import Verdict, VerdictKind
+from scale_agent.domain.jobs import References
+from scale_agent.domain.verifier import Expectation, Verdict, VerdictKind
 from scale_agent.models import StrictModel
 
 TOPIC_ROOT = "scale-agent/v1"
+MILLIGRAM = Decimal("0.001")
 # A site, line or station id: one topic level, safe in every broker and file name.
 TOPIC_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 
@@ -78,7 +80,7 @@ class Mass(StrictModel):
     @classmethod
     def of(cls, grams: Decimal | None) -> Mass | None:
         """A mass in grams, rounded to a milligram; None stays None."""
-        return None if grams is None else cls(value=float(grams.quantize(Decimal("0.001"))))
+        return None if grams is None else cls(value=float(grams.quantize(MILLIGRAM)))
 
 
 class Units(StrictModel):
@@ -96,8 +98,23 @@ class Explanation(StrictModel):
     fit_sigma: float
 
 
+class OrderLine(StrictModel):
+    """One line of the order a parcel was judged against, with the weights used for it."""
+
+    sku: str
+    name: str  # the catalog's name (the SKU when the catalog has none)
+    qty: int
+    unit: Mass
+    spread: Mass
+
+
 class VerdictPayload(Payload):
-    """A judged parcel: sent on `alert` (flagged ones) and on `verdict` (all, if enabled)."""
+    """A judged parcel: sent on `alert` (flagged ones) and on `verdict` (all, if enabled).
+
+    `lines`, `carton_tare` and the references let a monitor name the items, search by a
+    tracking or marketplace number, sum up by packer and SKU and check the catalog's weights
+    against what the scales measured; they are empty when no order was loaded.
+    """
 
     schema_id: Literal["scale-agent/verdict/1"] = "scale-agent/verdict/1"
     parcel_id: str
@@ -117,6 +134,11 @@ class VerdictPayload(Payload):
     is_detectable: bool | None
     is_rejudged: bool
     override: SealOverride | None = None
+    lines: list[OrderLine] = Field(default_factory=list)
+    carton_tare: Mass | None = None
+    tracking_number: str | None = None
+    marketplace_order: str | None = None
+    packer: str | None = None
 
     @classmethod
     def build(
@@ -128,8 +150,10 @@ class VerdictPayload(Payload):
         judged_at: datetime,
         is_rejudged: bool,
         override: SealOverride | None = None,
+        expectation: Expectation | None = None,
     ) -> VerdictPayload:
-        """The payload for a verdict."""
+        """The payload for a verdict (judged against `expectation`, when an order was loaded)."""
+        references = expectation.references if expectation else References()
         return cls(
             **identity,
             parcel_id=parcel_id,
@@ -156,6 +180,20 @@ class VerdictPayload(Payload):
             is_detectable=verdict.is_detectable,
             is_rejudged=is_rejudged,
             override=override,
+            lines=[
+                OrderLine(
+                    sku=line.sku,
+                    name=line.name,
+                    qty=line.qty,
+                    unit=Mass(value=float(line.unit_g.quantize(MILLIGRAM))),
+                    spread=Mass(value=float(line.spread_g.quantize(MILLIGRAM))),
+                )
+                for line in (expectation.lines if expectation else ())
+            ],
+            carton_tare=Mass.of(expectation.carton_g) if expectation else None,
+            tracking_number=references.tracking_number,
+            marketplace_order=references.marketplace_order,
+            packer=references.packer,
         )
 
 

@@ -64,6 +64,7 @@ def build(
         judged_at=judged_at,
         is_rejudged=record.is_rejudged,
         override=override,
+        expectation=record.expectation,
     )
     outgoing = []
     if verdict.is_flagged and override is None:

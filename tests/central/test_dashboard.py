@@ -61,7 +61,7 @@ def test_alerts_appear_live_and_a_supervisor_acknowledges_one(
             assert row is not None
             assert "SO-LIVE-1" in row.inner_text()
             assert "MISSING_ITEM" in row.inner_text()
-            assert "missing 1 x SKU-1023" in row.inner_text()
+            assert "missing 1 x Phone case (SKU-1023)" in row.inner_text()
             supervisor.screenshot(path=str(shots / "dashboard-alert.png"), full_page=True)
             supervisor.fill("tr[data-msg-id] input[name=note]", "re-packed: phone case added")
             supervisor.click("tr[data-msg-id] button[type=submit]")

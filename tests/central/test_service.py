@@ -46,10 +46,11 @@ def short_parcel(
     scale: FakeMtSicsScale,
     broker: Mosquitto,
     order_id: str,
+    **references: str,
 ) -> None:
     """A parcel one phone case short: MISSING_ITEM, alerted."""
     wait_until(lambda: runtime.publisher is not None and runtime.publisher.is_connected)
-    job = json.dumps({"order_id": order_id, **ORDER})
+    job = json.dumps({"order_id": order_id, **ORDER, **references})
     mqtt_publish.single(runtime.topics.job, job, qos=1, hostname="127.0.0.1", port=broker.port)
     wait_until(lambda: light.signals()[-1:] == [Signal.READY])
     scale.set_weight("0.877")
@@ -99,14 +100,31 @@ def test_two_stations_alerts_are_kept_acknowledged_and_commanded(  # noqa: PLR09
             viewer = clients.enter_context(api(url, tokens["zhang.min"]))
             nobody = clients.enter_context(api(url))
             stranger = clients.enter_context(api(url, "wrong"))
-            short_parcel(first, lights[0], scales[0], broker, "SO-A1")
+            short_parcel(
+                first,
+                lights[0],
+                scales[0],
+                broker,
+                "SO-A1",
+                tracking_number="SF1234567890",
+                marketplace_order="TB-2026-0042",
+                packer="wang.fang",
+            )
             short_parcel(second, lights[1], scales[1], broker, "SO-B1")
             wait_until(lambda: len(alerts(viewer)) == 2)
             shown = {a["order_id"]: a for a in alerts(viewer)}
             assert shown["SO-A1"]["station"] == f"{site}/line-1/bench-1"
             assert shown["SO-B1"]["station"] == f"{site}/line-2/bench-1"
             assert shown["SO-A1"]["verdict"] == "MISSING_ITEM"
-            assert shown["SO-A1"]["explanation"] == "missing 1 x SKU-1023"
+            assert shown["SO-A1"]["explanation"] == "missing 1 x Phone case (SKU-1023)"
+            assert shown["SO-A1"]["items"] == (
+                "1 x Phone case (SKU-1023), 2 x Hardcover book (SKU-2040)"
+            )
+            assert shown["SO-A1"]["packer"] == "wang.fang"
+            # Found by the marketplace's number or the carrier's, as customer service has them.
+            for number in ("TB-2026-0042", "SF1234567890"):
+                found = viewer.get("/api/history", params={"reference": number}).json()
+                assert [a["order_id"] for a in found] == ["SO-A1"], number
             assert shown["SO-A1"]["judged_at"].endswith("CST")  # the monitor's zone
             assert shown["SO-A1"]["outcome"] == "open"
             wait_until(lambda: len(viewer.get("/api/stations").json()) >= 2)
