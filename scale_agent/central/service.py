@@ -62,6 +62,7 @@ class CentralService:
             config.zone,
             send=self.subscription.publish,
             feed=self.feed,
+            shifts=config.shift_starts,
         )
         self._stop = threading.Event()
         self._server: uvicorn.Server | None = None

@@ -9,6 +9,8 @@ keep_days = 90                    # messages older than this are deleted
 share_group = "monitors"          # several instances share the ingest ($share/monitors/...)
 site = "sz"                       # only this site's stations (default: every site)
 secret_file = "central-secret"    # signs session cookies; made on first start
+shifts = ["06:00", "14:00", "22:00"]  # when each shift starts, local time (the shift summary)
+language = "en"                   # pages' language unless the browser or the user picks another
 
 [mqtt]                            # the same keys as a station's [mqtt]
 url = "mqtt://127.0.0.1:1883"
@@ -21,7 +23,9 @@ from __future__ import annotations
 import secrets
 import tomllib
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
@@ -41,6 +45,19 @@ class CentralSection(Section):
     site: TopicSafe | None = None
     secret_file: Path = Path("central-secret")
     session_expiry_s: int = Field(default=7 * 24 * 3600, ge=60)
+    language: Literal["en", "zh_CN"] = "en"
+    shifts: list[str] = Field(default=["06:00", "14:00", "22:00"], min_length=1, max_length=12)
+
+    @field_validator("shifts")
+    @classmethod
+    def _shift_starts(cls, value: list[str]) -> list[str]:
+        try:
+            starts = [time.fromisoformat(text) for text in value]
+        except ValueError:
+            raise ValueError('each shift start must be a time such as "06:00"') from None
+        if len(set(starts)) != len(starts):
+            raise ValueError("two shifts start at the same time")
+        return [start.strftime("%H:%M") for start in sorted(starts)]
 
     @field_validator("timezone")
     @classmethod
@@ -80,6 +97,11 @@ class CentralConfig:
         """The database URL or the SQLite file's full path."""
         url = self.central.database
         return url if "://" in url else str(resolve(self.path, Path(url)))
+
+    @property
+    def shift_starts(self) -> list[time]:
+        """When each shift starts, in the monitor's zone, earliest first."""
+        return [time.fromisoformat(text) for text in self.central.shifts]
 
     @property
     def zone(self) -> ZoneInfo:

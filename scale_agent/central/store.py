@@ -293,6 +293,58 @@ class Store:
                 query = query.order_by(messages.c.id.desc())
             return list(connection.execute(query.limit(limit)).mappings())
 
+    def verdict_counts(self, since: datetime, until: datetime) -> list[RowMapping]:
+        """Verdict messages sent in [since, until): how many per station, packer and verdict."""
+        query = (
+            select(
+                messages.c.site,
+                messages.c.line,
+                messages.c.station,
+                messages.c.packer,
+                messages.c.verdict,
+                func.count().label("n"),
+            )
+            .where(
+                messages.c.kind == "verdict",
+                messages.c.sent_at >= utc(since),
+                messages.c.sent_at < utc(until),
+            )
+            .group_by(
+                messages.c.site,
+                messages.c.line,
+                messages.c.station,
+                messages.c.packer,
+                messages.c.verdict,
+            )
+        )
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).mappings())
+
+    def alerts_between(
+        self, since: datetime, until: datetime, limit: int = 100_000
+    ) -> list[RowMapping]:
+        """Alerts sent in [since, until), oldest first (at most `limit`)."""
+        query = (
+            select(
+                messages.c.sent_at,
+                messages.c.site,
+                messages.c.line,
+                messages.c.station,
+                messages.c.packer,
+                messages.c.verdict,
+                messages.c.payload,
+            )
+            .where(
+                messages.c.kind == "alert",
+                messages.c.sent_at >= utc(since),
+                messages.c.sent_at < utc(until),
+            )
+            .order_by(messages.c.sent_at)
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).mappings())
+
     def alert(self, msg_id: str) -> RowMapping | None:
         """One alert by its msg_id."""
         with self.engine.connect() as connection:

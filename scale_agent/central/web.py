@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from importlib import resources
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -35,7 +35,9 @@ from scale_agent.central.auth import (
     password_matches,
     token_hash,
 )
+from scale_agent.central.charts import BarChart, bar_chart
 from scale_agent.central.store import Search, Store
+from scale_agent.central.summary import Summary, alerts_from, counts_from, shift_at, summarize
 from scale_agent.central.views import (
     AlertView,
     StationView,
@@ -59,6 +61,8 @@ CSP = (
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 FEED_KEEPALIVE_S = 15.0
 NAME = f"^{TOPIC_NAME}$"  # a site, line or station id, as stations' configs allow them
+DEFAULT_SHIFTS = (time(6), time(14), time(22))
+MAX_SUMMARY_DAYS = 31  # a summary reads every alert of its range: a month at most
 
 
 class AckIn(BaseModel):
@@ -173,6 +177,7 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
     *,
     send: Callable[[str, bytes], bool],
     feed: Feed,
+    shifts: Sequence[time] = DEFAULT_SHIFTS,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
     """The dashboard and API over `store`; `send(topic, payload)` publishes a command."""
@@ -208,6 +213,15 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
             alert_view(row, zone, outcomes.get(row["msg_id"]), acks.get(row["msg_id"]))
             for row in rows
         ]
+
+    def summary_of(since: datetime, until: datetime) -> Summary:
+        return summarize(
+            counts_from(store.verdict_counts(since, until)),
+            alerts_from(store.alerts_between(since, until)),
+            since=since,
+            until=until,
+            zone=zone,
+        )
 
     # -- API -------------------------------------------------------------------------------
 
@@ -298,6 +312,25 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
                 headers={"Content-Disposition": 'attachment; filename="history.csv"'},
             )
         return found
+
+    @app.get("/api/summary", response_model=Summary, tags=["api"])
+    def api_summary(
+        _user: Viewer, since: datetime | None = None, until: datetime | None = None
+    ) -> Summary:
+        """Parcels, pass rate and alerts by verdict, station, packer, SKU and hour.
+
+        Without `since` and `until`: the shift running now. A range is at most 31 days.
+        """
+        shift = shift_at(clock(), zone, shifts)
+        start = since or shift.start
+        start = start.replace(tzinfo=zone) if start.tzinfo is None else start
+        end = until or (shift.end if since is None else start + timedelta(days=1))
+        end = end.replace(tzinfo=zone) if end.tzinfo is None else end
+        if not start < end <= start + timedelta(days=MAX_SUMMARY_DAYS):
+            raise HTTPException(
+                422, f"until must be after since, by {MAX_SUMMARY_DAYS} days at most"
+            )
+        return summary_of(start, end)
 
     @app.get("/api/refused", response_model=RefusedList, tags=["api"])
     def api_refused(_user: Viewer) -> RefusedList:
@@ -426,7 +459,50 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
             lambda: {"alerts": one_per_parcel(alert_views(store.search(search))), "query": query},
         )
 
+    @app.get("/summary", include_in_schema=False)
+    def summary(request: Request, at: str = "") -> Response:
+        """The shift that `at` (a local date-time) falls in; the running shift by default."""
+        shift = shift_at(_moment(at, zone) or clock(), zone, shifts)
+
+        def values() -> dict[str, Any]:
+            found = summary_of(shift.start, shift.end)
+            return {
+                "summary": found,
+                "charts": _summary_charts(found),
+                "previous": _local_iso(shift.previous(zone, shifts).start, zone),
+                "following": _local_iso(shift.following(zone, shifts).start, zone),
+            }
+
+        return page(request, "summary.html", values)
+
     return app
+
+
+def _local_iso(moment: datetime, zone: ZoneInfo) -> str:
+    """`2026-12-02T14:00` in the monitor's zone, as a link's `at` takes it."""
+    return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+
+
+def _summary_charts(summary: Summary) -> list[BarChart]:
+    """Alerts per hour, and the fail rate per station (alerts per station if none is known)."""
+    hourly = bar_chart(
+        "Alerts per hour", [(h.label, h.alerts, str(h.alerts)) for h in summary.per_hour]
+    )
+    rated = [t for t in summary.by_station if t.fail_rate is not None]
+    if rated:
+        # Stations failing more parcels than the shift as a whole stand out.
+        overall = None if summary.pass_rate is None else 100 - summary.pass_rate
+        per_station = bar_chart(
+            "Fail rate per station",
+            [(t.name, t.fail_rate or 0.0, f"{t.fail_rate:g} %") for t in rated],
+            alarm_above=overall,
+        )
+    else:
+        per_station = bar_chart(
+            "Alerts per station",
+            [(t.name, t.alerts, str(t.alerts)) for t in summary.by_station],
+        )
+    return [hourly, per_station]
 
 
 def _moment(text: str, zone: ZoneInfo) -> datetime | None:

@@ -13,11 +13,21 @@ from typing import TYPE_CHECKING
 import psycopg
 import pytest
 
+from tests.fakes.browser import chromium
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+    from playwright.sync_api import Browser
+
 POSTGRES = os.environ.get("SCALE_AGENT_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium, one per test module."""
+    yield from chromium()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

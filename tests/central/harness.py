@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+    from playwright.sync_api import Page
+
 PASSWORDS = {"li.wei": "supervisor-pass", "zhang.min": "viewer-pass-1", "root": "admin-pass-1"}
 ROLES = {"li.wei": "supervisor", "zhang.min": "viewer", "root": "admin"}
 
@@ -59,3 +61,12 @@ def running_central(config_path: Path) -> Iterator[tuple[CentralService, str, di
         service.stop()
         web.join(timeout=10)
         listener.close()
+
+
+def sign_in(page: Page, url: str, name: str) -> None:
+    """Sign in on the monitor's page as one of the test users."""
+    page.goto(f"{url}/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORDS[name])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/")

@@ -8,18 +8,16 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-import pytest
-
 from scale_agent.testing import wait_until
-from tests.central.harness import PASSWORDS, running_central, write_central
+from tests.central import harness
+from tests.central.harness import running_central, write_central
 from tests.central.test_service import short_parcel, station_files
-from tests.fakes.browser import chromium, screenshot_folder
+from tests.fakes.browser import screenshot_folder
 from tests.fakes.mt_sics_scale import FakeMtSicsScale
 from tests.fakes.recording_light import RecordingLight
 from tests.station_harness import running_station
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
     from playwright.sync_api import Browser, Page
@@ -27,16 +25,8 @@ if TYPE_CHECKING:
     from tests.fakes.mosquitto import Mosquitto
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from chromium()
-
-
 def sign_in(page: Page, url: str, name: str) -> None:
-    page.goto(f"{url}/login")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORDS[name])
-    page.click("button[type=submit]")
+    harness.sign_in(page, url, name)
     page.wait_for_selector("body[data-live=yes]")
 
 

@@ -148,6 +148,8 @@ async function refreshGrid() {
   grid.replaceChildren(...stations.map(tile));
 }
 
+document.getElementById("print")?.addEventListener("click", () => window.print());
+
 if (document.body.dataset.page === "dashboard") {
   const feed = document.getElementById("feed");
   document.addEventListener("submit", (event) => {
