@@ -72,7 +72,7 @@ def test_the_tallies_never_guess_parcels_from_alerts() -> None:
     assert {t.name for t in summary.by_packer} == {"wang.fang", "(not sent)"}
 
 
-def verdict_message(  # noqa: PLR0913 - one parcel's facts
+def verdict_message(
     catalog: Catalog,
     *,
     site: str,
