@@ -33,8 +33,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 SHIFTS = (time(6), time(14), time(22))
 
 
-def local(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=SHANGHAI)  # type: ignore[misc]
+def local(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
 
 
 def test_a_night_shift_runs_across_midnight() -> None:
