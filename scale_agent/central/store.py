@@ -345,6 +345,17 @@ class Store:
         with self.engine.connect() as connection:
             return list(connection.execute(query).mappings())
 
+    def weighings(self, since: datetime, limit: int = 200_000) -> list[RowMapping]:
+        """Verdict and alert messages sent since `since`, oldest first (the newest `limit`)."""
+        query = (
+            select(messages.c.site, messages.c.line, messages.c.station, messages.c.payload)
+            .where(messages.c.kind.in_(("verdict", "alert")), messages.c.sent_at >= utc(since))
+            .order_by(messages.c.sent_at.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return list(reversed(connection.execute(query).mappings().all()))
+
     def alert(self, msg_id: str) -> RowMapping | None:
         """One alert by its msg_id."""
         with self.engine.connect() as connection:

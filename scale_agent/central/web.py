@@ -36,6 +36,7 @@ from scale_agent.central.auth import (
     token_hash,
 )
 from scale_agent.central.charts import BarChart, bar_chart
+from scale_agent.central.skus import MIN_PARCELS, SkuReport, sku_report
 from scale_agent.central.store import Search, Store
 from scale_agent.central.summary import Summary, alerts_from, counts_from, shift_at, summarize
 from scale_agent.central.views import (
@@ -63,6 +64,7 @@ FEED_KEEPALIVE_S = 15.0
 NAME = f"^{TOPIC_NAME}$"  # a site, line or station id, as stations' configs allow them
 DEFAULT_SHIFTS = (time(6), time(14), time(22))
 MAX_SUMMARY_DAYS = 31  # a summary reads every alert of its range: a month at most
+SKU_REPORT_TTL_S = 300.0  # the fleet-wide fit reads every weighing: kept for five minutes
 
 
 class AckIn(BaseModel):
@@ -223,6 +225,20 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
             zone=zone,
         )
 
+    reports: dict[int, tuple[datetime, SkuReport]] = {}
+    reports_lock = threading.Lock()
+
+    def skus_of(days: int) -> SkuReport:
+        """The SKU feedback over the last `days`, fitted at most every five minutes."""
+        now = clock()
+        with reports_lock:
+            kept = reports.get(days)
+            if kept is not None and (now - kept[0]).total_seconds() < SKU_REPORT_TTL_S:
+                return kept[1]
+            report = sku_report(store.weighings(now - timedelta(days=days)), days)
+            reports[days] = (now, report)
+            return report
+
     # -- API -------------------------------------------------------------------------------
 
     @app.get("/api/stations", response_model=list[StationView], tags=["api"])
@@ -331,6 +347,16 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
                 422, f"until must be after since, by {MAX_SUMMARY_DAYS} days at most"
             )
         return summary_of(start, end)
+
+    @app.get("/api/skus", response_model=SkuReport, tags=["api"])
+    def api_skus(_user: Viewer, days: Annotated[int, Query(ge=1, le=90)] = 7) -> SkuReport:
+        """Per SKU: the unit weight the fleet's scales measured against the declared one.
+
+        A robust fit over every judged weighing of the last `days`, with a 95 % confidence
+        interval; flagged when the interval excludes the declared weight by more than 2 %,
+        or the spread is clearly wider than declared. Refitted at most every five minutes.
+        """
+        return skus_of(days)
 
     @app.get("/api/refused", response_model=RefusedList, tags=["api"])
     def api_refused(_user: Viewer) -> RefusedList:
@@ -457,6 +483,13 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
             request,
             "history.html",
             lambda: {"alerts": one_per_parcel(alert_views(store.search(search))), "query": query},
+        )
+
+    @app.get("/skus", include_in_schema=False)
+    def skus(request: Request, days: int = 7) -> Response:
+        days = min(max(days, 1), 90)
+        return page(
+            request, "skus.html", lambda: {"report": skus_of(days), "min_parcels": MIN_PARCELS}
         )
 
     @app.get("/summary", include_in_schema=False)

@@ -25,6 +25,9 @@ TUKEY_C = 4.685  # bisquare: ~95 % efficiency for normal noise; a residual past 
 ITERATIONS = 12  # robust reweighting rounds at most
 SWEEPS = 2  # Gauss-Seidel sweeps per round (warm-started: few are needed)
 TOLERANCE_G = 0.005  # done when no weight moves more than this in a round
+# Verdicts that weighed nothing worth fitting (no order, no stable weight, a photo record).
+NOT_A_WEIGHING = frozenset({"NO_JOB", "SCALE_FAULT", "UNSTABLE", "UNKNOWN_SKU", "PHOTO"})
+SCALE_FLOOR_G2 = 0.25  # a reading's own resolution, so no parcel has zero variance
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,15 @@ class Parcel:
     lines: tuple[tuple[str, int], ...]  # (sku, qty)
     net_g: float  # measured minus the carton's tare
     variance_g2: float  # declared spreads and the carton's, added in quadrature
+
+
+def weighed_parcel(
+    lines: list[tuple[str, int, float]], measured_g: float, carton_g: float, carton_spread_g: float
+) -> Parcel:
+    """A parcel from its lines (sku, qty, declared spread), its weight and its carton."""
+    variance = carton_spread_g**2 + SCALE_FLOOR_G2
+    variance += sum(qty * spread**2 for _, qty, spread in lines)
+    return Parcel(tuple((sku, qty) for sku, qty, _ in lines), measured_g - carton_g, variance)
 
 
 @dataclass(frozen=True)

@@ -111,9 +111,9 @@ class OrderLine(StrictModel):
 class VerdictPayload(Payload):
     """A judged parcel: sent on `alert` (flagged ones) and on `verdict` (all, if enabled).
 
-    `lines`, `carton_tare` and the references let a monitor name the items, search by a
-    tracking or marketplace number, sum up by packer and SKU and check the catalog's weights
-    against what the scales measured; they are empty when no order was loaded.
+    `lines`, the carton's tare and spread, and the references let a monitor name the items,
+    search by a tracking or marketplace number, sum up by packer and SKU and check the
+    catalog's weights against what the scales measured; they are empty without an order.
     """
 
     schema_id: Literal["scale-agent/verdict/1"] = "scale-agent/verdict/1"
@@ -136,6 +136,7 @@ class VerdictPayload(Payload):
     override: SealOverride | None = None
     lines: list[OrderLine] = Field(default_factory=list)
     carton_tare: Mass | None = None
+    carton_spread: Mass | None = None
     tracking_number: str | None = None
     marketplace_order: str | None = None
     packer: str | None = None
@@ -191,6 +192,7 @@ class VerdictPayload(Payload):
                 for line in (expectation.lines if expectation else ())
             ],
             carton_tare=Mass.of(expectation.carton_g) if expectation else None,
+            carton_spread=Mass.of(expectation.carton_spread_g) if expectation else None,
             tracking_number=references.tracking_number,
             marketplace_order=references.marketplace_order,
             packer=references.packer,

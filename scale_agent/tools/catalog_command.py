@@ -16,7 +16,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from scale_agent.domain.catalog_audit import Declared, Finding, Parcel, audit, corrected
+from scale_agent.domain.catalog_audit import (
+    NOT_A_WEIGHING,
+    Declared,
+    Finding,
+    Parcel,
+    audit,
+    corrected,
+    weighed_parcel,
+)
 from scale_agent.errors import UsageError
 from scale_agent.text import printable
 from scale_agent.tools import records
@@ -30,8 +38,6 @@ if TYPE_CHECKING:
     from scale_agent.io.config import StationConfig
 
 # Verdicts whose measured weight says nothing about the parcel's contents.
-NOT_A_WEIGHING = frozenset({"NO_JOB", "SCALE_FAULT", "UNSTABLE", "UNKNOWN_SKU", "PHOTO"})
-SCALE_FLOOR_G2 = 0.25  # a reading's own resolution, so no parcel has zero variance
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -104,16 +110,19 @@ def parcels_from(
             or not measured
         ):
             continue
-        variance = float(order["carton"]["spread_g"]) ** 2 + SCALE_FLOOR_G2
         lines = []
         for line in order["lines"]:
-            spread = float(line["spread_g"])
-            variance += line["qty"] * spread**2
-            lines.append((str(line["sku"]), int(line["qty"])))
+            lines.append((str(line["sku"]), int(line["qty"]), float(line["spread_g"])))
             # The newest record says what was declared last (records come oldest first).
-            declared[line["sku"]] = Declared(float(line["unit_g"]), spread, str(line["name"]))
-        net = float(measured["value"]) - float(order["carton"]["tare_g"])
-        parcels.append(Parcel(tuple(lines), net, variance))
+            declared[line["sku"]] = Declared(
+                float(line["unit_g"]), float(line["spread_g"]), str(line["name"])
+            )
+        carton = order["carton"]
+        parcels.append(
+            weighed_parcel(
+                lines, float(measured["value"]), float(carton["tare_g"]), float(carton["spread_g"])
+            )
+        )
         at = datetime.fromisoformat(record["recorded_at"])
         since = at if since is None or at < since else since
     if catalog is not None:

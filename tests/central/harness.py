@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from scale_agent.central.auth import hash_password, new_token, token_hash
 from scale_agent.central.service import CentralService
 from scale_agent.central.settings import load_central
+from scale_agent.testing import wait_until
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -53,6 +54,8 @@ def running_central(config_path: Path) -> Iterator[tuple[CentralService, str, di
     listener = socket.create_server(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{listener.getsockname()[1]}"
     service.start_ingest()
+    # Subscribed before the test publishes: a message sent earlier would be nobody's.
+    wait_until(lambda: service.subscription.is_subscribed)
     web = threading.Thread(target=service.serve, args=(listener,), name="central-web")
     web.start()
     try:

@@ -81,11 +81,11 @@ def verdict_message(
     grams: str,
     judged_at: datetime,
     packer: str,
+    lines: str = '[{"sku": "SKU-1023", "qty": 1}, {"sku": "SKU-2040", "qty": 2}]',
 ) -> VerdictPayload:
     """A verdict as a station judges it: the real plan and judge, the real payload."""
     job = parse_job(
-        f'{{"order_id": "{order_id}", "carton": "BOX-S", "packer": "{packer}",'
-        ' "lines": [{"sku": "SKU-1023", "qty": 1}, {"sku": "SKU-2040", "qty": 2}]}'
+        f'{{"order_id": "{order_id}", "carton": "BOX-S", "packer": "{packer}", "lines": {lines}}}'
     )
     expectation = plan(job, catalog, ToleranceSection())
     verdict = judge(expectation, Weight.parse(grams))

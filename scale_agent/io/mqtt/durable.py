@@ -14,6 +14,7 @@ Retained messages are not sent to shared subscriptions by the MQTT 5 standard, s
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 from paho.mqtt.packettypes import PacketTypes
@@ -60,6 +61,8 @@ class DurableSubscription(LinkState):
         self._client.on_connect = self._on_connect
         self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
+        self._subscribed = threading.Event()
+        self._client.on_subscribe = lambda _c, _u, _mid, _codes, _p: self._subscribed.set()
         self._client.on_message = lambda _c, _u, message: on_message(
             (message.mid, message.topic, bytes(message.payload), bool(message.retain))
         )
@@ -72,6 +75,11 @@ class DurableSubscription(LinkState):
         ]
         plain = [topic for topic in self.retained_filters if self.share_group]
         return shared + plain
+
+    @property
+    def is_subscribed(self) -> bool:
+        """The broker confirmed the subscriptions of the current connection."""
+        return self._subscribed.is_set()
 
     def ack(self, mid: int) -> None:
         """The message `mid` is stored: let the broker forget it (thread-safe in paho)."""
@@ -88,6 +96,7 @@ class DurableSubscription(LinkState):
         if self._refused(reason_code):
             return
         options = SubscribeOptions(qos=1)
+        self._subscribed.clear()
         client.subscribe([(topic, options) for topic in self.subscriptions()])
         self._connected()
 
