@@ -63,6 +63,7 @@ class CentralService:
             send=self.subscription.publish,
             feed=self.feed,
             shifts=config.shift_starts,
+            language=config.central.language,
         )
         self._stop = threading.Event()
         self._server: uvicorn.Server | None = None

@@ -39,6 +39,7 @@ class SkuView(BaseModel):
 
     sku: str
     name: str
+    names: dict[str, str]  # the name in other languages, as the stations' catalogs have it
     parcels: int
     stations: int  # how many stations weighed it
     declared_g: float
@@ -66,6 +67,7 @@ class SkuReport(BaseModel):
 @dataclass
 class _Seen:
     declared: dict[float, Declared]  # by declared unit weight, the newest of each
+    names: dict[str, str]  # the newest translations of the name
     parcels: Counter[float]  # parcels that declared each weight
     stations: set[str]
 
@@ -101,7 +103,8 @@ def weighings(rows: Iterable[RowMapping]) -> tuple[list[Parcel], dict[str, _Seen
         for line in lines:
             sku, unit, spread = str(line["sku"]), line["unit"]["value"], line["spread"]["value"]
             used.append((sku, int(line["qty"]), float(spread)))
-            entry = seen.setdefault(sku, _Seen({}, Counter(), set()))
+            entry = seen.setdefault(sku, _Seen({}, {}, Counter(), set()))
+            entry.names = dict(line.get("names") or {}) or entry.names
             entry.declared.pop(float(unit), None)  # re-inserted last: the newest
             entry.declared[float(unit)] = Declared(
                 float(unit), float(spread), str(line.get("name") or sku)
@@ -121,6 +124,7 @@ def sku_report(rows: Iterable[RowMapping], days: int) -> SkuReport:
         SkuView(
             sku=f.sku,
             name=f.name,
+            names=seen[f.sku].names,
             parcels=f.samples,
             stations=len(seen[f.sku].stations),
             declared_g=f.declared_g,

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from alembic import command
 from alembic.config import Config
@@ -75,6 +75,24 @@ class Incoming:
     reference: str | None = None  # the tracking number
     marketplace_order: str | None = None
     packer: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened after an alert: re-weighed to PASS, or overridden by whom and why."""
+
+    kind: Literal["open", "reweighed", "overridden"]
+    by: str | None = None
+    reason: str | None = None
+
+    @property
+    def text(self) -> str:
+        """In English, as the API and the CSV say it."""
+        if self.kind == "reweighed":
+            return "re-weighed to PASS"
+        if self.kind == "overridden":
+            return f"overridden by {self.by}: {self.reason}"
+        return "open"
 
 
 @dataclass(frozen=True)
@@ -399,7 +417,7 @@ class Store:
         with self.engine.connect() as connection:
             return list(connection.execute(query).mappings())
 
-    def outcomes(self, alerts: Sequence[RowMapping]) -> dict[str, str]:
+    def outcomes(self, alerts: Sequence[RowMapping]) -> dict[str, Outcome]:
         """What happened after each alert: overridden, re-weighed to PASS, or still open.
 
         The latest later message of the same order at the same station that says so wins.
@@ -419,15 +437,15 @@ class Store:
                 )
                 .order_by(messages.c.id)
             ).mappings()
-            told: dict[tuple[str, str, str, str], list[tuple[int, str]]] = {}
+            told: dict[tuple[str, str, str, str], list[tuple[int, Outcome]]] = {}
             for row in later:  # each row read once, oldest first
-                if (text := _outcome(row)) is not None:
+                if (outcome := _outcome(row)) is not None:
                     key = (row["site"], row["line"], row["station"], row["order_id"])
-                    told.setdefault(key, []).append((row["id"], text))
-        found: dict[str, str] = {}
+                    told.setdefault(key, []).append((row["id"], outcome))
+        found: dict[str, Outcome] = {}
         for alert in alerts:
             key = (alert["site"], alert["line"], alert["station"], alert["order_id"])
-            after = [text for row_id, text in told.get(key, []) if row_id > alert["id"]]
+            after = [outcome for row_id, outcome in told.get(key, []) if row_id > alert["id"]]
             if after:
                 found[alert["msg_id"]] = after[-1]
         return found
@@ -540,17 +558,19 @@ class Store:
             return connection.execute(query).mappings().first()
 
 
-def _outcome(row: RowMapping) -> str | None:
+def _outcome(row: RowMapping) -> Outcome | None:
     """What a message says happened to its order: an override, a PASS, or nothing."""
     if row["verdict"] == "PASS":
-        return "re-weighed to PASS"
+        return Outcome("reweighed")
     if row["kind"] not in {"event", "alert"}:
         return None
     override = json.loads(row["payload"]).get("override")
     if row["kind"] == "alert" and not override:
         return None  # an override_applied event says so even without the detail
     override = override or {}
-    return f"overridden by {override.get('operator', '?')}: {override.get('reason', '')}"
+    return Outcome(
+        "overridden", str(override.get("operator", "?")), str(override.get("reason", ""))
+    )
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:  # noqa: ANN401 - DB-API connection

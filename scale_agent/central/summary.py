@@ -73,6 +73,7 @@ class SkuTally(BaseModel):
 
     sku: str
     name: str
+    names: dict[str, str]  # the name in other languages
     alerts: int  # alerts on parcels that held it
     explained: int  # alerts explained by a unit of it missing or extra
 
@@ -197,14 +198,14 @@ def summarize(
     by_verdict: Counter[str] = Counter(a.verdict for a in alerts)
     sku_alerts: Counter[str] = Counter()
     sku_explained: Counter[str] = Counter()
-    names: dict[str, str] = {}
+    names: dict[str, tuple[str, dict[str, str]]] = {}  # sku -> its name, and translations
     hours: Counter[datetime] = Counter()
     for alert in alerts:
         payload = json.loads(alert.payload)
         for line in payload.get("lines") or []:
             sku = str(line.get("sku"))
             sku_alerts[sku] += 1
-            names.setdefault(sku, str(line.get("name") or sku))
+            names[sku] = (str(line.get("name") or sku), dict(line.get("names") or {}))
         for hypothesis in (payload.get("explanation") or [])[:1]:  # the best explanation
             for unit in hypothesis.get("units") or []:
                 sku_explained[str(unit.get("sku"))] += 1
@@ -236,7 +237,13 @@ def summarize(
         by_station=_tallies(parcels, flagged, by_station),
         by_packer=_tallies(packer_parcels, packer_flagged, by_packer),
         by_sku=[
-            SkuTally(sku=s, name=names[s], alerts=sku_alerts[s], explained=sku_explained[s])
+            SkuTally(
+                sku=s,
+                name=names[s][0],
+                names=names[s][1],
+                alerts=sku_alerts[s],
+                explained=sku_explained[s],
+            )
             for s in skus
         ],
         per_hour=per_hour,

@@ -10,11 +10,12 @@ import csv
 import io
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
-from scale_agent.central.store import utc
+from scale_agent.central.language import ENGLISH, Texts
+from scale_agent.central.store import Outcome, utc
 from scale_agent.text import spreadsheet_cell
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import RowMapping
 
 SILENT_AFTER_INTERVALS = 3
+OPEN = Outcome("open")
 
 
 class StationView(BaseModel):
@@ -55,7 +57,8 @@ class AlertView(BaseModel):
     station: str
     order_id: str | None
     verdict: str | None
-    reason: str
+    reason: str  # as the station said it (in English)
+    difference_text: str  # `light by 148 g`, in the page's language
     explanation: str
     measured_g: float | None
     expected_g: float | None
@@ -64,7 +67,11 @@ class AlertView(BaseModel):
     marketplace_order: str | None
     packer: str | None
     judged_at: str
-    outcome: str
+    outcome: str  # in English: "open", "re-weighed to PASS", "overridden by li.wei: ..."
+    outcome_kind: Literal["open", "reweighed", "overridden"]
+    outcome_text: str  # the outcome in the page's language
+    overridden_by: str | None
+    override_reason: str | None
     acknowledged_by: str | None
     acknowledged_note: str | None
     acknowledged_at: str | None
@@ -125,35 +132,63 @@ def _item(sku: str, names: Mapping[str, str]) -> str:
     return f"{name} ({sku})" if name and name != sku else sku
 
 
-def _names(payload: Mapping[str, Any]) -> dict[str, str]:
-    return {str(line.get("sku")): str(line.get("name")) for line in payload.get("lines") or []}
+def _names(payload: Mapping[str, Any], texts: Texts) -> dict[str, str]:
+    """SKU -> the item's name in the page's language (the catalog's, if not translated)."""
+    return {
+        str(line.get("sku")): texts.name(str(line.get("name")), line.get("names"))
+        for line in payload.get("lines") or []
+    }
 
 
-def items_text(payload: Mapping[str, Any]) -> str:
+def items_text(payload: Mapping[str, Any], texts: Texts = ENGLISH) -> str:
     """`1 x Phone case (SKU-1023), 2 x Hardcover book (SKU-2040)`: what the order held."""
-    names = _names(payload)
+    names = _names(payload, texts)
     return ", ".join(
         f"{line['qty']} x {_item(line['sku'], names)}" for line in payload.get("lines") or []
     )
 
 
-def explanation_text(payload: Mapping[str, Any]) -> str:
+def explanation_text(payload: Mapping[str, Any], texts: Texts = ENGLISH) -> str:
     """`missing 1 x Phone case (SKU-1023)` from a verdict's explanation, or an empty string."""
-    names = _names(payload)
+    names = _names(payload, texts)
     parts = []
     for hypothesis in payload.get("explanation") or []:
         units = ", ".join(
             f"{u['qty']} x {_item(u['sku'], names)}" for u in hypothesis.get("units", [])
         )
-        parts.append(f"{hypothesis.get('direction', '')} {units}".strip())
+        if hypothesis.get("direction") == "extra":
+            parts.append(texts("extra {units}", units=units))
+        else:
+            parts.append(texts("missing {units}", units=units))
     return "; ".join(parts)
+
+
+def difference_text(payload: Mapping[str, Any], texts: Texts = ENGLISH) -> str:
+    """`light by 148 g` or `heavy by 30 g` from the verdict's difference, or its verdict."""
+    difference = (payload.get("difference") or {}).get("value")
+    if not isinstance(difference, int | float) or difference == 0:
+        return texts.code(payload.get("verdict"))
+    grams = f"{abs(difference):g}"
+    if difference < 0:
+        return texts("light by {grams} g", grams=grams)
+    return texts("heavy by {grams} g", grams=grams)
+
+
+def outcome_text(outcome: Outcome, texts: Texts = ENGLISH) -> str:
+    """What happened after an alert, in the page's language."""
+    if outcome.kind == "reweighed":
+        return texts("re-weighed to PASS")
+    if outcome.kind == "overridden":
+        return texts("overridden by {who}: {why}", who=outcome.by, why=outcome.reason)
+    return texts.code("open")
 
 
 def alert_view(
     row: RowMapping,
     zone: ZoneInfo,
-    outcome: str | None,
+    outcome: Outcome | None,
     acknowledgement: RowMapping | None,
+    texts: Texts = ENGLISH,
 ) -> AlertView:
     """An alert as the feed shows it."""
     payload = json.loads(row["payload"])
@@ -169,15 +204,20 @@ def alert_view(
         order_id=row["order_id"],
         verdict=row["verdict"],
         reason=str(payload.get("reason", "")),
-        explanation=explanation_text(payload),
+        difference_text=difference_text(payload, texts),
+        explanation=explanation_text(payload, texts),
         measured_g=measured.get("value"),
         expected_g=expected.get("value"),
-        items=items_text(payload),
+        items=items_text(payload, texts),
         tracking_number=payload.get("tracking_number"),
         marketplace_order=payload.get("marketplace_order"),
         packer=payload.get("packer"),
         judged_at=local(datetime.fromisoformat(judged), zone) if judged else "",
-        outcome=outcome or "open",
+        outcome=(outcome or OPEN).text,
+        outcome_kind=(outcome or OPEN).kind,
+        overridden_by=(outcome or OPEN).by,
+        override_reason=(outcome or OPEN).reason,
+        outcome_text=outcome_text(outcome or OPEN, texts),
         acknowledged_by=acknowledgement["user_name"] if acknowledgement else None,
         acknowledged_note=acknowledgement["note"] if acknowledgement else None,
         acknowledged_at=local(acknowledgement["at"], zone) if acknowledgement else None,

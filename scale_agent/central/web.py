@@ -22,6 +22,7 @@ from fastapi import Path as PathPart
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 from pydantic import BaseModel, Field
 from starlette.responses import StreamingResponse
 
@@ -36,6 +37,8 @@ from scale_agent.central.auth import (
     token_hash,
 )
 from scale_agent.central.charts import BarChart, bar_chart
+from scale_agent.central.language import COOKIE as LANGUAGE_COOKIE
+from scale_agent.central.language import LANGUAGES, Texts, choose
 from scale_agent.central.skus import MIN_PARCELS, SkuReport, sku_report
 from scale_agent.central.store import Search, Store
 from scale_agent.central.summary import Summary, alerts_from, counts_from, shift_at, summarize
@@ -172,6 +175,19 @@ Viewer = Annotated[User, Depends(_needs("viewer"))]
 Supervisor = Annotated[User, Depends(_needs("supervisor"))]
 
 
+def _texts(request: Request) -> Texts:
+    """The request's language: the user's pick, the browser's, else the monitor's default."""
+    default: str = request.app.state.language
+    return Texts(
+        choose(
+            request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"), default
+        )
+    )
+
+
+Language = Annotated[Texts, Depends(_texts)]
+
+
 def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top to bottom
     store: Store,
     sessions: Sessions,
@@ -180,6 +196,7 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
     send: Callable[[str, bytes], bool],
     feed: Feed,
     shifts: Sequence[time] = DEFAULT_SHIFTS,
+    language: str = "en",
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
     """The dashboard and API over `store`; `send(topic, payload)` publishes a command."""
@@ -207,12 +224,13 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
 
     gate = Gate(store, sessions)
     app.state.gate = gate
+    app.state.language = language
 
-    def alert_views(rows: Sequence[RowMapping]) -> list[AlertView]:
+    def alert_views(rows: Sequence[RowMapping], texts: Texts) -> list[AlertView]:
         outcomes = store.outcomes(rows)
         acks = store.acknowledgements(row["msg_id"] for row in rows)
         return [
-            alert_view(row, zone, outcomes.get(row["msg_id"]), acks.get(row["msg_id"]))
+            alert_view(row, zone, outcomes.get(row["msg_id"]), acks.get(row["msg_id"]), texts)
             for row in rows
         ]
 
@@ -249,21 +267,24 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
 
     @app.get("/api/alerts", response_model=list[AlertView], tags=["api"])
     def api_alerts(
-        _user: Viewer, limit: Annotated[int, Query(ge=1, le=500)] = 50
+        _user: Viewer, texts: Language, limit: Annotated[int, Query(ge=1, le=500)] = 50
     ) -> list[AlertView]:
         """The newest alerts with what happened next and who acknowledged them."""
-        return alert_views(store.alerts(limit=limit))
+        return alert_views(store.alerts(limit=limit), texts)
 
     @app.post("/api/alerts/{msg_id}/ack", response_model=AlertView, tags=["api"])
     def api_acknowledge(
-        msg_id: Annotated[str, PathPart(max_length=64)], body: AckIn, user: Supervisor
+        msg_id: Annotated[str, PathPart(max_length=64)],
+        body: AckIn,
+        user: Supervisor,
+        texts: Language,
     ) -> AlertView:
         """Acknowledge an alert with a note (audited)."""
         row = store.alert(msg_id)
         if row is None:
             raise HTTPException(404, "no such alert")
         store.acknowledge(msg_id, user.name, body.note, clock())
-        return alert_views([row])[0]
+        return alert_views([row], texts)[0]
 
     @app.post("/api/stations/{site}/{line}/{station}/command", response_model=Sent, tags=["api"])
     def api_command(
@@ -298,6 +319,7 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
     def api_history(
         *,
         _user: Viewer,
+        texts: Language,
         order_id: Annotated[str | None, Query(max_length=128)] = None,
         reference: Annotated[str | None, Query(max_length=128)] = None,
         station: Annotated[str | None, Query(max_length=200)] = None,
@@ -318,7 +340,8 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
                         since=since,
                         until=until,
                     )
-                )
+                ),
+                texts,
             )
         )
         if output == "csv":
@@ -376,7 +399,7 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
         )
 
     @app.get("/api/feed", include_in_schema=False)
-    async def api_feed(request: Request, _user: Viewer) -> StreamingResponse:
+    async def api_feed(request: Request, _user: Viewer, texts: Language) -> StreamingResponse:
         """Server-sent events: each new alert as it is stored."""
         changed = feed.attach()
         newest = store.alerts(limit=1)
@@ -393,7 +416,7 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
                     continue
                 changed.clear()
                 rows = store.alerts(after_id=last_id, limit=200)
-                for view in alert_views(rows):
+                for view in alert_views(rows, texts):
                     last_id = max(last_id, view.id)
                     yield b"data: " + orjson.dumps(view.model_dump()) + b"\n\n"
 
@@ -404,17 +427,19 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
     # -- pages -----------------------------------------------------------------------------
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
-    def login_page(error: str | None = None) -> HTMLResponse:
-        return HTMLResponse(pages.get_template("login.html").render(error=error))
+    def login_page(texts: Language, error: str | None = None) -> HTMLResponse:
+        return HTMLResponse(render("login.html", texts, "/login", error=error))
 
     @app.post("/login", include_in_schema=False)
     def login(
-        name: Annotated[str, Form(max_length=64)], password: Annotated[str, Form(max_length=256)]
+        name: Annotated[str, Form(max_length=64)],
+        password: Annotated[str, Form(max_length=256)],
+        texts: Language,
     ) -> Response:
         row = store.user(name)
         if row is None or not password_matches(row["password_hash"], password):
-            page = pages.get_template("login.html").render(error="wrong name or password")
-            return HTMLResponse(page, status_code=401)
+            failed = render("login.html", texts, "/login", error=texts("wrong name or password"))
+            return HTMLResponse(failed, status_code=401)
         cookie, _ = sessions.issue(name)
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(
@@ -430,23 +455,49 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
         response.delete_cookie(SESSION_COOKIE)
         return response
 
-    def page(request: Request, template: str, values: Callable[[], dict[str, Any]]) -> Response:
+    def render(template: str, texts: Texts, here: str = "/", **values: Any) -> str:  # noqa: ANN401
+        # The script's texts as JSON in a data block: not run (the CSP allows only our script),
+        # and `<` escaped so that no text could close the block.
+        script_texts = orjson.dumps(texts.for_script()).decode().replace("<", "\\u003c")
+        return pages.get_template(template).render(
+            _=texts,
+            texts=texts,
+            script_texts=Markup(script_texts),  # noqa: S704 - JSON with `<` escaped, above
+            here=here,
+            zone=str(zone),
+            **values,
+        )
+
+    def page(
+        request: Request, template: str, values: Callable[[Texts], dict[str, Any]]
+    ) -> Response:
         """The page for a signed-in user (its values read only then), else the sign-in page."""
         user = gate.who(request)
         if user is None:
             return RedirectResponse("/login", status_code=303)
-        return HTMLResponse(
-            pages.get_template(template).render(user=user, zone=str(zone), **values())
-        )
+        texts = _texts(request)
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return HTMLResponse(render(template, texts, here, user=user, **values(texts)))
 
-    def dashboard_values() -> dict[str, Any]:
+    def dashboard_values(texts: Texts) -> dict[str, Any]:
         now = clock()
         total, _ = store.refusals(limit=0)
         return {
             "stations": [station_view(row, now, zone) for row in store.stations()],
-            "alerts": alert_views(store.alerts(limit=50)),
+            "alerts": alert_views(store.alerts(limit=50), texts),
             "refused": total,
         }
+
+    @app.get("/language/{choice}", include_in_schema=False)
+    def choose_language(choice: str, back: str = "/") -> Response:
+        """Remember the user's language; back to the page they were on (on this site only)."""
+        is_local = back.startswith("/") and not back.startswith(("//", "/\\"))
+        response = RedirectResponse(back if is_local else "/", status_code=303)
+        if choice in LANGUAGES:
+            response.set_cookie(
+                LANGUAGE_COOKIE, choice, max_age=365 * 24 * 3600, samesite="lax", httponly=True
+            )
+        return response
 
     @app.get("/", include_in_schema=False)
     def dashboard(request: Request) -> Response:
@@ -482,14 +533,19 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
         return page(
             request,
             "history.html",
-            lambda: {"alerts": one_per_parcel(alert_views(store.search(search))), "query": query},
+            lambda texts: {
+                "alerts": one_per_parcel(alert_views(store.search(search), texts)),
+                "query": query,
+            },
         )
 
     @app.get("/skus", include_in_schema=False)
     def skus(request: Request, days: int = 7) -> Response:
         days = min(max(days, 1), 90)
         return page(
-            request, "skus.html", lambda: {"report": skus_of(days), "min_parcels": MIN_PARCELS}
+            request,
+            "skus.html",
+            lambda _texts: {"report": skus_of(days), "min_parcels": MIN_PARCELS},
         )
 
     @app.get("/summary", include_in_schema=False)
@@ -497,11 +553,11 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
         """The shift that `at` (a local date-time) falls in; the running shift by default."""
         shift = shift_at(_moment(at, zone) or clock(), zone, shifts)
 
-        def values() -> dict[str, Any]:
+        def values(texts: Texts) -> dict[str, Any]:
             found = summary_of(shift.start, shift.end)
             return {
                 "summary": found,
-                "charts": _summary_charts(found),
+                "charts": _summary_charts(found, texts),
                 "previous": _local_iso(shift.previous(zone, shifts).start, zone),
                 "following": _local_iso(shift.following(zone, shifts).start, zone),
             }
@@ -516,23 +572,23 @@ def _local_iso(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
 
 
-def _summary_charts(summary: Summary) -> list[BarChart]:
+def _summary_charts(summary: Summary, texts: Texts) -> list[BarChart]:
     """Alerts per hour, and the fail rate per station (alerts per station if none is known)."""
     hourly = bar_chart(
-        "Alerts per hour", [(h.label, h.alerts, str(h.alerts)) for h in summary.per_hour]
+        texts("Alerts per hour"), [(h.label, h.alerts, str(h.alerts)) for h in summary.per_hour]
     )
     rated = [t for t in summary.by_station if t.fail_rate is not None]
     if rated:
         # Stations failing more parcels than the shift as a whole stand out.
         overall = None if summary.pass_rate is None else 100 - summary.pass_rate
         per_station = bar_chart(
-            "Fail rate per station",
+            texts("Fail rate per station"),
             [(t.name, t.fail_rate or 0.0, f"{t.fail_rate:g} %") for t in rated],
             alarm_above=overall,
         )
     else:
         per_station = bar_chart(
-            "Alerts per station",
+            texts("Alerts per station"),
             [(t.name, t.alerts, str(t.alerts)) for t in summary.by_station],
         )
     return [hourly, per_station]

@@ -103,6 +103,7 @@ class OrderLine(StrictModel):
 
     sku: str
     name: str  # the catalog's name (the SKU when the catalog has none)
+    names: dict[str, str] = Field(default_factory=dict)  # in other languages: {"zh_CN": ...}
     qty: int
     unit: Mass
     spread: Mass
@@ -185,6 +186,7 @@ class VerdictPayload(Payload):
                 OrderLine(
                     sku=line.sku,
                     name=line.name,
+                    names=dict(line.names),
                     qty=line.qty,
                     unit=Mass(value=float(line.unit_g.quantize(MILLIGRAM))),
                     spread=Mass(value=float(line.spread_g.quantize(MILLIGRAM))),

@@ -35,17 +35,17 @@ _KG = parse_pattern("#,##0.000")
 _G = parse_pattern("#,##0.#")
 
 
-def catalog_path(language: str) -> Path:
-    """The `.po` file of a language."""
-    return LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+def catalog_path(language: str, domain: str = DOMAIN) -> Path:
+    """The `.po` file of a language (`domain`: `scale_agent` for stations, `central`)."""
+    return LOCALES / language / "LC_MESSAGES" / f"{domain}.po"
 
 
 @cache
-def _messages(language: str) -> dict[str, str]:
+def catalog_messages(language: str, domain: str = DOMAIN) -> dict[str, str]:
     """Msgid -> msgstr of a language's catalog; untranslated and fuzzy entries are left out."""
     if language == "en":
         return {}
-    with catalog_path(language).open("rb") as file:
+    with catalog_path(language, domain).open("rb") as file:
         catalog = read_po(file, locale=language)
     return {
         str(message.id): str(message.string)
@@ -64,7 +64,7 @@ class Translator:
             )
         self.language = language
         self.locale = Locale.parse(language)
-        self._messages = _messages(language)
+        self._messages = catalog_messages(language)
 
     @property
     def html_lang(self) -> str:

@@ -3,6 +3,16 @@
 "use strict";
 
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
+// The page's texts in its language (a JSON data block the server fills from its catalog).
+const TEXTS = JSON.parse(document.getElementById("texts")?.textContent || "{}");
+
+function t(text, values = {}) {
+  return (TEXTS[text] || text).replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
+
+function code(word) {
+  return word ? t(word) : "–";
+}
 const mayAck = document.getElementById("may-ack")?.dataset.value === "yes";
 
 function cell(row, text, className) {
@@ -38,20 +48,22 @@ function alertRow(alert) {
   cell(row, alert.order_id);
   const verdict = cell(row, "");
   const bold = document.createElement("b");
-  bold.textContent = alert.verdict;
+  bold.textContent = code(alert.verdict);
   verdict.appendChild(bold);
-  const why = cell(row, alert.reason);
+  // The station's reason is English; other languages get the difference in their words.
+  const why = cell(row, document.documentElement.lang === "en" ? alert.reason : alert.difference_text);
+  why.title = alert.reason;
   if (alert.explanation) {
     const small = document.createElement("small");
     small.textContent = alert.explanation;
     why.append(document.createElement("br"), small);
   }
-  cell(row, alert.outcome, "outcome");
+  cell(row, alert.outcome_text, "outcome").dataset.kind = alert.outcome_kind;
   ackCell(cell(row, "", "ack"), alert);
   if (mayAck) {
     const command = cell(row, "", "command");
     command.textContent = "";
-    if (alert.outcome === "open") {
+    if (alert.outcome_kind === "open") {
       command.appendChild(document.getElementById("command-template").content.cloneNode(true));
     }
   }
@@ -62,7 +74,7 @@ async function sendCommand(form, command) {
   const row = form.closest("tr");
   const reason = form.elements.reason.value.trim();
   if (command === "override" && reason.length < 3) {
-    form.elements.reason.setCustomValidity("an override needs a reason");
+    form.elements.reason.setCustomValidity(t("an override needs a reason"));
     form.reportValidity();
     return;
   }
@@ -76,7 +88,7 @@ async function sendCommand(form, command) {
     body: JSON.stringify(body),
   });
   const cellOf = row.querySelector("td.command");
-  cellOf.textContent = reply.ok ? `${command} sent` : `not sent: ${reply.status}`;
+  cellOf.textContent = reply.ok ? t("{command} sent", { command: t(command) }) : t("not sent: {status}", { status: reply.status });
 }
 
 async function acknowledge(form) {
@@ -91,7 +103,7 @@ async function acknowledge(form) {
   if (reply.ok) {
     ackCell(row.querySelector("td.ack"), await reply.json());
   } else {
-    form.elements.note.setCustomValidity(`not acknowledged: ${reply.status}`);
+    form.elements.note.setCustomValidity(t("not acknowledged: {status}", { status: reply.status }));
     form.reportValidity();
   }
 }
@@ -109,13 +121,18 @@ function tile(station) {
     p.textContent = text;
     article.appendChild(p);
   };
-  line(`${station.state}${station.station_state ? ` · ${station.station_state}` : ""}`, "state");
-  line(`Light: ${station.light || "–"}${station.order_id ? ` · order ${station.order_id}` : ""}`);
-  line(`Scale: ${station.scale_state || "?"}${station.scale_problem ? ` – ${station.scale_problem}` : ""}`);
-  const stable = station.seconds_since_stable == null ? "–" : `${station.seconds_since_stable} s ago`;
-  line(`Last stable reading: ${stable} · outbox ${station.outbox_backlog ?? "?"}`);
+  line(`${code(station.state)}${station.station_state ? ` · ${code(station.station_state)}` : ""}`, "state");
+  const light = document.createElement("b");
+  light.textContent = code(station.light);
+  const lightLine = document.createElement("p");
+  lightLine.append(`${t("Light")}: `, light, station.order_id ? ` · ${t("order")} ${station.order_id}` : "");
+  article.appendChild(lightLine);
+  const scale = station.scale_state ? code(station.scale_state) : "?";
+  line(`${t("Scale")}: ${scale}${station.scale_problem ? ` – ${station.scale_problem}` : ""}`);
+  const stable = station.seconds_since_stable == null ? "–" : t("{n} s ago", { n: station.seconds_since_stable });
+  line(`${t("Last stable reading")}: ${stable} · ${t("outbox")} ${station.outbox_backlog ?? "?"}`);
   for (const problem of station.problems) line(problem, "problem");
-  line(`last heard ${station.seen_at}`, "seen");
+  line(t("last heard {when}", { when: station.seen_at }), "seen");
   return article;
 }
 
@@ -128,10 +145,11 @@ async function refreshFeed() {
     const row = document.querySelector(`tr[data-msg-id="${CSS.escape(alert.msg_id)}"]`);
     if (!row) continue;
     const outcome = row.querySelector("td.outcome");
-    if (outcome.textContent !== alert.outcome) {
-      outcome.textContent = alert.outcome;
+    if (outcome.textContent !== alert.outcome_text) {
+      outcome.textContent = alert.outcome_text;
+      outcome.dataset.kind = alert.outcome_kind;
       const command = row.querySelector("td.command");
-      if (command && alert.outcome !== "open") command.textContent = "";
+      if (command && alert.outcome_kind !== "open") command.textContent = "";
     }
     const ack = row.querySelector("td.ack");
     if (alert.acknowledged_by && !ack.textContent.startsWith(alert.acknowledged_by)) {
