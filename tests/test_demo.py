@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
+import queue
+import re
+import signal
 import subprocess
 import sys
+import threading
+import time
 from typing import TYPE_CHECKING
 
+import httpx
+
+from scale_agent.testing import wait_until
 from tests.fakes.mosquitto import Mosquitto, Subscriber, free_port
 
 if TYPE_CHECKING:
@@ -49,3 +57,60 @@ def test_demo_without_a_broker_still_runs_and_says_where_the_alerts_are(tmp_path
     assert "was not reachable" in result.stdout
     assert "kept in the outbox of" in result.stdout
     assert str(tmp_path / "ledger.sqlite3") in result.stdout
+
+
+def test_demo_beside_the_central_monitor_shows_its_parcels_to_a_supervisor(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    options = ["--central", "--parcels", "4", "--no-screen", "--mqtt", broker.url]
+    with subprocess.Popen(
+        [sys.executable, "-m", "scale_agent", "demo", *options, "--data-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        lines: queue.Queue[str] = queue.Queue()
+        reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or []])
+        reader.start()
+
+        def line_with(text: str) -> str:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                try:
+                    line = lines.get(timeout=1)
+                except queue.Empty:
+                    assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                    continue
+                if text in line:
+                    return line
+            raise AssertionError(f"the demo never said {text!r}")
+
+        try:
+            found = re.search(
+                r"monitor: (\S+) \(sign in as supervisor, password (\S+)\)", line_with("monitor: ")
+            )
+            assert found is not None
+            url, password = found.group(1), found.group(2)
+            line_with("all parcels packed; the monitor stays up")
+            with httpx.Client(base_url=url, timeout=10) as client:
+                signed_in = client.post("/login", data={"name": "supervisor", "password": password})
+                assert signed_in.status_code == 303
+                wait_until(lambda: len(client.get("/api/alerts").json()) >= 1)
+                [alert, *_] = client.get("/api/alerts").json()
+                assert alert["station"] == "demo/line-1/bench-1"
+                assert alert["packer"] in {"wang.fang", "li.na", "chen.jie"}
+                found_by_number = client.get(
+                    "/api/history", params={"reference": alert["marketplace_order"]}
+                ).json()
+                # The order's weighings: the alert, and the re-packed parcel's PASS.
+                assert {a["order_id"] for a in found_by_number} == {alert["order_id"]}
+                assert alert["msg_id"] in {a["msg_id"] for a in found_by_number}
+                summary = client.get("/api/summary").json()
+                assert summary["parcels"] >= 4  # and each re-pack of a flagged one
+                assert summary["alerts"] >= 1
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=30)
+            reader.join(timeout=5)
+    assert process.returncode == 0
+    assert (tmp_path / "central" / "central.sqlite3").exists()  # history for the next run

@@ -87,6 +87,12 @@ def parser() -> argparse.ArgumentParser:
         default="en",
         help="the packer's language on the screen and the console (default: %(default)s)",
     )
+    demo.add_argument(
+        "--central",
+        action="store_true",
+        help="also run the supervisors' central monitor on http://127.0.0.1:8780/ "
+        "(needs scale-agent[central]; stays up after the parcels until Ctrl-C)",
+    )
     demo.set_defaults(handler=handlers.demo)
 
     check = commands.add_parser("check-config", help="validate a station file; exit 78 if bad")

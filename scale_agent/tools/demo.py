@@ -12,6 +12,7 @@ import json
 import os
 import random
 import threading
+import time
 import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,8 +20,9 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from scale_agent.domain.jobs import Job, JobLine
+from scale_agent.domain.jobs import Job, JobLine, References
 from scale_agent.domain.verifier import plan
+from scale_agent.errors import UsageError
 from scale_agent.io.config import validate_config
 from scale_agent.io.ledger import Ledger
 from scale_agent.plugins import SimulatedBench
@@ -28,6 +30,7 @@ from scale_agent.station.assembly import build_runtime
 from scale_agent.weights import Weight, format_grams
 
 if TYPE_CHECKING:
+    from scale_agent.central.demo_monitor import DemoMonitor
     from scale_agent.domain.catalog import Catalog
     from scale_agent.domain.verifier import Expectation
     from scale_agent.io.config import StationConfig
@@ -49,6 +52,8 @@ SCENARIOS = (
     "one short",
 )
 VERDICT_TIMEOUT_S = 20.0
+MONITOR_WAIT_S = 5.0  # for the monitor's subscription before the first parcel
+PACKERS = ("wang.fang", "li.na", "chen.jie")
 
 
 def default_data_dir() -> Path:
@@ -63,7 +68,12 @@ SCANNER_FIFO = "scanner.fifo"
 def order_json(job: Job) -> bytes:
     """A job as the WMS would push it (the `job`/`orders` JSON)."""
     lines = [{"sku": line.sku, "qty": line.qty} for line in job.lines]
-    return json.dumps({"order_id": job.order_id, "lines": lines, "carton": job.carton_id}).encode()
+    order = {"order_id": job.order_id, "lines": lines, "carton": job.carton_id}
+    references = job.references
+    for key in ("tracking_number", "marketplace_order", "packer"):
+        if (value := getattr(references, key)) is not None:
+            order[key] = value
+    return json.dumps(order).encode()
 
 
 def scan(data_dir: Path, code: str) -> None:
@@ -76,7 +86,12 @@ def scan(data_dir: Path, code: str) -> None:
 
 
 def demo_config(
-    mqtt_url: str | None, data_dir: Path, *, screen: bool = True, language: str = "en"
+    mqtt_url: str | None,
+    data_dir: Path,
+    *,
+    screen: bool = True,
+    language: str = "en",
+    publish_verdicts: bool = False,
 ) -> StationConfig:
     """The embedded demo station, with the options given on the command line."""
     station = resources.files("scale_agent") / "data" / "demo-station.toml"
@@ -88,6 +103,8 @@ def demo_config(
         data["mqtt"] = {"enabled": False}
     else:
         data["mqtt"]["url"] = mqtt_url
+        # Beside a monitor, every verdict: its shift summary then counts parcels and pass rates.
+        data["mqtt"]["publish_verdicts"] = publish_verdicts
     data["screen"] = {**data.get("screen", {}), "enabled": screen, "language": language}
     return validate_config(data, Path(str(station)))
 
@@ -111,7 +128,12 @@ def make_order(catalog: Catalog, rng: random.Random, index: int) -> Job:
     lines = tuple(JobLine(sku, rng.choice((1, 1, 2))) for sku in chosen)
     grams = sum(catalog.skus[line.sku].weight.in_grams * line.qty for line in lines)
     carton = "BOX-S" if grams < 700 else "BOX-M" if grams < 1800 else "BOX-L"  # noqa: PLR2004
-    return Job(f"SO-{1001 + index}", lines, carton)
+    references = References(
+        tracking_number=f"SF{1_402_000_000 + 7919 * index}",  # the carrier's waybill
+        marketplace_order=f"TB-2026-{31_000 + index}",  # the shop's order number
+        packer=PACKERS[index % len(PACKERS)],  # the WMS assigns each pack task to a packer
+    )
+    return Job(f"SO-{1001 + index}", lines, carton, references=references)
 
 
 def packed_weight(expectation: Expectation, scenario: str, rng: random.Random) -> Decimal:
@@ -229,6 +251,41 @@ class Demo:
         return "\n".join(lines)
 
 
+def _start_monitor(
+    config: StationConfig, mqtt_url: str | None, data_dir: Path, language: str, out: TextIO
+) -> DemoMonitor:
+    """The central monitor for the demo site, on the demo's broker."""
+    if mqtt_url is None:
+        raise UsageError("--central needs a broker: leave out --mqtt none")
+    try:
+        from scale_agent.central import demo_monitor  # noqa: PLC0415 - an optional extra
+    except ImportError as exc:
+        raise UsageError(
+            f"--central needs the monitor's extra ({exc.name} is missing): "
+            "pip install 'scale-agent[central]'"
+        ) from exc
+    monitor = demo_monitor.start(data_dir, mqtt_url, config.agent.station.site, language)
+    deadline = time.monotonic() + MONITOR_WAIT_S
+    while not monitor.service.subscription.is_subscribed and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not monitor.service.subscription.is_subscribed:
+        out.write(f"monitor: the broker {mqtt_url} is not answering; the monitor keeps trying\n")
+    out.write(
+        f"monitor: {monitor.url} (sign in as {demo_monitor.USER}, password {monitor.password})\n"
+    )
+    return monitor
+
+
+def _keep_monitor_up(monitor: DemoMonitor, stop: threading.Event, out: TextIO) -> None:
+    """After the last parcel, the monitor stays for the supervisor to look at, until Ctrl-C."""
+    out.write(f"\nall parcels packed; the monitor stays up at {monitor.url}: Ctrl-C to stop\n")
+    out.flush()
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        stop.set()
+
+
 def run_demo(
     parcels: int | None,
     mqtt_url: str | None,
@@ -237,9 +294,13 @@ def run_demo(
     *,
     screen: bool = True,
     language: str = "en",
+    central: bool = False,
 ) -> int:
-    """Run the demo; returns the exit code."""
-    config = demo_config(mqtt_url, data_dir, screen=screen, language=language)
+    """Run the demo (beside a central monitor with `central`); returns the exit code."""
+    config = demo_config(
+        mqtt_url, data_dir, screen=screen, language=language, publish_verdicts=central
+    )
+    monitor = _start_monitor(config, mqtt_url, data_dir, language, out) if central else None
     fifo = data_dir / SCANNER_FIFO
     fifo.parent.mkdir(parents=True, exist_ok=True)
     if not fifo.exists():
@@ -270,19 +331,30 @@ def run_demo(
     except KeyboardInterrupt:
         stop.set()
         out.write("\ninterrupted\n")
+    if monitor is not None and not stop.is_set():
+        _keep_monitor_up(monitor, stop, out)
     publisher = runtime.publisher
     if publisher is not None and publisher.has_connected:
         publisher.wait_drained(3.0)
     broker_error = publisher.last_error if publisher is not None else ""
     runtime.stop()
     station.join(timeout=10)
+    if monitor is not None:
+        monitor.stop()
     out.write("\n" + demo.summary() + "\n\n")
+    _delivery(demo, runtime, broker_error, out)
+    return 0
+
+
+def _delivery(demo: Demo, runtime: StationRuntime, broker_error: str, out: TextIO) -> None:
+    """Where the flagged parcels' alerts went: the broker, or the outbox (and why)."""
     flagged = sum(1 for p in demo.parcels if p.outcome and p.outcome.is_flagged)
-    ledger = Ledger(config.data_dir)
+    ledger = Ledger(runtime.config.data_dir)
     try:
         backlog = ledger.backlog()
     finally:
         ledger.close()
+    publisher = runtime.publisher
     if publisher is None:
         out.write(
             f"{flagged} flagged parcel(s) recorded in {runtime.ledger_path} (MQTT disabled)\n"
@@ -299,4 +371,3 @@ def run_demo(
             f"{runtime.ledger_path}\nand will be delivered the next time this station reaches "
             "its broker.\n"
         )
-    return 0

@@ -109,7 +109,13 @@ def demo(args: argparse.Namespace) -> int:
     if data_dir.exists() and not data_dir.is_dir():
         raise UsageError(f"--data-dir {data_dir}: is a file, not a folder")
     return run_demo(
-        args.parcels, mqtt, data_dir, sys.stdout, screen=args.screen, language=args.language
+        args.parcels,
+        mqtt,
+        data_dir,
+        sys.stdout,
+        screen=args.screen,
+        language=args.language,
+        central=args.central,
     )
 
 
