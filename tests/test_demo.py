@@ -70,7 +70,12 @@ def test_demo_beside_the_central_monitor_shows_its_parcels_to_a_supervisor(
         text=True,
     ) as process:
         lines: queue.Queue[str] = queue.Queue()
-        reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or []])
+
+        def read() -> None:
+            for line in process.stdout or []:
+                lines.put(line)
+
+        reader = threading.Thread(target=read)
         reader.start()
 
         def line_with(text: str) -> str:
