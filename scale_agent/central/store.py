@@ -312,7 +312,7 @@ class Store:
             return list(connection.execute(query.limit(limit)).mappings())
 
     def verdict_counts(self, since: datetime, until: datetime) -> list[RowMapping]:
-        """Verdict messages sent in [since, until): how many per station, packer and verdict."""
+        """Weighings (verdict messages) sent in [since, until) per station, packer and verdict."""
         query = (
             select(
                 messages.c.site,
@@ -335,6 +335,45 @@ class Store:
                 messages.c.verdict,
             )
         )
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).mappings())
+
+    def parcel_counts(self, since: datetime, until: datetime) -> list[RowMapping]:
+        """Orders weighed in [since, until) per station and packer, and how many were flagged.
+
+        A parcel is one order at one station; a re-pack after a failed weighing is the same
+        parcel, so a pass rate counts parcels right first time, not weighings.
+        """
+        per_order = (
+            select(
+                messages.c.site,
+                messages.c.line,
+                messages.c.station,
+                messages.c.packer,
+                messages.c.order_id,
+                func.max(case((messages.c.verdict != "PASS", 1), else_=0)).label("flagged"),
+            )
+            .where(
+                messages.c.kind == "verdict",
+                messages.c.order_id.is_not(None),
+                messages.c.sent_at >= utc(since),
+                messages.c.sent_at < utc(until),
+            )
+            .group_by(
+                messages.c.site,
+                messages.c.line,
+                messages.c.station,
+                messages.c.packer,
+                messages.c.order_id,
+            )
+            .subquery()
+        )
+        keys = (per_order.c.site, per_order.c.line, per_order.c.station, per_order.c.packer)
+        query = select(
+            *keys,
+            func.count().label("parcels"),
+            func.sum(per_order.c.flagged).label("flagged"),
+        ).group_by(*keys)
         with self.engine.connect() as connection:
             return list(connection.execute(query).mappings())
 

@@ -1,15 +1,17 @@
 """The shift summary: parcels, pass rate and alerts by verdict, station, packer, SKU and hour.
 
-Pure functions over rows the store read for one time range. Parcels are counted from `verdict`
-messages (every judged parcel, sent by stations with `publish_verdicts = true`); alerts from
-`alert` messages. A station that sends only alerts has no parcel count: its pass rate is
+Pure functions over rows the store read for one time range. Weighings and parcels are counted
+from `verdict` messages (every judged weighing, sent by stations with `publish_verdicts =
+true`): a parcel is one order at one station, passed when none of its weighings was flagged,
+so a parcel re-packed after a MISSING_ITEM is one failed parcel and two weighings. Alerts come
+from `alert` messages. A station that sends only alerts has no parcel count: its pass rate is
 unknown, never guessed from its alerts alone.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -20,7 +22,7 @@ from scale_agent.central.store import utc
 from scale_agent.central.views import local
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
     from zoneinfo import ZoneInfo
 
     from sqlalchemy.engine import RowMapping
@@ -60,12 +62,13 @@ def shift_at(moment: datetime, zone: ZoneInfo, starts: Sequence[time]) -> Shift:
 
 
 class Tally(BaseModel):
-    """Parcels and alerts of one station, packer or verdict."""
+    """Parcels, weighings and alerts of one station, packer or verdict."""
 
     name: str
-    parcels: int | None  # None: this one sends only alerts, so its parcels are not known
+    parcels: int | None  # None: not known (only alerts were sent), or not one (a verdict)
+    weighings: int | None
     alerts: int
-    fail_rate: float | None  # flagged parcels / parcels, in %
+    fail_rate: float | None  # parcels flagged at least once / parcels, in %
 
 
 class SkuTally(BaseModel):
@@ -91,8 +94,9 @@ class Summary(BaseModel):
     since: str
     until: str
     parcels: int | None
-    passed: int | None
+    passed: int | None  # parcels with no flagged weighing
     pass_rate: float | None  # in %
+    weighings: int | None
     alerts: int
     by_verdict: list[Tally]
     by_station: list[Tally]
@@ -103,12 +107,22 @@ class Summary(BaseModel):
 
 @dataclass(frozen=True)
 class VerdictCount:
-    """How many verdicts of one kind a station (and packer) sent in the range."""
+    """How many weighings of one verdict a station (and packer) sent in the range."""
 
     station: str
     packer: str | None
     verdict: str
     count: int
+
+
+@dataclass(frozen=True)
+class ParcelCount:
+    """How many parcels a station (and packer) weighed in the range, and how many failed."""
+
+    station: str
+    packer: str | None
+    parcels: int
+    flagged: int
 
 
 @dataclass(frozen=True)
@@ -127,6 +141,19 @@ def counts_from(rows: Iterable[RowMapping]) -> list[VerdictCount]:
     return [
         VerdictCount(
             f"{r['site']}/{r['line']}/{r['station']}", r["packer"], str(r["verdict"]), int(r["n"])
+        )
+        for r in rows
+    ]
+
+
+def parcels_from(rows: Iterable[RowMapping]) -> list[ParcelCount]:
+    """`Store.parcel_counts` rows as counts."""
+    return [
+        ParcelCount(
+            f"{r['site']}/{r['line']}/{r['station']}",
+            r["packer"],
+            int(r["parcels"]),
+            int(r["flagged"] or 0),
         )
         for r in rows
     ]
@@ -156,12 +183,18 @@ def _rate(flagged: int, parcels: int | None) -> float | None:
     return None if not parcels else round(100 * flagged / parcels, 1)
 
 
-def _tallies(parcels: dict[str, int], flagged: dict[str, int], alerts: Counter[str]) -> list[Tally]:
+def _tallies(
+    parcels: Mapping[str, int],
+    flagged: Mapping[str, int],
+    weighings: Mapping[str, int],
+    alerts: Counter[str],
+) -> list[Tally]:
     names = sorted(set(parcels) | set(alerts), key=lambda n: (-alerts[n], n))
     return [
         Tally(
             name=name,
             parcels=parcels.get(name),
+            weighings=weighings.get(name),
             alerts=alerts[name],
             fail_rate=_rate(flagged.get(name, 0), parcels.get(name)),
         )
@@ -170,29 +203,34 @@ def _tallies(parcels: dict[str, int], flagged: dict[str, int], alerts: Counter[s
 
 
 def summarize(
-    counts: Iterable[VerdictCount],
+    weighings: Iterable[VerdictCount],
+    parcels: Iterable[ParcelCount],
     alerts: Sequence[AlertRow],
     *,
     since: datetime,
     until: datetime,
     zone: ZoneInfo,
 ) -> Summary:
-    """The summary of one range from its verdict counts and its alerts."""
-    parcels: dict[str, int] = defaultdict(int)
-    flagged: dict[str, int] = defaultdict(int)
-    packer_parcels: dict[str, int] = defaultdict(int)
-    packer_flagged: dict[str, int] = defaultdict(int)
-    verdicts: Counter[str] = Counter()
-    for count in counts:
+    """The summary of one range from its weighings, its parcels and its alerts."""
+    station_parcels: Counter[str] = Counter()
+    station_flagged: Counter[str] = Counter()
+    packer_parcels: Counter[str] = Counter()
+    packer_flagged: Counter[str] = Counter()
+    for count in parcels:
         packer = count.packer or NO_PACKER
-        parcels[count.station] += count.count
-        packer_parcels[packer] += count.count
-        verdicts[count.verdict] += count.count
-        if count.verdict != "PASS":
-            flagged[count.station] += count.count
-            packer_flagged[packer] += count.count
-    total = sum(parcels.values()) or None
-    passed = verdicts["PASS"] if total else None
+        station_parcels[count.station] += count.parcels
+        station_flagged[count.station] += count.flagged
+        packer_parcels[packer] += count.parcels
+        packer_flagged[packer] += count.flagged
+    verdicts: Counter[str] = Counter()
+    station_weighings: Counter[str] = Counter()
+    packer_weighings: Counter[str] = Counter()
+    for weighing in weighings:
+        verdicts[weighing.verdict] += weighing.count
+        station_weighings[weighing.station] += weighing.count
+        packer_weighings[weighing.packer or NO_PACKER] += weighing.count
+    total = sum(station_parcels.values()) or None
+    passed = total - sum(station_flagged.values()) if total else None
     by_station: Counter[str] = Counter(a.station for a in alerts)
     by_packer: Counter[str] = Counter(a.packer or NO_PACKER for a in alerts)
     by_verdict: Counter[str] = Counter(a.verdict for a in alerts)
@@ -224,18 +262,20 @@ def summarize(
         parcels=total,
         passed=passed,
         pass_rate=_rate(passed or 0, total),
+        weighings=sum(verdicts.values()) or None,
         alerts=len(alerts),
         by_verdict=[
             Tally(
                 name=v,
-                parcels=verdicts[v] if total else None,
+                parcels=None,
+                weighings=verdicts[v] if verdicts else None,
                 alerts=by_verdict[v],
                 fail_rate=None,
             )
             for v in verdict_names
         ],
-        by_station=_tallies(parcels, flagged, by_station),
-        by_packer=_tallies(packer_parcels, packer_flagged, by_packer),
+        by_station=_tallies(station_parcels, station_flagged, station_weighings, by_station),
+        by_packer=_tallies(packer_parcels, packer_flagged, packer_weighings, by_packer),
         by_sku=[
             SkuTally(
                 sku=s,

@@ -41,7 +41,14 @@ from scale_agent.central.language import COOKIE as LANGUAGE_COOKIE
 from scale_agent.central.language import LANGUAGES, Texts, choose
 from scale_agent.central.skus import MIN_PARCELS, SkuReport, sku_report
 from scale_agent.central.store import Search, Store
-from scale_agent.central.summary import Summary, alerts_from, counts_from, shift_at, summarize
+from scale_agent.central.summary import (
+    Summary,
+    alerts_from,
+    counts_from,
+    parcels_from,
+    shift_at,
+    summarize,
+)
 from scale_agent.central.views import (
     AlertView,
     StationView,
@@ -237,6 +244,7 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
     def summary_of(since: datetime, until: datetime) -> Summary:
         return summarize(
             counts_from(store.verdict_counts(since, until)),
+            parcels_from(store.parcel_counts(since, until)),
             alerts_from(store.alerts_between(since, until)),
             since=since,
             until=until,

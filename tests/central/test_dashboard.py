@@ -46,12 +46,22 @@ def test_alerts_appear_live_and_a_supervisor_acknowledges_one(
             supervisor = browser.new_page(viewport={"width": 1400, "height": 900})
             sign_in(supervisor, url, "li.wei")
             supervisor.wait_for_selector(".tile.state-online")  # the station's status arrived
-            short_parcel(station, light, scale, broker, "SO-LIVE-1")
+            short_parcel(
+                station,
+                light,
+                scale,
+                broker,
+                "SO-LIVE-1",
+                marketplace_order="TB-2026-0077",
+                packer="wang.fang",
+            )
             row = supervisor.wait_for_selector("tr[data-msg-id]")  # pushed, no reload
             assert row is not None
             assert "SO-LIVE-1" in row.inner_text()
             assert "MISSING_ITEM" in row.inner_text()
             assert "missing 1 x Phone case (SKU-1023)" in row.inner_text()
+            assert "TB-2026-0077" in row.inner_text()  # what customer service will ask by
+            assert "wang.fang" in row.inner_text()
             supervisor.screenshot(path=str(shots / "dashboard-alert.png"), full_page=True)
             supervisor.fill("tr[data-msg-id] input[name=note]", "re-packed: phone case added")
             supervisor.click("tr[data-msg-id] button[type=submit]")

@@ -9,7 +9,13 @@ from zoneinfo import ZoneInfo
 
 import paho.mqtt.publish as mqtt_publish
 
-from scale_agent.central.summary import AlertRow, VerdictCount, shift_at, summarize
+from scale_agent.central.summary import (
+    AlertRow,
+    ParcelCount,
+    VerdictCount,
+    shift_at,
+    summarize,
+)
 from scale_agent.domain.catalog import load_catalog
 from scale_agent.domain.jobs import parse_job
 from scale_agent.domain.verifier import judge, plan
@@ -45,13 +51,15 @@ def test_a_night_shift_runs_across_midnight() -> None:
     assert shift_at(local(2026, 12, 2, 14), SHANGHAI, SHIFTS).start == local(2026, 12, 2, 14)
 
 
-def test_the_tallies_never_guess_parcels_from_alerts() -> None:
-    counts = [
-        VerdictCount("sz/l1/a", "wang.fang", "PASS", 95),
+def test_a_re_packed_parcel_is_one_failed_parcel_and_alerts_never_make_parcels() -> None:
+    weighings = [
+        VerdictCount("sz/l1/a", "wang.fang", "PASS", 96),  # 95 right first time, 1 re-packed
         VerdictCount("sz/l1/a", "wang.fang", "MISSING_ITEM", 5),
     ]
+    parcels = [ParcelCount("sz/l1/a", "wang.fang", 100, 5)]
     payload = (
-        '{"lines": [{"sku": "SKU-1023", "name": "Phone case", "qty": 1}],'
+        '{"lines": [{"sku": "SKU-1023", "name": "Phone case", "qty": 1,'
+        ' "names": {"zh_CN": "手机壳"}}],'
         ' "explanation": [{"direction": "missing", "units": [{"sku": "SKU-1023", "qty": 1}]}]}'
     )
     alerts = [
@@ -59,14 +67,22 @@ def test_the_tallies_never_guess_parcels_from_alerts() -> None:
         AlertRow(local(2026, 12, 2, 9, 40), "sz/l1/b", None, "UNDER", "{}"),  # alerts only
     ]
     summary = summarize(
-        counts, alerts, since=local(2026, 12, 2, 6), until=local(2026, 12, 2, 14), zone=SHANGHAI
+        weighings,
+        parcels,
+        alerts,
+        since=local(2026, 12, 2, 6),
+        until=local(2026, 12, 2, 14),
+        zone=SHANGHAI,
     )
-    assert (summary.parcels, summary.passed, summary.pass_rate, summary.alerts) == (100, 95, 95, 2)
+    assert (summary.parcels, summary.passed, summary.pass_rate) == (100, 95, 95)
+    assert (summary.weighings, summary.alerts) == (101, 2)
     stations = {t.name: t for t in summary.by_station}
     assert stations["sz/l1/a"].fail_rate == 5
     assert stations["sz/l1/b"].parcels is None  # it sends only alerts: not known, not 1
     assert stations["sz/l1/b"].fail_rate is None
-    assert [(s.sku, s.name, s.explained) for s in summary.by_sku] == [("SKU-1023", "Phone case", 1)]
+    assert [(s.sku, s.name, s.names, s.explained) for s in summary.by_sku] == [
+        ("SKU-1023", "Phone case", {"zh_CN": "手机壳"}, 1)
+    ]
     assert len(summary.per_hour) == 8
     assert [h.alerts for h in summary.per_hour if h.label == "09:00"] == [2]
     assert {t.name for t in summary.by_packer} == {"wang.fang", "(not sent)"}
@@ -127,6 +143,17 @@ def test_the_shift_summary_page_counts_charts_and_prints(
         if payload.verdict != "PASS":
             alert = payload.model_copy(update={"msg_id": str(uuid.uuid4())})
             sent.append((f"{topic}/alert", alert.model_dump_json().encode()))
+            # Re-packed and weighed again: a second weighing of the same parcel.
+            again = verdict_message(
+                catalog,
+                site=site,
+                station=station,
+                order_id=f"SO-{index}",
+                grams="1025g",
+                judged_at=at + timedelta(seconds=30),
+                packer=packers[index % 3],
+            )
+            sent.append((f"{topic}/verdict", again.model_dump_json().encode()))
     central_toml = write_central(tmp_path, database, broker.url, site)
     with running_central(central_toml) as (service, url, _tokens):
         mqtt_publish.multiple(
@@ -140,7 +167,9 @@ def test_the_shift_summary_page_counts_charts_and_prints(
         page.goto(f"{url}/summary?at=2026-12-01T09:30")
         assert page.inner_text("#parcels") == "60"
         assert page.inner_text("#alert-count") == "11"
-        assert page.inner_text("#pass-rate") == "81.7 %"
+        assert page.inner_text("#pass-rate") == "81.7 %"  # parcels right first time
+        assert page.inner_text("#passed") == "49"
+        assert page.inner_text("#weighings") == "71"  # the 11 re-packs weighed again
         assert "2026-12-01 06:00:00 CST" in page.inner_text("h1")
         stations = page.inner_text("#by-station")
         assert "bench-3" in stations.splitlines()[2]  # the most alerts first

@@ -45,7 +45,13 @@ function alertRow(alert) {
   row.className = `verdict-${(alert.verdict || "").toLowerCase()} fresh`;
   cell(row, alert.judged_at);
   cell(row, alert.station);
-  cell(row, alert.order_id);
+  const order = cell(row, alert.order_id, "order");
+  for (const extra of [alert.marketplace_order, alert.tracking_number, alert.packer]) {
+    if (!extra) continue;
+    const small = document.createElement("small");
+    small.textContent = extra;
+    order.append(document.createElement("br"), small);
+  }
   const verdict = cell(row, "");
   const bold = document.createElement("b");
   bold.textContent = code(alert.verdict);
