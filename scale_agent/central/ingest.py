@@ -10,6 +10,7 @@ its persistent session; the store drops the ones it already has by `msg_id`.
 
 from __future__ import annotations
 
+import hashlib
 import queue
 import threading
 import time
@@ -20,8 +21,10 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from pydantic import ValidationError
 
-from scale_agent.central.store import Incoming
+from scale_agent.central.store import CHAIN_HEAD, Incoming
 from scale_agent.domain.untrusted import MAX_PAYLOAD_BYTES, validation_reasons
+from scale_agent.errors import LedgerError
+from scale_agent.io.chain_head import SignedHead, signature_matches
 from scale_agent.io.messages import STATION_PAYLOADS, station_topic
 from scale_agent.text import printable
 
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
     from scale_agent.central.store import Store
     from scale_agent.io.mqtt.durable import Delivery
 
+KINDS = (*STATION_PAYLOADS, CHAIN_HEAD)  # what the monitor reads from each station
 BATCH = 1000
 # How long a batch waits for more once the queue ran dry. Short: the broker sends only so
 # many unacknowledged messages (its in-flight window, often 100), and they are acknowledged
@@ -51,10 +55,12 @@ def classify(  # noqa: PLR0911 - one return per reason to refuse
     topic: str, payload: bytes, received_at: datetime
 ) -> Incoming | Refusal:
     """The message as a row to store, or why it is refused. Never raises."""
-    found = station_topic(topic)
+    found = station_topic(topic, KINDS)
     if found is None:
         return Refusal(printable(topic, 512), "not a contract topic", _excerpt(payload))
     site, line, station, kind = found
+    if kind == CHAIN_HEAD and len(payload) <= MAX_PAYLOAD_BYTES:
+        return _chain_head(topic, payload, received_at, (site, line, station))
     if len(payload) > MAX_PAYLOAD_BYTES:
         return Refusal(
             topic, f"payload of {len(payload):,} bytes is over the limit", _excerpt(payload)
@@ -92,6 +98,36 @@ def classify(  # noqa: PLR0911 - one return per reason to refuse
         reference=body.get("tracking_number"),
         marketplace_order=body.get("marketplace_order"),
         packer=body.get("packer"),
+    )
+
+
+def _chain_head(
+    topic: str, payload: bytes, received_at: datetime, where: tuple[str, str, str]
+) -> Incoming | Refusal:
+    """A signed chain head, kept only if its signature holds and it names its own station."""
+    try:
+        data = orjson.loads(payload)
+        head = SignedHead.from_json(data if isinstance(data, dict) else {})
+        signed_at = datetime.fromisoformat(head.signed_at)
+    except (orjson.JSONDecodeError, LedgerError, ValueError) as exc:
+        return Refusal(topic, f"not a chain head: {exc}"[:500], _excerpt(payload))
+    if head.station != "/".join(where):
+        said = printable(head.station, 200)
+        return Refusal(topic, f"the head says it is from {said}", _excerpt(payload))
+    if not signature_matches(head):
+        return Refusal(topic, "the head's signature does not match its content", _excerpt(payload))
+    identity = f"{head.station}\n{head.records}\n{head.head_hash}".encode()
+    site, line, station = where
+    return Incoming(
+        msg_id="head-" + hashlib.sha256(identity).hexdigest()[:40],  # re-signed: the same row
+        kind=CHAIN_HEAD,
+        site=site,
+        line=line,
+        station=station,
+        sent_at=signed_at if signed_at.tzinfo else signed_at.replace(tzinfo=UTC),
+        received_at=received_at,
+        payload=data,
+        text=payload.decode(),
     )
 
 

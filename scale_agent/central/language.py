@@ -35,6 +35,10 @@ SCRIPT_TEXTS = (
     "an override needs a reason",
     "reweigh",
     "override",
+    "Ledger",
+    "{n} records, signed {when}",
+    "key",
+    "Scale test",
 )
 # Words stations send as codes: verdicts, station and scale states, outcomes.
 CODES = (
@@ -63,6 +67,10 @@ CODES = (
     "viewer",
     "supervisor",
     "admin",
+    "passed",
+    "warning",
+    "failed",
+    "due",
 )
 
 

@@ -1,7 +1,7 @@
 """The central monitor's tables (SQLAlchemy Core): one definition for SQLite and PostgreSQL.
 
-The migrations in `migrations/versions/` create exactly these; `tests/test_central_store.py`
-checks that a migrated database matches this metadata.
+The migrations in `migrations/versions/` create exactly these; `tests/central/test_store.py`
+checks that a migrated database holds every table and index of this metadata.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -55,6 +56,25 @@ Index("ix_messages_reference", messages.c.reference)
 Index("ix_messages_marketplace_order", messages.c.marketplace_order)
 Index("ix_messages_kind_sent", messages.c.kind, messages.c.sent_at)
 Index("ix_messages_verdict_received", messages.c.verdict, messages.c.received_at)
+
+# The stations' signed chain heads (`<station>/chain_head`): kept here, off the station, they
+# are what `records verify --anchor` checks a ledger against. A head re-signed unchanged (the
+# station does so every minute) is one row.
+chain_heads = Table(
+    "chain_heads",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("site", String(64), nullable=False),
+    Column("line", String(64), nullable=False),
+    Column("station", String(64), nullable=False),
+    Column("records", BigInteger, nullable=False),
+    Column("head_hash", String(128), nullable=False),
+    Column("public_key", String(128), nullable=False),
+    Column("signed_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("payload", Text, nullable=False),
+    UniqueConstraint("site", "line", "station", "records", "head_hash", name="uq_chain_head"),
+)
 
 stations = Table(
     "stations",

@@ -17,17 +17,18 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from scale_agent.central.auth import Sessions
-from scale_agent.central.ingest import Ingest
-from scale_agent.central.store import Store
+from scale_agent.central.ingest import KINDS, Ingest
+from scale_agent.central.store import CHAIN_HEAD, Store
 from scale_agent.central.web import Feed, make_app
-from scale_agent.io.messages import STATION_PAYLOADS, TOPIC_ROOT
+from scale_agent.io.messages import TOPIC_ROOT
 from scale_agent.io.mqtt.durable import DurableSubscription
 
 if TYPE_CHECKING:
     from scale_agent.central.settings import CentralConfig
     from scale_agent.central.store import Incoming
 
-RETAINED = ("status", "health")  # retained by the stations: every instance reads them
+# Retained by the stations: with a shared group, every instance still reads them.
+RETAINED = ("status", "health", CHAIN_HEAD)
 PRUNE_EVERY_S = 3600.0
 
 log = logging.getLogger("scale_agent.central")
@@ -43,7 +44,7 @@ class CentralService:
         self.store.upgrade()
         self.feed = Feed()
         root = f"{TOPIC_ROOT}/{central.site or '+'}/+/+"
-        kinds = list(STATION_PAYLOADS)
+        kinds = list(KINDS)
         streamed = [kind for kind in kinds if kind not in RETAINED or not central.share_group]
         retained = [kind for kind in RETAINED if central.share_group]
         self.subscription = DurableSubscription(

@@ -19,7 +19,15 @@ from alembic.config import Config
 from sqlalchemy import and_, case, create_engine, delete, event, func, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from scale_agent.central.schema import acknowledgements, audit, messages, refused, stations, users
+from scale_agent.central.schema import (
+    acknowledgements,
+    audit,
+    chain_heads,
+    messages,
+    refused,
+    stations,
+    users,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -37,6 +45,7 @@ _STATION_COLUMNS = (
     "verdict_order",
     "verdict_at",
 )
+CHAIN_HEAD = "chain_head"  # the kind of a signed chain head (kept in its own table)
 MIGRATION_LOCK = 0x5CA1E  # the advisory lock that serialises migrations on PostgreSQL
 _MESSAGE_COLUMNS = (
     "msg_id",
@@ -75,6 +84,17 @@ class Incoming:
     reference: str | None = None  # the tracking number
     marketplace_order: str | None = None
     packer: str | None = None
+
+
+@dataclass(frozen=True)
+class ChainStatus:
+    """What a station's signed chain heads say: where its ledger is, and whether it went back."""
+
+    records: int  # in the newest head
+    signed_at: datetime
+    public_key: str
+    most_records: int  # the most any head of this station showed
+    keys: int  # how many keys signed its heads
 
 
 @dataclass(frozen=True)
@@ -161,6 +181,7 @@ class Store:
         """Store a batch in one transaction; returns how many were new."""
         if not batch:
             return 0
+        heads = [m for m in batch if m.kind == CHAIN_HEAD]
         rows = [
             {
                 "msg_id": m.msg_id,
@@ -180,19 +201,102 @@ class Store:
                 or json.dumps(m.payload, ensure_ascii=False, separators=(",", ":")),
             }
             for m in batch
+            if m.kind != CHAIN_HEAD
         ]
         with self.engine.begin() as connection:
-            if self.engine.dialect.name == "postgresql":
-                new = self._insert_copied(connection, rows)
-            else:
+            new = self._heads(connection, heads) if heads else 0
+            if rows and self.engine.dialect.name == "postgresql":
+                new += self._insert_copied(connection, rows)
+            elif rows:
                 statement = (
                     self._insert(messages)
                     .on_conflict_do_nothing(index_elements=["msg_id"])
                     .returning(messages.c.id)  # the new rows only: rowcount is not summed
                 )
-                new = len(connection.execute(statement, rows).all())
+                new += len(connection.execute(statement, rows).all())
             self._stations(connection, batch)
         return new
+
+    def _heads(self, connection: Connection, heads: Sequence[Incoming]) -> int:
+        """Keep signed chain heads; a head re-signed unchanged is not a new row."""
+        rows = [
+            {
+                "site": m.site,
+                "line": m.line,
+                "station": m.station,
+                "records": int(m.payload["records"]),
+                "head_hash": str(m.payload["head_hash"]),
+                "public_key": str(m.payload["public_key"]),
+                "signed_at": utc(m.sent_at),
+                "received_at": utc(m.received_at),
+                "payload": m.text or json.dumps(m.payload, separators=(",", ":")),
+            }
+            for m in heads
+        ]
+        statement = (
+            self._insert(chain_heads)
+            .on_conflict_do_nothing(
+                index_elements=["site", "line", "station", "records", "head_hash"]
+            )
+            .returning(chain_heads.c.id)
+        )
+        return len(connection.execute(statement, rows).all())
+
+    def chain_status(self) -> dict[tuple[str, str, str], ChainStatus]:
+        """Per station: its newest signed head, the most records any head showed, its keys."""
+        station = (chain_heads.c.site, chain_heads.c.line, chain_heads.c.station)
+        summary = select(
+            *station,
+            func.max(chain_heads.c.id).label("newest"),
+            func.max(chain_heads.c.records).label("most"),
+            func.count(func.distinct(chain_heads.c.public_key)).label("keys"),
+        ).group_by(*station)
+        found: dict[tuple[str, str, str], ChainStatus] = {}
+        with self.engine.connect() as connection:
+            rows = list(connection.execute(summary).mappings())
+            newest = {row["newest"]: row for row in rows}
+            if not newest:
+                return found
+            heads = connection.execute(
+                select(chain_heads).where(chain_heads.c.id.in_(list(newest)))
+            ).mappings()
+            for head in heads:
+                row = newest[head["id"]]
+                found[head["site"], head["line"], head["station"]] = ChainStatus(
+                    records=int(head["records"]),
+                    signed_at=utc(head["signed_at"]),
+                    public_key=head["public_key"],
+                    most_records=int(row["most"]),
+                    keys=int(row["keys"]),
+                )
+        return found
+
+    def latest_events(self, kinds: Sequence[str]) -> dict[tuple[str, str, str], RowMapping]:
+        """Per station, its newest event of one of `kinds` (the routine scale tests, say)."""
+        station = (messages.c.site, messages.c.line, messages.c.station)
+        newest = (
+            select(func.max(messages.c.id))
+            .where(messages.c.kind == "event", messages.c.event.in_(kinds))
+            .group_by(*station)
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(messages).where(messages.c.id.in_(newest))).mappings()
+            return {(r["site"], r["line"], r["station"]): r for r in rows}
+
+    def chain_head(self, site: str, line: str, station: str) -> str | None:
+        """A station's newest signed head as it sent it (for `records verify --anchor`)."""
+        query = (
+            select(chain_heads.c.payload)
+            .where(
+                chain_heads.c.site == site,
+                chain_heads.c.line == line,
+                chain_heads.c.station == station,
+            )
+            .order_by(chain_heads.c.id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as connection:
+            return connection.execute(query).scalar_one_or_none()
 
     @staticmethod
     def _insert_copied(connection: Connection, rows: list[dict[str, Any]]) -> int:

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel
 
 from scale_agent.central.language import ENGLISH, Texts
-from scale_agent.central.store import Outcome, utc
+from scale_agent.central.store import ChainStatus, Outcome, utc
+from scale_agent.io.chain_head import fingerprint
 from scale_agent.text import spreadsheet_cell
 
 if TYPE_CHECKING:
@@ -45,6 +46,11 @@ class StationView(BaseModel):
     outbox_backlog: int | None
     problems: list[str]
     seen_at: str
+    ledger_records: int | None  # in the station's newest signed chain head
+    ledger_signed_at: str | None
+    key_fingerprint: str | None  # of the key that signs its heads, to compare by eye
+    scale_test: str | None  # passed, warning, failed or due: the newest routine test
+    scale_test_at: str | None
 
 
 class AlertView(BaseModel):
@@ -84,8 +90,16 @@ def local(moment: datetime | None, zone: ZoneInfo) -> str:
     return utc(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-def station_view(row: RowMapping, now: datetime, zone: ZoneInfo) -> StationView:
-    """A station's tile from its row."""
+def station_view(
+    row: RowMapping,
+    now: datetime,
+    zone: ZoneInfo,
+    *,
+    chain: ChainStatus | None = None,
+    scale_test: RowMapping | None = None,
+    texts: Texts = ENGLISH,
+) -> StationView:
+    """A station's tile from its row, its signed chain heads and its newest scale test."""
     health: dict[str, Any] = json.loads(row["health"]) if row["health"] else {}
     scale = health.get("scale") or {}
     state = str(row["state"])
@@ -100,6 +114,11 @@ def station_view(row: RowMapping, now: datetime, zone: ZoneInfo) -> StationView:
         for device in [*health.get("outputs", []), health.get("scanner"), health.get("camera")]
         if isinstance(device, dict) and device.get("state") == "fault"
     ]
+    problems += _chain_problems(chain, texts)
+    test = json.loads(scale_test["payload"]).get("event", "") if scale_test else ""
+    test = test.removeprefix("routine_test_") or None
+    if test == "failed":
+        problems.append(texts("failed its scale test: no parcel is judged until released"))
     light, order_id = health.get("last_verdict"), health.get("order_id")
     if row["verdict_at"] is not None and (
         row["health_at"] is None or utc(row["verdict_at"]) >= utc(row["health_at"])
@@ -123,7 +142,30 @@ def station_view(row: RowMapping, now: datetime, zone: ZoneInfo) -> StationView:
         outbox_backlog=health.get("outbox_backlog"),
         problems=problems,
         seen_at=local(row["seen_at"], zone),
+        ledger_records=chain.records if chain else None,
+        ledger_signed_at=local(chain.signed_at, zone) if chain else None,
+        key_fingerprint=fingerprint(chain.public_key) if chain else None,
+        scale_test=test,
+        scale_test_at=local(scale_test["sent_at"], zone) if scale_test else None,
     )
+
+
+def _chain_problems(chain: ChainStatus | None, texts: Texts) -> list[str]:
+    """What the signed heads give away: records deleted from the ledger, or a new key."""
+    if chain is None:
+        return []
+    problems = []
+    if chain.records < chain.most_records:
+        problems.append(
+            texts(
+                "its ledger went back from {most} to {now} records: records were deleted",
+                most=chain.most_records,
+                now=chain.records,
+            )
+        )
+    if chain.keys > 1:
+        problems.append(texts("its heads were signed by {n} different keys", n=chain.keys))
+    return problems
 
 
 def _item(sku: str, names: Mapping[str, str]) -> str:

@@ -74,6 +74,12 @@ FEED_KEEPALIVE_S = 15.0
 NAME = f"^{TOPIC_NAME}$"  # a site, line or station id, as stations' configs allow them
 DEFAULT_SHIFTS = (time(6), time(14), time(22))
 MAX_SUMMARY_DAYS = 31  # a summary reads every alert of its range: a month at most
+SCALE_TESTS = (  # the events that say how a station's scale did in its routine test
+    "routine_test_due",
+    "routine_test_passed",
+    "routine_test_warning",
+    "routine_test_failed",
+)
 SKU_REPORT_TTL_S = 300.0  # the fleet-wide fit reads every weighing: kept for five minutes
 
 
@@ -241,6 +247,22 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
             for row in rows
         ]
 
+    def station_views(texts: Texts) -> list[StationView]:
+        now = clock()
+        chains = store.chain_status()
+        tests = store.latest_events(SCALE_TESTS)
+        return [
+            station_view(
+                row,
+                now,
+                zone,
+                chain=chains.get(key := (row["site"], row["line"], row["station"])),
+                scale_test=tests.get(key),
+                texts=texts,
+            )
+            for row in store.stations()
+        ]
+
     def summary_of(since: datetime, until: datetime) -> Summary:
         return summarize(
             counts_from(store.verdict_counts(since, until)),
@@ -268,10 +290,31 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
     # -- API -------------------------------------------------------------------------------
 
     @app.get("/api/stations", response_model=list[StationView], tags=["api"])
-    def api_stations(_user: Viewer) -> list[StationView]:
-        """Every station: online, offline or silent, its light, scale and problems."""
-        now = clock()
-        return [station_view(row, now, zone) for row in store.stations()]
+    def api_stations(_user: Viewer, texts: Language) -> list[StationView]:
+        """Every station: online, offline or silent, its light, scale, ledger and problems."""
+        return station_views(texts)
+
+    @app.get(
+        "/api/stations/{site}/{line}/{station}/chain_head",
+        tags=["api"],
+        responses={200: {"content": {"application/json": {}}}, 404: {}},
+    )
+    def api_chain_head(
+        *,
+        site: Annotated[str, PathPart(pattern=NAME)],
+        line: Annotated[str, PathPart(pattern=NAME)],
+        station: Annotated[str, PathPart(pattern=NAME)],
+        _user: Viewer,
+    ) -> Response:
+        """The station's newest signed chain head, as it sent it.
+
+        Saved to a file, it is the anchor for `scale-agent records verify --anchor FILE` at the
+        station: deleted newest records, or a rewritten chain, then show.
+        """
+        head = store.chain_head(site, line, station)
+        if head is None:
+            raise HTTPException(404, "no signed chain head from this station")
+        return Response(head, media_type="application/json")
 
     @app.get("/api/alerts", response_model=list[AlertView], tags=["api"])
     def api_alerts(
@@ -488,10 +531,9 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
         return HTMLResponse(render(template, texts, here, user=user, **values(texts)))
 
     def dashboard_values(texts: Texts) -> dict[str, Any]:
-        now = clock()
         total, _ = store.refusals(limit=0)
         return {
-            "stations": [station_view(row, now, zone) for row in store.stations()],
+            "stations": station_views(texts),
             "alerts": alert_views(store.alerts(limit=50), texts),
             "refused": total,
         }

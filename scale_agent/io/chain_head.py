@@ -162,6 +162,16 @@ def sign_head(key: Ed25519PrivateKey, station: str, records: int, head_hash: str
     )
 
 
+def signature_matches(head: SignedHead) -> bool:
+    """The head was signed, as it reads, by the key it names."""
+    try:
+        public = Ed25519PublicKey.from_public_bytes(base64.b64decode(head.public_key))
+        public.verify(base64.b64decode(head.signature), head.message())
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
 def check_anchor(ledger: Ledger, anchor: SignedHead, pinned_key: str | None = None) -> str | None:
     """Why the ledger does not hold the anchored head, or None when it does.
 
@@ -171,10 +181,7 @@ def check_anchor(ledger: Ledger, anchor: SignedHead, pinned_key: str | None = No
     """
     if pinned_key is not None and pinned_key != anchor.public_key:
         return "the anchor was signed by another key than the station's"
-    try:
-        public = Ed25519PublicKey.from_public_bytes(base64.b64decode(anchor.public_key))
-        public.verify(base64.b64decode(anchor.signature), anchor.message())
-    except (InvalidSignature, ValueError):
+    if not signature_matches(anchor):
         return "the anchor's signature does not match its content (the anchor was altered)"
     count, _ = ledger.head()
     if count < anchor.records:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from uuid import uuid4
 
 from pydantic import BaseModel, Field
@@ -18,6 +18,9 @@ from pydantic import BaseModel, Field
 from scale_agent.domain.jobs import References
 from scale_agent.domain.verifier import Expectation, Verdict, VerdictKind
 from scale_agent.models import StrictModel
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
 
 TOPIC_ROOT = "scale-agent/v1"
 MILLIGRAM = Decimal("0.001")
@@ -356,10 +359,12 @@ _STATION_TOPIC = re.compile(
 )
 
 
-def station_topic(topic: str) -> tuple[str, str, str, str] | None:
-    """(site, line, station, kind) of a topic in `STATION_PAYLOADS`, or None for any other."""
+def station_topic(
+    topic: str, kinds: Collection[str] = STATION_PAYLOADS
+) -> tuple[str, str, str, str] | None:
+    """(site, line, station, kind) of a station's topic of one of `kinds`, or None."""
     match = _STATION_TOPIC.match(topic)
-    if match is None or match.group(4) not in STATION_PAYLOADS:
+    if match is None or match.group(4) not in kinds:
         return None
     site, line, station, kind = match.groups()
     return site, line, station, kind

@@ -137,6 +137,11 @@ function tile(station) {
   line(`${t("Scale")}: ${scale}${station.scale_problem ? ` – ${station.scale_problem}` : ""}`);
   const stable = station.seconds_since_stable == null ? "–" : t("{n} s ago", { n: station.seconds_since_stable });
   line(`${t("Last stable reading")}: ${stable} · ${t("outbox")} ${station.outbox_backlog ?? "?"}`);
+  if (station.ledger_records != null) {
+    const signed = t("{n} records, signed {when}", { n: station.ledger_records, when: station.ledger_signed_at });
+    line(`${t("Ledger")}: ${signed} · ${t("key")} ${station.key_fingerprint}`, "ledger");
+  }
+  if (station.scale_test) line(`${t("Scale test")}: ${code(station.scale_test)} · ${station.scale_test_at}`, "scale-test");
   for (const problem of station.problems) line(problem, "problem");
   line(t("last heard {when}", { when: station.seen_at }), "seen");
   return article;
