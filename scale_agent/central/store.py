@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.engine import Connection, Engine, RowMapping
     from sqlalchemy.sql.elements import ColumnElement
+    from sqlalchemy.sql.expression import Executable
 
 
 _STATION_COLUMNS = (
@@ -346,10 +348,10 @@ class Store:
                     row["verdict_at"] = at
         if not latest:
             return
-        # One statement for the whole batch (a statement per station was most of an ingest's
-        # time: 200 stations in a batch, 200 round trips). Every row carries every column;
-        # what a batch did not bring (None) keeps the stored value. Each group of columns is
-        # kept or replaced by its own time column, so the three never mix.
+        # One statement, compiled once and cached, executed for every station of the batch
+        # (the driver sends them together). Every row carries every column; what a batch did
+        # not bring (None) keeps the stored value, and each group of columns is replaced only
+        # by a newer message of its kind (a redelivered old health must not hide a newer one).
         values = [
             {
                 "site": site,
@@ -361,7 +363,12 @@ class Store:
             }
             for (site, line, station), row in latest.items()
         ]
-        insert = self._insert(stations).values(values)
+        connection.execute(self._station_upsert, values)
+
+    @cached_property
+    def _station_upsert(self) -> Executable:
+        """The station upsert (built once: building it per batch was most of its cost)."""
+        insert = self._insert(stations)
         new = insert.excluded
         greatest = func.greatest if self.engine.dialect.name == "postgresql" else func.max
         changes: dict[str, Any] = {"seen_at": greatest(stations.c.seen_at, new.seen_at)}
@@ -371,13 +378,19 @@ class Store:
             "verdict_at": ("verdict", "verdict_order", "verdict_at"),
         }
         for when, columns in groups.items():
+            is_newer = and_(
+                getattr(new, when).is_not(None),
+                or_(
+                    getattr(stations.c, when).is_(None),
+                    getattr(new, when) >= getattr(stations.c, when),
+                ),
+            )
             for column in columns:
                 changes[column] = case(
-                    (getattr(new, when).is_(None), getattr(stations.c, column)),
-                    else_=getattr(new, column),
+                    (is_newer, getattr(new, column)), else_=getattr(stations.c, column)
                 )
-        connection.execute(
-            insert.on_conflict_do_update(index_elements=["site", "line", "station"], set_=changes)
+        return insert.on_conflict_do_update(
+            index_elements=["site", "line", "station"], set_=changes
         )
 
     def refuse(self, topic: str, reason: str, excerpt: str, at: datetime) -> None:

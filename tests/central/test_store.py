@@ -108,3 +108,29 @@ def test_what_is_not_the_contract_is_refused_with_a_reason() -> None:
     escape = classify(topic, b"\x1b[2J{", NOW)
     assert isinstance(escape, Refusal)
     assert "\x1b" not in escape.excerpt  # shown escaped, never acted on
+
+
+def test_a_late_old_message_never_hides_a_newer_one_on_the_station_row(database: str) -> None:
+    def health(msg_id: str, at: datetime, state: str) -> Incoming:
+        return Incoming(
+            msg_id=msg_id,
+            kind="health",
+            site="sz",
+            line="l1",
+            station="s1",
+            sent_at=at,
+            received_at=NOW,
+            payload={"station_state": state},
+        )
+
+    store = Store(database)
+    try:
+        store.upgrade()
+        store.ingest([health("new", NOW, "judged")])
+        # Redelivered after a monitor was killed, or from the other instance: older.
+        store.ingest([health("old", NOW - timedelta(minutes=5), "idle"), alert("a1", "SO-1")])
+        [station] = store.stations()
+        assert '"judged"' in station["health"]
+        assert station["verdict"] == "MISSING_ITEM"  # the alert's group still changed
+    finally:
+        store.close()
