@@ -17,7 +17,20 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import and_, case, create_engine, delete, event, func, or_, select, text
+from sqlalchemy import (
+    Column,
+    MetaData,
+    Table,
+    and_,
+    case,
+    create_engine,
+    delete,
+    event,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from scale_agent.central.schema import (
@@ -31,7 +44,7 @@ from scale_agent.central.schema import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     from sqlalchemy.engine import Connection, Engine, RowMapping
     from sqlalchemy.sql.elements import ColumnElement
@@ -47,6 +60,7 @@ _STATION_COLUMNS = (
     "verdict_order",
     "verdict_at",
 )
+_STATION_ROW = ("site", "line", "station", "state", *_STATION_COLUMNS, "seen_at")
 CHAIN_HEAD = "chain_head"  # the kind of a signed chain head (kept in its own table)
 MIGRATION_LOCK = 0x5CA1E  # the advisory lock that serialises migrations on PostgreSQL
 _MESSAGE_COLUMNS = (
@@ -311,13 +325,7 @@ class Store:
         names = ", ".join(_MESSAGE_COLUMNS)
         cursor = connection.connection.cursor()
         try:
-            cursor.execute(
-                "CREATE TEMPORARY TABLE IF NOT EXISTS incoming "
-                "(LIKE messages INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-            )
-            with cursor.copy(f"COPY incoming ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([row[name] for name in _MESSAGE_COLUMNS])
+            _copy_into(cursor, "incoming", "messages", _MESSAGE_COLUMNS, rows)
             cursor.execute(
                 f"INSERT INTO messages ({names}) SELECT {names} FROM incoming "  # noqa: S608 - column names only
                 "ON CONFLICT (msg_id) DO NOTHING RETURNING id"
@@ -363,12 +371,41 @@ class Store:
             }
             for (site, line, station), row in latest.items()
         ]
-        connection.execute(self._station_upsert, values)
+        if self.engine.dialect.name == "postgresql":
+            # COPY, then one upsert from the copy: a statement per station, even pipelined,
+            # was a third of an ingest's time.
+            cursor = connection.connection.cursor()
+            try:
+                _copy_into(cursor, "incoming_stations", "stations", _STATION_ROW, values)
+            finally:
+                cursor.close()
+            connection.execute(self._station_upsert_copied)
+        else:
+            connection.execute(self._station_upsert, values)
 
     @cached_property
     def _station_upsert(self) -> Executable:
-        """The station upsert (built once: building it per batch was most of its cost)."""
+        """The station upsert of one row (built once: building it per batch cost the most)."""
         insert = self._insert(stations)
+        return insert.on_conflict_do_update(
+            index_elements=["site", "line", "station"], set_=self._station_changes(insert)
+        )
+
+    @cached_property
+    def _station_upsert_copied(self) -> Executable:
+        """PostgreSQL: the same upsert of every row COPY put in `incoming_stations`."""
+        incoming = Table(
+            "incoming_stations", MetaData(), *(Column(c.name, c.type) for c in stations.columns)
+        )
+        insert = postgresql.insert(stations).from_select(
+            list(_STATION_ROW), select(*(incoming.c[name] for name in _STATION_ROW))
+        )
+        return insert.on_conflict_do_update(
+            index_elements=["site", "line", "station"], set_=self._station_changes(insert)
+        )
+
+    def _station_changes(self, insert: Any) -> dict[str, Any]:  # noqa: ANN401 - either dialect
+        """What an upsert sets on a station's row that is already there."""
         new = insert.excluded
         greatest = func.greatest if self.engine.dialect.name == "postgresql" else func.max
         changes: dict[str, Any] = {"seen_at": greatest(stations.c.seen_at, new.seen_at)}
@@ -389,9 +426,7 @@ class Store:
                 changes[column] = case(
                     (is_newer, getattr(new, column)), else_=getattr(stations.c, column)
                 )
-        return insert.on_conflict_do_update(
-            index_elements=["site", "line", "station"], set_=changes
-        )
+        return changes
 
     def refuse(self, topic: str, reason: str, excerpt: str, at: datetime) -> None:
         """Keep a refused message's topic, reason and first bytes (shown, never parsed)."""
@@ -727,6 +762,23 @@ def _outcome(row: RowMapping) -> Outcome | None:
     return Outcome(
         "overridden", str(override.get("operator", "?")), str(override.get("reason", ""))
     )
+
+
+def _copy_into(
+    cursor: Any,  # noqa: ANN401 - psycopg's cursor
+    temporary: str,
+    like: str,
+    columns: Sequence[str],
+    rows: Iterable[Mapping[str, Any]],
+) -> None:
+    """PostgreSQL: COPY rows into a temporary table shaped like `like` (emptied at commit)."""
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {temporary} "
+        f"(LIKE {like} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    )
+    with cursor.copy(f"COPY {temporary} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in columns])
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:  # noqa: ANN401 - DB-API connection
