@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
+from scale_agent.central.store import station_key
 from scale_agent.domain.catalog_audit import (
     NOT_A_WEIGHING,
     Declared,
@@ -98,7 +99,7 @@ def weighings(rows: Iterable[RowMapping]) -> tuple[list[Parcel], dict[str, _Seen
         ):
             continue
         parcel_ids.add(parcel_id)
-        station = f"{row['site']}/{row['line']}/{row['station']}"
+        station = station_key(row)
         used = []
         for line in lines:
             sku, unit, spread = str(line["sku"]), line["unit"]["value"], line["spread"]["value"]

@@ -60,6 +60,7 @@ _STATION_COLUMNS = (
     "verdict_order",
     "verdict_at",
 )
+_STATION_KEY = (messages.c.site, messages.c.line, messages.c.station)
 _STATION_ROW = ("site", "line", "station", "state", *_STATION_COLUMNS, "seen_at")
 CHAIN_HEAD = "chain_head"  # the kind of a signed chain head (kept in its own table)
 MIGRATION_LOCK = 0x5CA1E  # the advisory lock that serialises migrations on PostgreSQL
@@ -152,6 +153,11 @@ def database_url(text: str) -> str:
     if "://" not in text:
         return f"sqlite:///{text}"
     return text
+
+
+def station_key(row: Mapping[Any, Any]) -> str:
+    """`site/line/station` of a stored row, as pages and the API name a station."""
+    return f"{row['site']}/{row['line']}/{row['station']}"
 
 
 def utc(moment: datetime) -> datetime:
@@ -289,11 +295,10 @@ class Store:
 
     def latest_events(self, kinds: Sequence[str]) -> dict[tuple[str, str, str], RowMapping]:
         """Per station, its newest event of one of `kinds` (the routine scale tests, say)."""
-        station = (messages.c.site, messages.c.line, messages.c.station)
         newest = (
             select(func.max(messages.c.id))
             .where(messages.c.kind == "event", messages.c.event.in_(kinds))
-            .group_by(*station)
+            .group_by(*_STATION_KEY)
         )
         with self.engine.connect() as connection:
             rows = connection.execute(select(messages).where(messages.c.id.in_(newest))).mappings()
@@ -466,26 +471,9 @@ class Store:
     def verdict_counts(self, since: datetime, until: datetime) -> list[RowMapping]:
         """Weighings (verdict messages) sent in [since, until) per station, packer and verdict."""
         query = (
-            select(
-                messages.c.site,
-                messages.c.line,
-                messages.c.station,
-                messages.c.packer,
-                messages.c.verdict,
-                func.count().label("n"),
-            )
-            .where(
-                messages.c.kind == "verdict",
-                messages.c.sent_at >= utc(since),
-                messages.c.sent_at < utc(until),
-            )
-            .group_by(
-                messages.c.site,
-                messages.c.line,
-                messages.c.station,
-                messages.c.packer,
-                messages.c.verdict,
-            )
+            select(*_STATION_KEY, messages.c.packer, messages.c.verdict, func.count().label("n"))
+            .where(*_sent_between("verdict", since, until))
+            .group_by(*_STATION_KEY, messages.c.packer, messages.c.verdict)
         )
         with self.engine.connect() as connection:
             return list(connection.execute(query).mappings())
@@ -498,26 +486,13 @@ class Store:
         """
         per_order = (
             select(
-                messages.c.site,
-                messages.c.line,
-                messages.c.station,
+                *_STATION_KEY,
                 messages.c.packer,
                 messages.c.order_id,
                 func.max(case((messages.c.verdict != "PASS", 1), else_=0)).label("flagged"),
             )
-            .where(
-                messages.c.kind == "verdict",
-                messages.c.order_id.is_not(None),
-                messages.c.sent_at >= utc(since),
-                messages.c.sent_at < utc(until),
-            )
-            .group_by(
-                messages.c.site,
-                messages.c.line,
-                messages.c.station,
-                messages.c.packer,
-                messages.c.order_id,
-            )
+            .where(*_sent_between("verdict", since, until), messages.c.order_id.is_not(None))
+            .group_by(*_STATION_KEY, messages.c.packer, messages.c.order_id)
             .subquery()
         )
         keys = (per_order.c.site, per_order.c.line, per_order.c.station, per_order.c.packer)
@@ -536,18 +511,12 @@ class Store:
         query = (
             select(
                 messages.c.sent_at,
-                messages.c.site,
-                messages.c.line,
-                messages.c.station,
+                *_STATION_KEY,
                 messages.c.packer,
                 messages.c.verdict,
                 messages.c.payload,
             )
-            .where(
-                messages.c.kind == "alert",
-                messages.c.sent_at >= utc(since),
-                messages.c.sent_at < utc(until),
-            )
+            .where(*_sent_between("alert", since, until))
             .order_by(messages.c.sent_at)
             .limit(limit)
         )
@@ -557,7 +526,7 @@ class Store:
     def weighings(self, since: datetime, limit: int = 200_000) -> list[RowMapping]:
         """Verdict and alert messages sent since `since`, oldest first (the newest `limit`)."""
         query = (
-            select(messages.c.site, messages.c.line, messages.c.station, messages.c.payload)
+            select(*_STATION_KEY, messages.c.payload)
             .where(messages.c.kind.in_(("verdict", "alert")), messages.c.sent_at >= utc(since))
             .order_by(messages.c.sent_at.desc())
             .limit(limit)
@@ -762,6 +731,15 @@ def _outcome(row: RowMapping) -> Outcome | None:
     return Outcome(
         "overridden", str(override.get("operator", "?")), str(override.get("reason", ""))
     )
+
+
+def _sent_between(kind: str, since: datetime, until: datetime) -> list[ColumnElement[bool]]:
+    """Messages of one kind sent in [since, until)."""
+    return [
+        messages.c.kind == kind,
+        messages.c.sent_at >= utc(since),
+        messages.c.sent_at < utc(until),
+    ]
 
 
 def _copy_into(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from scale_agent.central.store import utc
+from scale_agent.central.store import station_key, utc
 from scale_agent.central.views import local
 
 if TYPE_CHECKING:
@@ -138,19 +138,14 @@ class AlertRow:
 
 def counts_from(rows: Iterable[RowMapping]) -> list[VerdictCount]:
     """`Store.verdict_counts` rows as counts."""
-    return [
-        VerdictCount(
-            f"{r['site']}/{r['line']}/{r['station']}", r["packer"], str(r["verdict"]), int(r["n"])
-        )
-        for r in rows
-    ]
+    return [VerdictCount(station_key(r), r["packer"], str(r["verdict"]), int(r["n"])) for r in rows]
 
 
 def parcels_from(rows: Iterable[RowMapping]) -> list[ParcelCount]:
     """`Store.parcel_counts` rows as counts."""
     return [
         ParcelCount(
-            f"{r['site']}/{r['line']}/{r['station']}",
+            station_key(r),
             r["packer"],
             int(r["parcels"]),
             int(r["flagged"] or 0),
@@ -164,7 +159,7 @@ def alerts_from(rows: Iterable[RowMapping]) -> list[AlertRow]:
     return [
         AlertRow(
             r["sent_at"],
-            f"{r['site']}/{r['line']}/{r['station']}",
+            station_key(r),
             r["packer"],
             str(r["verdict"]),
             r["payload"],

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel
 
 from scale_agent.central.language import ENGLISH, Texts
-from scale_agent.central.store import ChainStatus, Outcome, utc
+from scale_agent.central.store import ChainStatus, Outcome, station_key, utc
 from scale_agent.io.chain_head import fingerprint
 from scale_agent.text import spreadsheet_cell
 
@@ -128,7 +128,7 @@ def station_view(
     if since_stable is not None and age is not None:
         since_stable = round(since_stable + age, 1)
     return StationView(
-        key=f"{row['site']}/{row['line']}/{row['station']}",
+        key=station_key(row),
         site=row["site"],
         line=row["line"],
         station=row["station"],
@@ -242,7 +242,7 @@ def alert_view(
         msg_id=row["msg_id"],
         kind=row["kind"],
         parcel_id=payload.get("parcel_id"),
-        station=f"{row['site']}/{row['line']}/{row['station']}",
+        station=station_key(row),
         order_id=row["order_id"],
         verdict=row["verdict"],
         reason=str(payload.get("reason", "")),

@@ -7,6 +7,8 @@ import threading
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+import paho.mqtt.publish as mqtt_publish
+
 from scale_agent.central.auth import hash_password, new_token, token_hash
 from scale_agent.central.service import CentralService
 from scale_agent.central.settings import load_central
@@ -73,3 +75,12 @@ def sign_in(page: Page, url: str, name: str) -> None:
     page.fill("input[name=password]", PASSWORDS[name])
     page.click("button[type=submit]")
     page.wait_for_url(f"{url}/")
+
+
+def publish_all(port: int, messages: list[tuple[str, bytes]]) -> None:
+    """Publish (topic, payload) pairs at QoS 1 as the stations would, on one connection."""
+    mqtt_publish.multiple(
+        [{"topic": topic, "payload": body, "qos": 1} for topic, body in messages],
+        hostname="127.0.0.1",
+        port=port,
+    )

@@ -11,14 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import paho.mqtt.publish as mqtt_publish
 from babel.messages.pofile import read_po
 
 from scale_agent.central.language import CODES, DOMAIN, SCRIPT_TEXTS, choose
 from scale_agent.io.translations import catalog_path, template_fields
 from scale_agent.testing import wait_until
 from tests.central import harness
-from tests.central.harness import running_central, write_central
+from tests.central.harness import publish_all, running_central, write_central
 from tests.central.test_service import short_parcel, station_files
 from tests.central.test_skus import fleet_messages
 from tests.fakes.browser import screenshot_folder
@@ -110,11 +109,7 @@ def test_a_chinese_supervisor_reads_the_monitor_in_chinese(  # noqa: PLR0915 - o
             ),
             running_station(config, light) as station,
         ):
-            mqtt_publish.multiple(
-                [{"topic": topic, "payload": body, "qos": 1} for topic, body in fleet],
-                hostname="127.0.0.1",
-                port=broker.port,
-            )
+            publish_all(broker.port, fleet)
             wait_until(lambda: service.store.count("verdict") >= 85)
             page = context.new_page()
             page.goto(f"{url}/login")

@@ -8,11 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import httpx
-import paho.mqtt.publish as mqtt_publish
 
 from scale_agent.domain.catalog import load_catalog
 from scale_agent.testing import wait_until
-from tests.central.harness import running_central, sign_in, write_central
+from tests.central.harness import publish_all, running_central, sign_in, write_central
 from tests.central.test_summary import verdict_message
 from tests.fakes.browser import screenshot_folder
 from tests.station_files import CATALOG
@@ -69,11 +68,7 @@ def test_the_fleet_finds_a_sku_the_catalog_declares_light(
     sent = fleet_messages(tmp_path, site)
     central_toml = write_central(tmp_path, database, broker.url, site)
     with running_central(central_toml) as (service, url, tokens):
-        mqtt_publish.multiple(
-            [{"topic": topic, "payload": body, "qos": 1} for topic, body in sent],
-            hostname="127.0.0.1",
-            port=broker.port,
-        )
+        publish_all(broker.port, sent)
         wait_until(lambda: service.store.count() == len(sent))
         headers = {"Authorization": f"Bearer {tokens['zhang.min']}"}
         report = httpx.get(f"{url}/api/skus", headers=headers, timeout=30).json()

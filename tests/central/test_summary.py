@@ -7,8 +7,6 @@ from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import paho.mqtt.publish as mqtt_publish
-
 from scale_agent.central.summary import (
     AlertRow,
     ParcelCount,
@@ -23,7 +21,7 @@ from scale_agent.io.config import ToleranceSection
 from scale_agent.io.messages import VerdictPayload
 from scale_agent.testing import wait_until
 from scale_agent.weights import Weight
-from tests.central.harness import running_central, sign_in, write_central
+from tests.central.harness import publish_all, running_central, sign_in, write_central
 from tests.fakes.browser import screenshot_folder
 from tests.station_files import CATALOG
 
@@ -156,11 +154,7 @@ def test_the_shift_summary_page_counts_charts_and_prints(
             sent.append((f"{topic}/verdict", again.model_dump_json().encode()))
     central_toml = write_central(tmp_path, database, broker.url, site)
     with running_central(central_toml) as (service, url, _tokens):
-        mqtt_publish.multiple(
-            [{"topic": topic, "payload": body, "qos": 1} for topic, body in sent],
-            hostname="127.0.0.1",
-            port=broker.port,
-        )
+        publish_all(broker.port, sent)
         wait_until(lambda: service.store.count() == len(sent))
         page = browser.new_page(viewport={"width": 1360, "height": 1000})
         sign_in(page, url, "li.wei")
