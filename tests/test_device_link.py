@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import termios
+import time
 from typing import TYPE_CHECKING, cast
 
 import pytest
@@ -11,8 +12,9 @@ import structlog
 
 from scale_agent.errors import DeviceUnavailableError
 from scale_agent.io.clock import SystemClock
-from scale_agent.io.scale_link import LinkDown, LinkUp, ScaleLink
+from scale_agent.io.scale_link import CommandSent, LinkDown, LinkUp, ScaleLink
 from scale_agent.plugins import SCALE_GROUP, ScaleCommand, ScaleDriver, ScaleIdentity, load_driver
+from scale_agent.testing import wait_until
 from scale_agent.weights import Reading
 
 if TYPE_CHECKING:
@@ -135,3 +137,29 @@ def test_a_link_whose_thread_died_is_not_alive() -> None:
     link.start()
     link._thread.join(timeout=5)
     assert not link.is_alive  # the station stops feeding the watchdog on this
+
+
+def test_while_frames_gather_a_command_still_reaches_the_scale_at_once(
+    scale: FakeMtSicsScale,
+) -> None:
+    module = load_driver(SCALE_GROUP, "mt-sics")
+    driver = cast(
+        "ScaleDriver", module.DRIVER(module.Settings.model_validate({"port": scale.path}))
+    )
+    events: queue.Queue[object] = queue.Queue()
+    # A station idle for good: the link lets frames gather for 30 s after every read.
+    link = ScaleLink(driver, SystemClock(), events.put, structlog.get_logger(), lambda: 30.0)
+    link.start()
+    try:
+        _next(events, Reading)  # the first read; now the link waits
+        started = time.monotonic()
+        link.send(ScaleCommand.ZERO)
+        sent = _next(events, CommandSent)
+        assert isinstance(sent, CommandSent)
+        assert sent.is_sent
+        assert time.monotonic() - started < 5  # not after the 30 s gather
+        wait_until(lambda: scale.zeroed == 1)
+    finally:
+        started = time.monotonic()
+        link.stop()
+    assert time.monotonic() - started < 3  # stop ends the gathering wait too

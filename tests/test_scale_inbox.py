@@ -5,7 +5,7 @@ from __future__ import annotations
 import queue
 
 from scale_agent.io.scale_link import LinkDown
-from scale_agent.station.scale_inbox import ScaleInbox, ScaleWaiting
+from scale_agent.station.scale_inbox import GATHER_AFTER_S, GATHER_S, ScaleInbox, ScaleWaiting
 from scale_agent.weights import Reading, ReadingKind, Weight
 
 EMPTY = Reading(ReadingKind.WEIGHT, b"ST,GS,+0000.00kg\r\n", Weight.parse("0g"), is_stable=True)
@@ -83,3 +83,30 @@ def test_link_events_always_wake_the_loop() -> None:
     assert loop.inbox.take() == [LinkDown("port gone")]
     loop.inbox.put(EMPTY.at(2.0, 2.0))  # after a link event, the same frame is news again
     assert loop.woken() == 1
+
+
+def test_the_link_gathers_frames_only_once_the_same_frame_has_come_for_a_while() -> None:
+    loop = Loop()
+    for at in (1.0, 1.2, 0.9 + GATHER_AFTER_S):
+        loop.inbox.put(EMPTY.at(at, at))
+    assert loop.inbox.gather_s() == 0  # the same frame, but not for long: read as they come
+    loop.inbox.put(EMPTY.at(1.0 + GATHER_AFTER_S, 1.0 + GATHER_AFTER_S))
+    assert loop.inbox.gather_s() == GATHER_S
+    loop.is_waiting = False  # a parcel in its life (or the scale in fault): every frame counts
+    assert loop.inbox.gather_s() == 0
+    loop.is_waiting = True
+    loop.inbox.put(LOADED.at(2.0, 2.0))  # a parcel lands: read every frame from now on
+    assert loop.inbox.gather_s() == 0
+    loop.inbox.put(LOADED.at(2.0, 2.0))  # frames gathered with it are stamped alike: no time
+    assert loop.inbox.gather_s() == 0
+
+
+def test_after_a_link_event_the_frames_must_repeat_for_a_while_again() -> None:
+    loop = Loop()
+    for at in (1.0, 1.0 + GATHER_AFTER_S):
+        loop.inbox.put(EMPTY.at(at, at))
+    assert loop.inbox.gather_s() == GATHER_S
+    loop.inbox.put(LinkDown("port gone"))
+    loop.inbox.put(EMPTY.at(2.0, 2.0))
+    loop.inbox.put(EMPTY.at(2.1, 2.1))
+    assert loop.inbox.gather_s() == 0

@@ -2,11 +2,14 @@
 
 The reconnect loop is `DeviceLink`'s; this adds what a scale needs: its identity read on every
 connect (and a warning when a different scale appeared on the port), and commands (zero,
-tare) passed to the driver between reads.
+tare) passed to the driver between reads, and a pace: after a read, the station may ask the
+link to let frames gather in the port's buffer for a while (`station.scale_inbox.gather_s`);
+a command ends that wait at once.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -53,10 +56,17 @@ class ScaleLink(DeviceLink["ScaleDriver"]):
     kind = "scale"
 
     def __init__(
-        self, driver: ScaleDriver, clock: Clock, emit: Callable[[ScaleEvent], None], log: Log
+        self,
+        driver: ScaleDriver,
+        clock: Clock,
+        emit: Callable[[ScaleEvent], None],
+        log: Log,
+        gather_s: Callable[[], float] | None = None,
     ) -> None:
         super().__init__(driver, clock, log)
         self._emit = emit
+        self._gather_s = gather_s
+        self._nudge = threading.Event()  # ends a gathering wait: a command, or stop
         self.identity: ScaleIdentity | None = None
         # A deque, not a Queue: the read loop looks at it after every read, and an empty
         # deque is one truth test where Queue.get_nowait raises and catches per read.
@@ -65,6 +75,13 @@ class ScaleLink(DeviceLink["ScaleDriver"]):
     def send(self, command: ScaleCommand) -> None:
         """Queue a command for the driver; it is sent between reads, from the link's thread."""
         self._commands.append(command)  # deque appends and pops are thread-safe
+        self._nudge.set()
+
+    def stop(self) -> None:
+        """Stop the thread (ending a gathering wait at once) and close the driver."""
+        self._stop.set()
+        self._nudge.set()
+        super().stop()
 
     def _session(self) -> None:
         self._connected(self.driver.open())
@@ -76,6 +93,9 @@ class ScaleLink(DeviceLink["ScaleDriver"]):
                 now, wall = self._clock.monotonic(), self._clock.time()
                 for reading in readings:
                     self._emit(reading.at(now, wall))
+                if self._gather_s is not None and (pause := self._gather_s()) > 0:
+                    self._nudge.wait(pause)
+                    self._nudge.clear()
 
     def _on_down(self, reason: str) -> None:
         self._emit(LinkDown(reason))

@@ -81,7 +81,7 @@ TICK_S = 0.05
 # live weight on the screen) need no finer step than this; the next parcel's first frame wakes
 # the loop at once (`station.scale_inbox`). Fewer wake-ups are most of an idle station's cost.
 IDLE_TICK_S = 0.25
-STATUS_EVERY_S = 1.0
+STATUS_EVERY_S = 2.0  # `scale-agent status` calls a status older than 5 s stale
 
 
 class StationRuntime:
@@ -119,7 +119,9 @@ class StationRuntime:
         self.events: queue.Queue[Inbound] = queue.Queue()
         self.telemetry = Telemetry(self.identity, self.log)
         self.scale_inbox = ScaleInbox(self.events.put, self.logic.is_waiting_for_a_load)
-        self.link = ScaleLink(scale, self.clock, self.scale_inbox.put, self.log)
+        self.link = ScaleLink(
+            scale, self.clock, self.scale_inbox.put, self.log, self.scale_inbox.gather_s
+        )
         self.outputs = Outputs(outputs, self.log)
         self.scanner_link: ScannerLink | None = None
         self.desk: ScanDesk | None = None
