@@ -195,6 +195,8 @@ class Recorder:
             body=written.body,
             outgoing=written.outgoing if config.mqtt.enabled else [],
         )
+        if self._publisher is not None:
+            self._publisher.send_owed(station.ledger)  # the alert first, then the log line
         station.log.info(
             "parcel_judged",
             order_id=verdict.order_id,
@@ -203,8 +205,6 @@ class Recorder:
             parcel_id=written.parcel_id,
             override=effect.override.reason if effect.override else None,
         )
-        if self._publisher is not None:
-            self._publisher.wake()
         for appended in self.appended:
             appended()
         recorded = RecordedVerdict(written.parcel_id, verdict, verdict.is_flagged)

@@ -460,8 +460,8 @@ class StationRuntime:
 
     def _tell_systemd(self, show: Show) -> None:
         """STATUS= for `systemctl status`, whenever the light changes."""
-        signal = show.indication.signal.value
-        if signal != self._shown_signal:
+        signal = show.guidance.signal.value  # rendered only when it changed: every Show
+        if signal != self._shown_signal:  # is on the way from a verdict to its light
             self._shown_signal = signal
             systemd.notify(f"STATUS={signal}: {show.indication.text}"[:200])
 

@@ -7,6 +7,9 @@ publisher drops paho's copies and re-sends what the outbox still holds, with the
 
 Threads: paho's network thread runs the callbacks, which only hand facts to a queue; the
 `outbox-drain` thread owns its own ledger connection, matches PUBACKs to rows and publishes.
+A verdict's alert need not wait for that thread to wake: right after the commit the station
+loop publishes what is owed itself (`send_owed`), under the same lock as the drain's work,
+when the drain is idle and has no news from paho to handle first; otherwise it wakes the drain.
 """
 
 from __future__ import annotations
@@ -79,6 +82,9 @@ class Publisher(LinkState):
         self._facts: deque[tuple[str, int, int]] = deque()
         self._wake = threading.Event()
         self._stop = threading.Event()
+        # Held by whoever works on the outbox state (the drain thread's step, or send_owed).
+        self._outbox_lock = threading.Lock()
+        self._outbox: OutboxDrain | None = None  # set by the drain thread once it runs
         super().__init__(BrokerAddress.parse(settings.url))
         self.has_connected = False
         self.delivered = 0
@@ -121,6 +127,27 @@ class Publisher(LinkState):
     def wake(self) -> None:
         """Tell the drain thread there is something new in the outbox."""
         self._wake.set()
+
+    def send_owed(self, ledger: Ledger) -> None:
+        """Publish what the outbox owes now, from the caller's thread and ledger connection.
+
+        The station loop calls it right after recording a verdict, which saves the alert a
+        thread wake-up (on a busy two-core PC, most of the time from commit to the wire). It
+        never waits: when the drain thread is at work, has facts from paho to handle first
+        (a reconnect resets what is in flight), or the link is down, the drain is woken instead.
+        Rows go out in id order either way, from under the one lock.
+        """
+        outbox = self._outbox
+        if outbox is None or self._facts or not self.is_connected:
+            self._wake.set()
+            return
+        if not self._outbox_lock.acquire(blocking=False):
+            self._wake.set()
+            return
+        try:
+            outbox.send(ledger)
+        finally:
+            self._outbox_lock.release()
 
     def publish_now(self, topic: str, payload: bytes, *, qos: int, retain: bool) -> bool:
         """Publish live data (health, weight) if connected; False when it was dropped."""
@@ -226,13 +253,17 @@ class Publisher(LinkState):
         # msg_id (a duplicate the monitor drops), never lost. Verdicts keep synchronous=FULL.
         ledger = Ledger(self.data_dir, self.settings.outbox_max_rows, synchronous="NORMAL")
         drain = OutboxDrain(self, ledger)
+        self._outbox = drain
         try:
             while not self._stop.is_set():
                 self._wake.wait(ACK_BATCH_S if drain.acked or drain.inflight else 0.5)
                 self._wake.clear()
-                drain.step()
+                with self._outbox_lock:
+                    drain.step()
         finally:
-            drain.flush()
+            self._outbox = None
+            with self._outbox_lock:
+                drain.flush()
             ledger.close()
 
     def _message_refused(self, row_id: int, code: int) -> None:
@@ -284,7 +315,7 @@ class OutboxDrain:
         ):
             self.flush()
         if publisher.is_connected:
-            self._send()
+            self.send(self.ledger)
         if not self.inflight or now - self._counted_at >= BACKLOG_EVERY_S:
             self._counted_at = now
             publisher.backlog = self.ledger.backlog() - len(self.acked)
@@ -310,12 +341,16 @@ class OutboxDrain:
         else:  # kept in the outbox; sent again after the next reconnect
             self.publisher._message_refused(row_id, code)  # noqa: SLF001 - one module
 
-    def _send(self) -> None:
+    def send(self, ledger: Ledger) -> None:
+        """Hand paho the rows owed after the last one sent (under the publisher's lock).
+
+        `ledger` is the calling thread's own connection: the drain's, or the station loop's.
+        """
         room = HANDED_TO_PAHO - len(self.inflight)
         if room < REFILL_AT and self.inflight:
             return
         client = self.publisher._client  # noqa: SLF001 - one module
-        for row in self.ledger.pending(room, after_id=self.highest_sent):
+        for row in ledger.pending(room, after_id=self.highest_sent):
             self.highest_sent = max(self.highest_sent, row.id)
             info = client.publish(
                 row.topic,
