@@ -4,7 +4,8 @@ Each decoder gets a stream of its own frames (best of five runs), fed in 4 KiB r
 line) and in reads of one frame each (a scale answering polls), in two kinds of stream:
 
 - as scales send them: the two frames of the table repeating (a weight holding, a few values
-  while it moves): decoders give a frame seen lately the reading it gave before;
+  while it moves): decoders give a frame seen lately the reading it gave before, and a read
+  that was exactly one frame seen before costs one look-up;
 - every frame new (the worst case): each frame's digits count up, so no frame repeats and
   every one is parsed in full.
 

@@ -122,16 +122,19 @@ class FrameDecoder:
         # second, all day), a few values while it moves. Parsers are pure, so a frame seen
         # lately gives the reading it gave before: a dictionary look-up instead of a regex,
         # a Decimal, a Weight and a Reading. In a thread that wakes for each frame, its
-        # caches cold, parsing anew costs ~100 us; the look-up next to nothing. The last
-        # frame also short-cuts `feed` when a read brings exactly that frame again.
+        # caches cold, parsing anew costs ~100 us; the look-up next to nothing.
         self._seen: dict[bytes, Reading] = {}
-        self._last: tuple[bytes, Reading] = (b"", error(b"", "no frame yet"))
+        # A scale answering polls, or streaming slower than it is read, brings one frame per
+        # read. What a read does to an empty buffer depends on its bytes alone, so a read
+        # that was exactly one frame is remembered as such, bytes as read (parity bit and
+        # all): the next time, `feed` is one look-up, with no masking, cutting or copying.
+        self._reads: dict[bytes, Reading] = {}
 
     def feed(self, data: bytes) -> list[Reading]:
         """Add bytes; return the readings of every frame they completed."""
-        last_frame, last_reading = self._last
-        if data == last_frame and not self._buffer:  # the same frame again, whole: no work
-            return [last_reading]
+        was_empty = not self._buffer
+        if was_empty and (known := self._reads.get(data)) is not None:
+            return [known]
         if self.mask_parity:
             data = data.translate(SEVEN_BITS)
         buffer = self._buffer + data if self._buffer else data
@@ -152,6 +155,10 @@ class FrameDecoder:
             readings.append(error(buffer[: self.max_frame], "overlong frame"))
             buffer = b""
         self._buffer = buffer
+        if was_empty and not buffer and len(readings) == 1 and len(data) <= self.max_frame:
+            if len(self._reads) >= SEEN_FRAMES:
+                self._reads.clear()
+            self._reads[data] = readings[0]
         return readings
 
     def _take(self, frame: bytes, readings: list[Reading]) -> None:
@@ -167,7 +174,6 @@ class FrameDecoder:
             if len(self._seen) >= SEEN_FRAMES:  # a stream of ever-new frames: start afresh
                 self._seen.clear()
             self._seen[frame] = reading
-        self._last = (frame, reading)
         return reading
 
     def _cut_lines(self, buffer: bytes, readings: list[Reading]) -> int:

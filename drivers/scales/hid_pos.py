@@ -70,28 +70,47 @@ def parse_report(report: bytes) -> Reading:
     return Reading(ReadingKind.WEIGHT, report, Weight(raw_value * factor, unit), status != 3)  # noqa: PLR2004 - 3 is "in motion"
 
 
+SEEN_REPORTS = 1024
+
+
 class ReportDecoder:
     """Splits a byte stream into reports by their ID (one report per hidraw read, or a file)."""
 
     def __init__(self) -> None:
         self._buffer = b""
+        # hidraw gives one report per read, and a scale repeats its report while the weight
+        # holds: a report seen lately keeps its reading (parse_report is pure).
+        self._seen: dict[bytes, Reading] = {}
 
     def feed(self, data: bytes) -> list[Reading]:
         """Add bytes; return the readings of every complete report."""
-        buffer = self._buffer + data
+        if not self._buffer and (known := self._seen.get(data)) is not None:
+            return [known]  # the common case: one whole report, seen before
+        buffer = self._buffer + data if self._buffer else data
         readings = []
-        while buffer:
-            length = LENGTHS.get(buffer[0])
+        position, size = 0, len(buffer)
+        while position < size:  # walks by index: a 4 KiB read is not copied per report
+            length = LENGTHS.get(buffer[position])
             if length is None:  # not a report we know: skip a byte to resynchronise
-                readings.append(Reading(ReadingKind.ERROR, buffer[:1], error="unknown report"))
-                buffer = buffer[1:]
+                noise = buffer[position : position + 1]
+                readings.append(Reading(ReadingKind.ERROR, noise, error="unknown report"))
+                position += 1
                 continue
-            if len(buffer) < length:
+            if size - position < length:
                 break
-            readings.append(parse_report(buffer[:length]))
-            buffer = buffer[length:]
-        self._buffer = buffer
+            readings.append(self._parse(buffer[position : position + length]))
+            position += length
+        self._buffer = buffer[position:]
         return readings
+
+    def _parse(self, report: bytes) -> Reading:
+        reading = self._seen.get(report)
+        if reading is None:
+            reading = parse_report(report)
+            if len(self._seen) >= SEEN_REPORTS:  # ever-new reports: start afresh
+                self._seen.clear()
+            self._seen[report] = reading
+        return reading
 
 
 def make_decoder(settings: Settings) -> ReportDecoder:

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scale_agent.tools.decoding import make_decoder
+from tests.drivers.scales.frames import even_parity, toledo
 
 NUMBER = rb"[+-]?\s*\d*\.?\d+"
 WELL_FORMED: dict[str, tuple[dict[str, Any], re.Pattern[bytes]]] = {
@@ -82,3 +83,57 @@ def test_a_frame_after_noise_still_decodes(protocol: str, noise: bytes, cut: int
     decoder.feed(flush)
     readings = decoder.feed(good[protocol] * 2)
     assert [r.weight for r in readings if r.weight is not None][-1:] != []
+
+
+# Two frames each, as scales send them (and, for the line protocols, as a 7E1 port sends them).
+FRAMES: dict[str, list[bytes]] = {
+    "mt-sics": [b"S S      1.250 kg\r\n", b"S D      1.248 kg\r\n"],
+    "toledo-continuous": [toledo(0x30, 0x30, 0x20, "001250"), toledo(0x32, 0x30, 0x20, "001248")],
+    "nci": [b"\n  1.25lb\r\n00\r\x03", b"\n  1.24lb\r\n10\r\x03"],
+    "toledo-8217": [b"\x0201.250\r", b"\x0201.248\r"],
+    "ad": [b"ST,+00012.34  g\r\n", even_parity(b"US,+00012.30  g\r\n")],
+    "gs-nt": [b"ST,GS,+0012.34kg\r\n", even_parity(b"US,NT,+0012.30kg\r\n")],
+    "ohaus": [b"     12.34 kg   G\r\n", b"     12.30 kg ? G\r"],
+    "cas": [b"ST,GS,1\xc4,  12.345 kg\r\n", b"US,GS,1\x84,  12.300 kg\r\n"],
+    "line": [b"   12.34 lb GR  \r\n", b"   12.30 lb gr  \r\n"],
+    "hid-pos": [b"\x03\x04\x02\x00\xe2\x04", b"\x03\x03\x02\x00\xe0\x04"],
+}
+
+
+class Forgetful(dict[bytes, Any]):
+    """A decoder memory that keeps nothing: every frame is cut and parsed anew."""
+
+    def __setitem__(self, key: bytes, value: Any) -> None:
+        return
+
+
+def _readings(decoder: Any, reads: list[bytes]) -> list[tuple[Any, ...]]:
+    return [
+        (r.kind, r.raw, r.weight, r.is_stable, r.mode, r.is_overload, r.error, r.detail)
+        for read in reads
+        for r in decoder.feed(read)
+    ]
+
+
+@pytest.mark.parametrize("protocol", sorted(FRAMES))
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_what_a_decoder_remembers_never_changes_what_a_stream_decodes_to(
+    protocol: str, data: st.DataObject
+) -> None:
+    """Frames seen lately and reads that were one whole frame short-cut the decoding; the
+    readings must be those of a decoder that remembers nothing, however the bytes arrive."""
+    pieces = data.draw(
+        st.lists(st.sampled_from(FRAMES[protocol]) | st.binary(max_size=6), max_size=30)
+    )
+    stream = b"".join(pieces)
+    cuts = sorted(data.draw(st.sets(st.integers(0, len(stream)), max_size=12)))
+    # Reads of whole pieces (a poll's answer, hidraw) and reads cut anywhere (a busy line).
+    reads = pieces + [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
+    options = WELL_FORMED[protocol][0]
+    remembering = make_decoder(protocol, options)
+    forgetting = make_decoder(protocol, options)
+    for name in ("_seen", "_reads"):
+        if hasattr(forgetting, name):
+            setattr(forgetting, name, Forgetful())
+    assert _readings(remembering, reads) == _readings(forgetting, reads)
