@@ -87,3 +87,18 @@ class TestAdContract(ScaleDriverContract):
 
     def moving_frame(self) -> bytes:
         return b"US,+00012.30  g\r\n"
+
+
+class TestAdNetContract(ScaleDriverContract):
+    """The AD-4404-style form: header, gross/net, 8-character data, 2-character unit."""
+
+    driver_name = "ad"
+    settings: ClassVar[dict[str, Any]] = {}
+    stable_weight = W("12.34kg")
+    moving_weight = W("12.30kg")
+
+    def stable_frame(self) -> bytes:
+        return b"ST,NT,+0012.34kg\r\n"
+
+    def moving_frame(self) -> bytes:
+        return b"US,NT,+0012.30kg\r"  # set to end lines with CR only

@@ -60,3 +60,18 @@ class TestOhausContract(ScaleDriverContract):
 
     def moving_frame(self) -> bytes:
         return b"     12.30 kg ? G\r\n"
+
+
+class TestOhausLegendContract(ScaleDriverContract):
+    """Print lines with a legend of several words after the stability column, CR only."""
+
+    driver_name = "ohaus"
+    settings: ClassVar[dict[str, Any]] = {}
+    stable_weight = W("12.34kg")
+    moving_weight = W("12.3kg")
+
+    def stable_frame(self) -> bytes:
+        return b"     12.34 kg   WET WT\r"
+
+    def moving_frame(self) -> bytes:
+        return b"     12.30 kg ? WET WT\r"  # (PRE TARE names a tare printout: no weight)
