@@ -75,20 +75,25 @@ def parse_options(pairs: Iterable[str]) -> dict[str, object]:
 
 
 def as_json(protocol: str, reading: Reading) -> dict[str, object]:
-    """One reading in the tools' JSON Lines shape (exactly these keys)."""
+    """One reading in the tools' JSON Lines shape (exactly these keys).
+
+    Kind, unit and mode stay enum members: they are `str` subclasses, so orjson (and json)
+    write their values, without an enum property look-up per frame.
+    """
     value: Decimal | None = None
     unit: str | None = None
-    if reading.weight is not None:
-        value, unit = reading.weight.value, reading.weight.unit.value
+    weight = reading.weight
+    if weight is not None:
+        value, unit = weight.value, weight.unit
     elif reading.kind is ReadingKind.WEIGHT and reading.detail and "value" in reading.detail:
         value, unit = Decimal(reading.detail["value"]), reading.detail.get("unit")
     return {
         "protocol": protocol,
-        "kind": reading.kind.value,
+        "kind": reading.kind,
         "value": None if value is None else float(value),
         "unit": unit,
         "stable": reading.is_stable,
-        "mode": reading.mode.value if reading.mode else None,
+        "mode": reading.mode,
         "overload": reading.is_overload,
         "underload": reading.is_underload,
         "error": reading.error,
