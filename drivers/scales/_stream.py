@@ -33,6 +33,27 @@ SEEN_FRAMES = 1024  # frames whose readings a decoder keeps (about 250 KB)
 _LINE_END = re.compile(rb"[\r\n]")
 
 
+class RecentReadings(dict[bytes, Reading]):
+    """Readings a decoder keeps by the bytes that gave them, at most `SEEN_FRAMES` of them."""
+
+    def keep(self, key: bytes, reading: Reading) -> None:
+        """Remember one; a stream of ever-new frames starts the memory afresh."""
+        if len(self) >= SEEN_FRAMES:
+            self.clear()
+        self[key] = reading
+
+    def parse(self, frame: bytes, parse: Parse) -> Reading:
+        """The reading of `frame`: the one it gave lately, else `parse(frame)`, kept."""
+        reading = self.get(frame)
+        if reading is None:
+            reading = parse(frame)
+            self.keep(frame, reading)
+        return reading
+
+
+_LINE_END = re.compile(rb"[\r\n]")
+
+
 def number(text: str) -> Decimal | None:
     """A signed decimal as scales print it (``+00012.34``, ``-  1.5``, ``.5``), or None.
 
@@ -123,12 +144,12 @@ class FrameDecoder:
         # lately gives the reading it gave before: a dictionary look-up instead of a regex,
         # a Decimal, a Weight and a Reading. In a thread that wakes for each frame, its
         # caches cold, parsing anew costs ~100 us; the look-up next to nothing.
-        self._seen: dict[bytes, Reading] = {}
+        self._seen = RecentReadings()
         # A scale answering polls, or streaming slower than it is read, brings one frame per
         # read. What a read does to an empty buffer depends on its bytes alone, so a read
         # that was exactly one frame is remembered as such, bytes as read (parity bit and
         # all): the next time, `feed` is one look-up, with no masking, cutting or copying.
-        self._reads: dict[bytes, Reading] = {}
+        self._reads = RecentReadings()
 
     def feed(self, data: bytes) -> list[Reading]:
         """Add bytes; return the readings of every frame they completed."""
@@ -156,9 +177,7 @@ class FrameDecoder:
             buffer = b""
         self._buffer = buffer
         if was_empty and not buffer and len(readings) == 1 and len(data) <= self.max_frame:
-            if len(self._reads) >= SEEN_FRAMES:
-                self._reads.clear()
-            self._reads[data] = readings[0]
+            self._reads.keep(data, readings[0])
         return readings
 
     def _take(self, frame: bytes, readings: list[Reading]) -> None:
@@ -168,13 +187,7 @@ class FrameDecoder:
             readings.append(self._parse(frame))
 
     def _parse(self, frame: bytes) -> Reading:
-        reading = self._seen.get(frame)
-        if reading is None:
-            reading = self.parse(frame)
-            if len(self._seen) >= SEEN_FRAMES:  # a stream of ever-new frames: start afresh
-                self._seen.clear()
-            self._seen[frame] = reading
-        return reading
+        return self._seen.parse(frame, self.parse)
 
     def _cut_lines(self, buffer: bytes, readings: list[Reading]) -> int:
         """Frames that only end in a terminator: the hot path of every line protocol.

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from drivers.scales._stream import RecentReadings
 from scale_agent.errors import DeviceUnavailableError
 from scale_agent.plugins import DriverSettings, ScaleCommand, ScaleIdentity
 from scale_agent.weights import Reading, ReadingKind, Unit, Weight
@@ -70,9 +71,6 @@ def parse_report(report: bytes) -> Reading:
     return Reading(ReadingKind.WEIGHT, report, Weight(raw_value * factor, unit), status != 3)  # noqa: PLR2004 - 3 is "in motion"
 
 
-SEEN_REPORTS = 1024
-
-
 class ReportDecoder:
     """Splits a byte stream into reports by their ID (one report per hidraw read, or a file)."""
 
@@ -80,7 +78,7 @@ class ReportDecoder:
         self._buffer = b""
         # hidraw gives one report per read, and a scale repeats its report while the weight
         # holds: a report seen lately keeps its reading (parse_report is pure).
-        self._seen: dict[bytes, Reading] = {}
+        self._seen = RecentReadings()
 
     def feed(self, data: bytes) -> list[Reading]:
         """Add bytes; return the readings of every complete report."""
@@ -98,19 +96,10 @@ class ReportDecoder:
                 continue
             if size - position < length:
                 break
-            readings.append(self._parse(buffer[position : position + length]))
+            readings.append(self._seen.parse(buffer[position : position + length], parse_report))
             position += length
         self._buffer = buffer[position:]
         return readings
-
-    def _parse(self, report: bytes) -> Reading:
-        reading = self._seen.get(report)
-        if reading is None:
-            reading = parse_report(report)
-            if len(self._seen) >= SEEN_REPORTS:  # ever-new reports: start afresh
-                self._seen.clear()
-            self._seen[report] = reading
-        return reading
 
 
 def make_decoder(settings: Settings) -> ReportDecoder:

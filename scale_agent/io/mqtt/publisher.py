@@ -138,10 +138,12 @@ class Publisher(LinkState):
         Rows go out in id order either way, from under the one lock.
         """
         outbox = self._outbox
-        if outbox is None or self._facts or not self.is_connected:
-            self._wake.set()
-            return
-        if not self._outbox_lock.acquire(blocking=False):
+        if (
+            outbox is None
+            or self._facts
+            or not self.is_connected
+            or not self._outbox_lock.acquire(blocking=False)
+        ):
             self._wake.set()
             return
         try:

@@ -7,14 +7,18 @@ reading that carries a weight must have raw bytes that match it.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from drivers.scales._stream import RecentReadings
 from scale_agent.tools.decoding import make_decoder
 from tests.drivers.scales.frames import even_parity, toledo
+
+if TYPE_CHECKING:
+    from scale_agent.weights import Reading
 
 NUMBER = rb"[+-]?\s*\d*\.?\d+"
 END = rb"(\r\n|\r|\n)$"  # line protocols: CR LF, LF, or CR only
@@ -136,11 +140,11 @@ VARIANTS: dict[str, list[bytes]] = {
 }
 
 
-class Forgetful(dict[bytes, Any]):
+class Forgetful(RecentReadings):
     """A decoder memory that keeps nothing: every frame is cut and parsed anew."""
 
-    def __setitem__(self, key: bytes, value: Any) -> None:
-        return
+    def keep(self, key: bytes, reading: Reading) -> None:
+        _ = key, reading
 
 
 def _readings(decoder: Any, reads: list[bytes]) -> list[tuple[Any, ...]]:
