@@ -290,3 +290,26 @@ def test_a_ledger_nobody_may_read_is_one_plain_sentence(public_dir: Path) -> Non
     assert out == ""
     assert "permission denied" in err
     assert "Traceback" not in err
+
+
+def test_a_column_changed_with_plain_sql_breaks_the_chain_and_never_shows(
+    ledger_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Someone with the database turns SO-2's MISSING_ITEM into a PASS of another order.
+    with sqlite3.connect(ledger_dir / "ledger.sqlite3") as db:
+        db.execute("UPDATE verdicts SET verdict = 'PASS', order_id = 'SO-9' WHERE seq = 2")
+    assert main(["records", "--data-dir", str(ledger_dir), "verify"]) == 1
+    out = capsys.readouterr().out
+    assert "chain BROKEN at record 2" in out
+    assert "verdict column says 'PASS', the hashed record 'MISSING_ITEM'" in out
+    # find shows the record under the order it was recorded for, as it was judged...
+    assert main(["records", "--data-dir", str(ledger_dir), "find", "SO-2"]) == 0
+    out = capsys.readouterr().out
+    assert "order SO-2: MISSING_ITEM" in out
+    assert "columns were changed outside the chain" in out
+    # ...and never as a PASS of the order the column now names.
+    assert main(["records", "--data-dir", str(ledger_dir), "find", "SO-9"]) == 1
+    # The export carries the hashed facts too.
+    assert main(["records", "--data-dir", str(ledger_dir), "export", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["order_id"], r["verdict"]) for r in rows][1] == ("SO-2", "MISSING_ITEM")

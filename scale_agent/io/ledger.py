@@ -26,16 +26,11 @@ if TYPE_CHECKING:
 
 LEDGER_FILE = "ledger.sqlite3"
 GENESIS_HASH = "0" * 64
-RECORD_COLUMNS = (
-    "seq",
-    "parcel_id",
-    "order_id",
-    "verdict",
-    "recorded_at",
-    "body",
-    "prev_hash",
-    "hash",
-)
+# The columns a record is found by. Each is a copy of a fact inside the hashed body (its
+# `indexed` object): what any command shows is read from the body, and `verify_chain` checks
+# that every column still agrees with it, so a plain SQL UPDATE of a column is a break.
+INDEXED = ("parcel_id", "order_id", "verdict", "recorded_at")
+RECORD_COLUMNS = ("seq", *INDEXED, "body", "prev_hash", "hash")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS verdicts (
@@ -49,6 +44,10 @@ CREATE TABLE IF NOT EXISTS verdicts (
     hash TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS verdicts_by_order ON verdicts (order_id);
+-- Finding by the hashed order id: a record whose column was rewritten still turns up under
+-- the order it was recorded for.
+CREATE INDEX IF NOT EXISTS verdicts_by_hashed_order
+    ON verdicts (json_extract(body, '$.indexed.order_id'));
 -- AUTOINCREMENT: ids never come back after the newest row is acknowledged and deleted,
 -- so the publisher can page through the outbox by id.
 CREATE TABLE IF NOT EXISTS outbox (
@@ -155,7 +154,13 @@ class Ledger:
 
         Returns the record's sequence number.
         """
-        text = canonical(body)
+        facts = {
+            "parcel_id": parcel_id,
+            "order_id": order_id,
+            "verdict": verdict,
+            "recorded_at": recorded_at,
+        }
+        text = canonical({**body, "indexed": facts})
         db = self._db
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -282,34 +287,50 @@ class Ledger:
         the text comparison is a time comparison.
         """
         conditions, params = [], []
+        # Matched on the hashed order id; records from before it was hashed, on the column.
+        order = "coalesce(json_extract(body, '$.indexed.order_id'), order_id)"
         if order_id is not None:
-            conditions.append("order_id = ?")
-            params.append(order_id)
+            conditions.append(
+                "(json_extract(body, '$.indexed.order_id') = ? "
+                "OR (json_extract(body, '$.indexed') IS NULL AND order_id = ?))"
+            )
+            params += [order_id, order_id]
         if order_like is not None:  # customer service types "so-10" for SO-1002
-            conditions.append("order_id LIKE ? ESCAPE '\\'")
+            conditions.append(f"{order} LIKE ? ESCAPE '\\'")
             params.append(order_like)
         if since is not None:
-            conditions.append("recorded_at >= ?")
+            conditions.append(
+                "coalesce(json_extract(body, '$.indexed.recorded_at'), recorded_at) >= ?"
+            )
             params.append(since)
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         query = f"SELECT {', '.join(RECORD_COLUMNS)} FROM verdicts{where} ORDER BY seq"  # noqa: S608 - built from constants
         return [
-            dict(zip(RECORD_COLUMNS, row, strict=True)) for row in self._db.execute(query, params)
+            from_hashed(dict(zip(RECORD_COLUMNS, row, strict=True)))
+            for row in self._db.execute(query, params)
         ]
 
     def verify_chain(self) -> ChainBreak | None:
-        """Walk the chain from the first record; return the first break, or None if intact."""
+        """Walk the chain from the first record; return the first break, or None if intact.
+
+        A break is a missing record, a broken link, a body that does not match its hash, or
+        a stored column that no longer agrees with the hashed fact it copies.
+        """
         prev_hash = GENESIS_HASH
         expected_seq = 1
-        rows = self._db.execute("SELECT seq, body, prev_hash, hash FROM verdicts ORDER BY seq")
-        for seq, body, stored_prev, stored_hash in rows:
+        rows = self._db.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM verdicts ORDER BY seq")  # noqa: S608 - constants
+        for row in rows:
+            record = dict(zip(RECORD_COLUMNS, row, strict=True))
+            seq = int(record["seq"])
             if seq != expected_seq:
-                return ChainBreak(int(seq), f"record {expected_seq} before it is missing")
-            if stored_prev != prev_hash:
-                return ChainBreak(int(seq), "its link to the previous record does not match")
-            if record_hash(prev_hash, body) != stored_hash:
-                return ChainBreak(int(seq), "its content does not match its hash (edited)")
-            prev_hash, expected_seq = stored_hash, seq + 1
+                return ChainBreak(seq, f"record {expected_seq} before it is missing")
+            if record["prev_hash"] != prev_hash:
+                return ChainBreak(seq, "its link to the previous record does not match")
+            if record_hash(prev_hash, record["body"]) != record["hash"]:
+                return ChainBreak(seq, "its content does not match its hash (edited)")
+            if altered := from_hashed(record)["altered"]:
+                return ChainBreak(seq, _altered_reason(record, altered))
+            prev_hash, expected_seq = record["hash"], seq + 1
         return None
 
     def hash_at(self, seq: int) -> str | None:
@@ -323,6 +344,39 @@ class Ledger:
             "SELECT seq, hash FROM verdicts ORDER BY seq DESC LIMIT 1"
         ).fetchone()
         return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+
+
+def from_hashed(record: dict[str, Any]) -> dict[str, Any]:
+    """A stored record with its indexed facts taken from its hashed body.
+
+    `altered` names the columns that disagree with the body (edited outside the chain);
+    `hashed_index` is False for a record written before the facts were hashed, whose columns
+    nothing can check.
+    """
+    try:
+        facts = json.loads(record["body"]).get("indexed")
+    except (ValueError, AttributeError):
+        facts = None
+    if not isinstance(facts, dict):
+        return {**record, "altered": [], "hashed_index": False, "columns": {}}
+    altered = [name for name in INDEXED if facts.get(name) != record[name]]
+    columns = {name: record[name] for name in altered}
+    return {
+        **record,
+        **{n: facts.get(n) for n in INDEXED},
+        "altered": altered,
+        "hashed_index": True,
+        "columns": columns,
+    }
+
+
+def _altered_reason(record: dict[str, Any], altered: list[str]) -> str:
+    facts = json.loads(record["body"])["indexed"]
+    said = ", ".join(
+        f"{name} column says {record[name]!r}, the hashed record {facts.get(name)!r}"
+        for name in altered
+    )
+    return f"a stored column was changed outside the chain ({said})"
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:

@@ -93,16 +93,28 @@ def _explanation(body: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def altered_warning(record: dict[str, Any]) -> str | None:
+    """The warning for a record whose stored columns were changed outside the chain."""
+    if not record.get("altered"):
+        return None
+    said = ", ".join(f"{name} {record['columns'][name]!r}" for name in record["altered"])
+    return (
+        f"    WARNING: the ledger's columns were changed outside the chain ({said}); shown as "
+        "recorded and hashed. Run `records verify`."
+    )
+
+
 def describe(record: dict[str, Any]) -> str:
-    """One record for people, on a few lines."""
+    """One record for people, on a few lines (its facts as hashed, never the bare columns)."""
     body = json.loads(record["body"])
+    warning = altered_warning(record)
     if body.get("kind") == "photo":
         line = (
             f"#{record['seq']} {record['recorded_at']} order {record['order_id'] or '-'}: "
             f"PHOTO at the {body['moment']} of parcel {body['of_parcel']}: {body['file']} "
             f"(sha256 {body['sha256'][:16]}...)"
         )
-        return printable(line)
+        return "\n".join(printable(text) for text in (line, warning) if text)
     lines = [
         (
             f"#{record['seq']} {record['recorded_at']} order {record['order_id'] or '-'}: "
@@ -124,6 +136,8 @@ def describe(record: dict[str, Any]) -> str:
         f"    scale {scale.get('model') or '?'} s/n {scale.get('serial') or '?'}, "
         f"{len(body.get('evidence') or [])} frame(s) of evidence, hash {record['hash'][:16]}..."
     )
+    if warning:
+        lines.append(warning)
     return "\n".join(printable(line) for line in lines)  # outside text: no escapes
 
 

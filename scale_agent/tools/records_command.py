@@ -123,7 +123,7 @@ def _verify(args: argparse.Namespace, ledger: Ledger) -> int:
         where = ""
         if broken:
             where = f" (order {printable(str(broken['order_id']))}, parcel {broken['parcel_id']})"
-        print(f"chain BROKEN at record {seq}{where}: {proof['problem']}")
+        print(printable(f"chain BROKEN at record {seq}{where}: {proof['problem']}"))
         return 1
     print(f"chain intact: {proof['records']} record(s), head {proof['head_hash']}")
     if not _photos_hold(ledger, data_dir(args)):
