@@ -67,6 +67,7 @@ def report(
         print(f"report for order {printable(args.order_id)} written to {args.html}")
     else:
         for row in [
+            *text.cautions(found, translator),
             *text.summary(found, translator),
             *text.claim(found, translator),
             *text.verification(found, translator),

@@ -2,8 +2,12 @@
 
 The report speaks for the record of the parcel that was shipped: the order's newest verdict
 record (earlier weighings of the same order, a MISSING_ITEM before a re-pack say, are listed
-with it). Everything it shows comes from the ledger as stored, so the hash it prints is the
-one `records verify` checks; the anchored head is the one given with `--anchor`, else the one
+with it). A report of an earlier record (`--seq`) says at its head that it was superseded and
+by what, and a claim is always judged against the final record: the order left the bench as
+that. Whatever weakens the record (a broken chain, a head not held, a photo altered or gone,
+no routine test in force) is gathered as cautions, which every format shows first.
+Everything it shows comes from the ledger's hashed content, so the hash it prints is the one
+`records verify` checks; the anchored head is the one given with `--anchor`, else the one
 the station last published (`chain_head.json` beside the ledger).
 """
 
@@ -12,9 +16,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from scale_agent.domain import claims
+from scale_agent.domain.phrases import Grams, ItemName, Phrase, phrase
 from scale_agent.errors import LedgerError
 from scale_agent.io.chain_head import LAST_HEAD_FILE, SignedHead, check_anchor
 from scale_agent.io.photos import PhotoCheck, check
@@ -26,7 +32,6 @@ if TYPE_CHECKING:
     from pathlib import Path
     from zoneinfo import ZoneInfo
 
-    from scale_agent.domain.phrases import Phrase
     from scale_agent.io.ledger import Ledger
 
 
@@ -37,7 +42,7 @@ class Weighing:
     seq: int
     at: datetime  # in the report's time zone
     verdict: str
-    reason: str
+    reason: Phrase | str  # in words from the record's figures, else as recorded
     measured_g: str | None
 
 
@@ -86,6 +91,40 @@ class ReportFacts:
     anchor: Anchor | None
     answer: ClaimAnswer | None
     photos: tuple[PhotoFact, ...] = ()
+    superseded_by: Weighing | None = None  # the order's final record, when this is not it
+    altered: tuple[str, ...] = ()  # stored columns that disagree with the hashed record
+
+    @property
+    def cautions(self) -> list[Phrase]:
+        """Everything that weakens this record, most serious first (shown on the first page)."""
+        found: list[Phrase] = []
+        if self.superseded_by is not None:
+            later = self.superseded_by
+            found.append(
+                labels.CAUTION_SUPERSEDED.with_values(
+                    seq=later.seq,
+                    at=later.at.strftime("%Y-%m-%d %H:%M:%S %Z"),
+                    verdict=labels.VERDICTS.get(later.verdict, later.verdict),
+                )
+            )
+        if not self.chain["intact"]:
+            found.append(labels.CAUTION_CHAIN.with_values(seq=int(self.chain["first_broken_seq"])))
+        if self.altered:
+            found.append(labels.CAUTION_COLUMNS.with_values(columns=", ".join(self.altered)))
+        if self.anchor is None:
+            found.append(labels.CAUTION_NO_ANCHOR)
+        elif self.anchor.problem is not None:
+            found.append(labels.CAUTION_ANCHOR.with_values(problem=self.anchor.problem))
+        if any(p.checked.state.value == "altered" for p in self.photos):
+            found.append(labels.CAUTION_PHOTO_ALTERED)
+        if any(p.checked.state.value == "gone" for p in self.photos):
+            found.append(labels.CAUTION_PHOTO_GONE)
+        test = self.body.get("routine_test")
+        if test is None:
+            found.append(labels.CAUTION_NO_TEST)
+        elif test.get("outcome") == "failed":
+            found.append(labels.CAUTION_TEST_FAILED)
+        return found
 
     @property
     def station(self) -> str:
@@ -126,13 +165,14 @@ def gather(
     chosen = [r for r in found if seq is None or r["seq"] == seq]
     if not chosen:
         return None
-    final = chosen[-1]  # the newest weighing: the parcel that was shipped
+    final = chosen[-1]  # the record asked for: by default the newest, the parcel shipped
+    shipped = found[-1]  # what the order finally left the bench as
     body = json.loads(final["body"])
     if anchor is None:
         anchor, anchor_source = _kept_head(data_dir), labels.ANCHOR_KEPT
     answer = None
-    if claim is not None:
-        parcel = claims.packed_parcel(body)
+    if claim is not None:  # judged on what shipped, whichever record the report shows
+        parcel = claims.packed_parcel(json.loads(shipped["body"]))
         assessment = claims.assess(claim, parcel)
         settings = remedy or claims.RemedySettings()
         answer = ClaimAnswer(claim, assessment, claims.suggest(claim, assessment, parcel, settings))
@@ -151,6 +191,8 @@ def gather(
         else Anchor(anchor, check_anchor(ledger, anchor, pinned_key), anchor_source),
         answer=answer,
         photos=tuple(_photos(of_order, str(final["parcel_id"]), data_dir)),
+        superseded_by=None if shipped is final else _weighing(shipped, zone),
+        altered=tuple(final.get("altered") or ()),
     )
 
 
@@ -181,9 +223,42 @@ def _weighing(record: dict[str, Any], zone: ZoneInfo) -> Weighing:
         int(record["seq"]),
         datetime.fromisoformat(str(record["recorded_at"])).astimezone(zone),
         str(record["verdict"]),
-        str(body.get("reason") or ""),
+        reason(body),
         _measured(body),
     )
+
+
+def reason(body: dict[str, Any]) -> Phrase | str:
+    """Why the record says what it says, rebuilt from its figures so any language can say it.
+
+    Items are named as the items table names them; a reason the figures cannot rebuild is
+    given as recorded.
+    """
+    kind = str(body.get("verdict"))
+    difference = body.get("difference") or {}
+    if difference.get("value") is None:
+        return labels.WITHIN if kind == "PASS" else str(body.get("reason") or "")
+    amount = Grams(abs(Decimal(str(difference["value"]))))
+    names = {line.sku: line.name for line in claims.packed_lines(body)}
+    hypotheses = body.get("explanation") or []
+    if kind in {"MISSING_ITEM", "EXTRA_ITEM"} and hypotheses:
+        best = hypotheses[0]
+        items = tuple(
+            phrase(
+                "{qty} x {name}",
+                qty=int(unit["qty"]),
+                name=names.get(unit["sku"]) or ItemName(str(unit["sku"])),
+            )
+            for unit in best["units"]
+        )
+        rule = labels.EXPLAINED_MISSING if kind == "MISSING_ITEM" else labels.EXPLAINED_EXTRA
+        return rule.with_values(amount=amount, items=items, sigma=str(best["fit_sigma"]))
+    if kind == "PASS":
+        return labels.WITHIN
+    if kind in {"UNDER", "OVER"}:
+        rule = labels.UNEXPLAINED_LIGHT if kind == "UNDER" else labels.UNEXPLAINED_HEAVY
+        return rule.with_values(amount=amount)
+    return str(body.get("reason") or "")
 
 
 def _measured(body: dict[str, Any]) -> str | None:

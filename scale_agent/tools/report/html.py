@@ -34,6 +34,8 @@ def render(facts: ReportFacts, translator: Translator) -> str:
         subtitle=t(labels.SUBTITLE),
         verdict=text.verdict(translator, kind),
         verdict_class="pass" if kind == "PASS" else "recheck" if kind == "RECHECK" else "fail",
+        cautions_heading=t(labels.CAUTIONS),
+        cautions=[row.value for row in text.cautions(facts, translator)],
         summary=text.summary(facts, translator),
         items_heading=t(labels.ITEMS),
         heads=[
@@ -70,7 +72,7 @@ def render(facts: ReportFacts, translator: Translator) -> str:
                 w.at.strftime("%Y-%m-%d %H:%M:%S %Z"),
                 text.verdict(translator, w.verdict),
                 text.grams(translator, w.measured_g),
-                w.reason,
+                text.said(translator, w.reason),
             )
             for w in facts.weighings
         ]
@@ -80,5 +82,5 @@ def render(facts: ReportFacts, translator: Translator) -> str:
         claim=text.claim(facts, translator),
         verification_heading=t(labels.VERIFICATION),
         verification=text.verification(facts, translator),
-        how_to_verify=t(labels.HOW_TO_VERIFY.with_values(order=facts.order_id)),
+        how_to_verify=t(text.how_to_verify(facts)),
     )

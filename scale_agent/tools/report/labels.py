@@ -22,6 +22,14 @@ EXPECTED = phrase("Expected weight")
 LIMITS = phrase("Accepted range")
 MEASURED = phrase("Measured (settled)")
 VERDICT = phrase("Verdict")
+POLICY = phrase("Tolerance policy")
+POLICY_OF = phrase("{name}, version {version}: {rule}")
+POLICY_KINDS = {  # by Policy.kind
+    "limits": phrase("absolute and percent limits"),
+    "bands": phrase("limits by weight band"),
+    "sigma": phrase("k times the combined uncertainty"),
+    "legal": phrase("legal tolerable negative error (OIML R 87 / JJF 1070)"),
+}
 EXPLANATION = phrase("Explanation")
 OVERRIDE = phrase("Override")
 OVERRIDE_BY = phrase("by {operator}: {reason}")
@@ -58,9 +66,19 @@ HOW_TO_VERIFY = phrase(
     "JSON. `scale-agent records verify --anchor mqtt` checks the whole chain against the head "
     "the station signed (Ed25519) and published."
 )
+HOW_TO_VERIFY_UNANCHORED = phrase(
+    "To verify independently: export the record with `scale-agent records export --order "
+    "{order}`; its hash is SHA-256 of the previous hash, a newline and the record's canonical "
+    "JSON. `scale-agent records verify` checks the whole chain link by link."
+)
 CLAIM = phrase("Claim")
 FINDING = phrase("What the record says")
 REMEDY = phrase("Suggested remedy")
+RULES = {  # by RemedyRule
+    "refund": phrase("by the site's rule: refund"),
+    "reship": phrase("by the site's rule: re-ship"),
+    "voucher": phrase("by the site's rule: voucher"),
+}
 FINDINGS = {
     "supported": phrase("SUPPORTED by the record"),
     "contradicted": phrase("CONTRADICTED by the record"),
@@ -77,3 +95,32 @@ VERDICTS = {
     "NO_JOB": phrase("NO ORDER"),
     "SCALE_FAULT": phrase("SCALE FAULT"),
 }
+CAUTIONS = phrase("What weakens this record")
+CAUTION_CHAIN = phrase(
+    "The ledger's hash chain is BROKEN at record {seq}: the ledger was altered after it was "
+    "written, and records from there on cannot be relied on."
+)
+CAUTION_COLUMNS = phrase(
+    "This record's stored columns ({columns}) were changed outside the hash chain; the report "
+    "shows the record as it was hashed."
+)
+CAUTION_NO_ANCHOR = phrase(
+    "No signed chain head is available: deleted or rewritten newest records could not be detected."
+)
+CAUTION_ANCHOR = phrase(
+    "The station's signed chain head is NOT held by this ledger ({problem}): records may "
+    "have been deleted or rewritten."
+)
+CAUTION_PHOTO_ALTERED = phrase("A photo of this parcel does not match its recorded SHA-256.")
+CAUTION_PHOTO_GONE = phrase("A photo of this parcel is no longer on disk.")
+CAUTION_NO_TEST = phrase("No routine scale test was recorded before this weighing.")
+CAUTION_TEST_FAILED = phrase("The last routine scale test before this weighing had failed.")
+CAUTION_SUPERSEDED = phrase(
+    "SUPERSEDED: this is not the order's final record. The order was weighed again and left "
+    "the bench as record {seq} ({at}): {verdict}. A claim is judged against that record."
+)
+WITHIN = phrase("Weight within limits")
+EXPLAINED_MISSING = phrase("Light by {amount}: {items} missing explains it ({sigma} sigma)")
+EXPLAINED_EXTRA = phrase("Heavy by {amount}: {items} extra explains it ({sigma} sigma)")
+UNEXPLAINED_LIGHT = phrase("Light by {amount}: no whole number of the order's units explains it")
+UNEXPLAINED_HEAVY = phrase("Heavy by {amount}: no whole number of the order's units explains it")

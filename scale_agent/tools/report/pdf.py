@@ -24,6 +24,9 @@ FONTS = Path("/usr/share/fonts/opentype/noto")
 REGULAR, BOLD = FONTS / "NotoSansCJK-Regular.ttc", FONTS / "NotoSansCJK-Bold.ttc"
 COLOURS = {"PASS": (46, 125, 50), "RECHECK": (245, 124, 0)}  # everything else: red
 RED = (198, 40, 40)
+# The collection's faces: 0 is Japanese, 2 Simplified Chinese. The same code point is drawn
+# differently in each (e.g. 直, 骨), and a zh_CN report must read as Chinese type.
+CJK_FACE = {"zh_CN": 2, "zh": 2}
 HEADING_FILL = (235, 235, 235)
 
 
@@ -39,8 +42,9 @@ def render(facts: ReportFacts, translator: Translator) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_title(t(labels.TITLE.with_values(order=facts.order_id)))
     pdf.set_creator("scale-agent records report")
-    pdf.add_font("noto", "", str(REGULAR))
-    pdf.add_font("noto", "B", str(BOLD if BOLD.is_file() else REGULAR))
+    face = CJK_FACE.get(translator.language, 0)
+    pdf.add_font("noto", "", str(REGULAR), collection_font_number=face)
+    pdf.add_font("noto", "B", str(BOLD if BOLD.is_file() else REGULAR), collection_font_number=face)
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     pdf.set_font("noto", "B", 16)
@@ -53,6 +57,7 @@ def render(facts: ReportFacts, translator: Translator) -> bytes:
     pdf.set_text_color(0, 0, 0)
     pdf.ln(2)
     _verdict_banner(pdf, facts, translator)
+    _cautions(pdf, facts, translator)
     _rows(pdf, text.summary(facts, translator))
     _heading(pdf, t(labels.ITEMS))
     _items(pdf, facts, translator)
@@ -73,7 +78,7 @@ def render(facts: ReportFacts, translator: Translator) -> bytes:
     pdf.multi_cell(
         0,
         4.5,
-        t(labels.HOW_TO_VERIFY.with_values(order=facts.order_id)),
+        t(text.how_to_verify(facts)),
         new_x="LMARGIN",
         new_y="NEXT",
     )
@@ -88,6 +93,24 @@ def _verdict_banner(pdf: FPDF, facts: ReportFacts, translator: Translator) -> No
     pdf.cell(0, 10, f"  {text.verdict(translator, kind)}", fill=True, new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     pdf.set_fill_color(255, 255, 255)
+    pdf.ln(2)
+
+
+def _cautions(pdf: FPDF, facts: ReportFacts, translator: Translator) -> None:
+    """What weakens the record, in a red frame right under the verdict: a reviewer's first look."""
+    rows = text.cautions(facts, translator)
+    if not rows:
+        return
+    pdf.set_draw_color(*RED)
+    pdf.set_text_color(*RED)
+    pdf.set_font("noto", "B", 10)
+    pdf.cell(0, 6, rows[0].label, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("noto", "", 9)
+    for row in rows:
+        pdf.multi_cell(
+            0, 4.8, f"- {row.value}", border="L", align="L", new_x="LMARGIN", new_y="NEXT"
+        )
+    pdf.set_text_color(0, 0, 0)
     pdf.ln(2)
 
 
@@ -172,4 +195,4 @@ def _weighings(pdf: FPDF, facts: ReportFacts, translator: Translator) -> None:
             cells.cell(weighing.at.strftime("%Y-%m-%d %H:%M:%S %Z"))
             cells.cell(text.verdict(translator, weighing.verdict))
             cells.cell(text.grams(translator, weighing.measured_g))
-            cells.cell(weighing.reason)
+            cells.cell(text.said(translator, weighing.reason))

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from scale_agent.domain.phrases import Phrase
 from scale_agent.tools.report import labels
+from scale_agent.tools.report.facts import reason
 
 if TYPE_CHECKING:
     from scale_agent.io.translations import Translator
-    from scale_agent.tools.report.facts import PhotoFact, ReportFacts
+    from scale_agent.tools.report.facts import ClaimAnswer, PhotoFact, ReportFacts
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,11 @@ class Row:
     value: str
 
 
+def said(translator: Translator, value: Phrase | str) -> str:
+    """A phrase in the report's language; text as recorded stays as it is."""
+    return translator.render(value) if isinstance(value, Phrase) else value
+
+
 def grams(translator: Translator, value: object) -> str:
     """A recorded gram value ("891.534", or {"value": 891.534}) as the locale writes it."""
     if isinstance(value, dict):
@@ -29,9 +36,21 @@ def grams(translator: Translator, value: object) -> str:
 
 
 def verdict(translator: Translator, kind: str) -> str:
-    """`MISSING ITEM (MISSING_ITEM)`: the word a packer saw, and the code the record holds."""
+    """`MISSING ITEM (MISSING_ITEM)`: the word a packer saw, and the code the record holds.
+
+    Where the word is the code (`PASS` in English) it is said once.
+    """
     word = labels.VERDICTS.get(kind)
-    return f"{translator.render(word)} ({kind})" if word else kind
+    if word is None:
+        return kind
+    said = translator.render(word)
+    return said if said == kind else f"{said} ({kind})"
+
+
+def cautions(facts: ReportFacts, translator: Translator) -> list[Row]:
+    """What weakens the record, one row each (empty when nothing does)."""
+    heading = translator.render(labels.CAUTIONS)
+    return [Row(heading, translator.render(caution)) for caution in facts.cautions]
 
 
 def summary(facts: ReportFacts, translator: Translator) -> list[Row]:
@@ -55,7 +74,7 @@ def summary(facts: ReportFacts, translator: Translator) -> list[Row]:
         ),
         Row(t(labels.PACKED_AT), facts.at.strftime("%Y-%m-%d %H:%M:%S %Z (UTC%z)")),
         Row(t(labels.VERDICT), verdict(translator, str(body.get("verdict")))),
-        Row(t(labels.EXPLANATION), str(body.get("reason") or "")),
+        Row(t(labels.EXPLANATION), said(translator, reason(body))),
         Row(t(labels.EXPECTED), grams(translator, body.get("expected"))),
         Row(
             t(labels.LIMITS),
@@ -63,6 +82,7 @@ def summary(facts: ReportFacts, translator: Translator) -> list[Row]:
             f"{grams(translator, body.get('upper_limit'))}",
         ),
         Row(t(labels.MEASURED), grams(translator, body.get("measured"))),
+        Row(t(labels.POLICY), _policy(body, translator)),
     ]
     if carton.get("id"):
         rows.append(Row(t(labels.CARTON), f"{carton['id']}  {grams(translator, carton['tare_g'])}"))
@@ -73,6 +93,21 @@ def summary(facts: ReportFacts, translator: Translator) -> list[Row]:
         )
     )
     return rows
+
+
+def _policy(body: dict[str, object], translator: Translator) -> str:
+    """`default, version 1: absolute and percent limits`: which rule judged the parcel."""
+    settings = body.get("policy_settings")
+    if not isinstance(settings, dict):
+        return str(body.get("policy") or "-")
+    rule = labels.POLICY_KINDS.get(str(settings.get("kind")))
+    return translator.render(
+        labels.POLICY_OF.with_values(
+            name=str(settings.get("name")),
+            version=str(settings.get("version")),
+            rule=rule if rule is not None else str(settings.get("kind")),
+        )
+    )
 
 
 def verification(facts: ReportFacts, translator: Translator) -> list[Row]:
@@ -132,8 +167,23 @@ def claim(facts: ReportFacts, translator: Translator) -> list[Row]:
     return [
         Row(t(labels.CLAIM), answer.claim.text),
         Row(t(labels.FINDING), f"{t(finding)}\n{t(answer.assessment.because)}"),
-        Row(t(labels.REMEDY), f"{t(answer.remedy.offer)} ({answer.remedy.rule.value})"),
+        Row(t(labels.REMEDY), _offer(answer, translator)),
     ]
+
+
+def _offer(answer: ClaimAnswer, translator: Translator) -> str:
+    """The offer, and the site's rule behind it when there is anything to offer."""
+    offer = translator.render(answer.remedy.offer)
+    if answer.assessment.finding.value == "contradicted":
+        return offer
+    rule = translator.render(labels.RULES[answer.remedy.rule.value])
+    return f"{offer}\n{rule}"
+
+
+def how_to_verify(facts: ReportFacts) -> Phrase:
+    """How to check the record independently: only commands that can work for this record."""
+    rule = labels.HOW_TO_VERIFY if facts.anchor is not None else labels.HOW_TO_VERIFY_UNANCHORED
+    return rule.with_values(order=facts.order_id)
 
 
 def photo_caption(photo: PhotoFact, translator: Translator) -> str:
