@@ -175,7 +175,10 @@ class OutputDriver(Protocol):
 
     A driver may also have `device` (a name for status) and `problem` (None while it works,
     else why not: shown in health and status); `Outputs` reads both where present, so
-    plug-ins written without them still work.
+    plug-ins written without them still work. A driver that keeps its output in step from a
+    thread of its own should also have `vouch()`: the station loop calls it on every turn,
+    and a driver that stops hearing it must fall back to its safe state (seal locked) rather
+    than hold a PASS for a station that hung.
     """
 
     def open(self) -> None:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import paho.mqtt.publish as mqtt_publish
@@ -70,11 +70,11 @@ def status(station: str, state: str = "online") -> bytes:
     return payload.model_dump_json().encode()
 
 
-def health(station: str) -> bytes:
+def health(station: str, sent_at: datetime = SENT) -> bytes:
     return (
         HealthPayload(
             **who(station),
-            sent_at=SENT,
+            sent_at=sent_at,
             station_state="idle",
             order_id=None,
             scale=ScaleHealth(
@@ -262,3 +262,23 @@ def test_two_monitors_in_a_share_group_see_each_alert_once_between_them(
     mqtt_publish.single(
         f"{ROOT}/bench-9/status", b"", qos=1, retain=True, hostname="127.0.0.1", port=broker.port
     )  # clear the retained status
+
+
+def test_a_station_that_stops_sending_health_is_shown_not_responding() -> None:
+    # A hung daemon keeps its retained "online" status: only its health's age tells.
+    state = MonitorState()
+    state.handle(f"{ROOT}/bench-1/status", status("bench-1"))
+    state.handle(f"{ROOT}/bench-1/health", health("bench-1"))  # every 30 s, it says
+    state.handle(f"{ROOT}/bench-1/alert", alert("m-1", "SO-1", verdict="PASS"))
+    soon = SENT + timedelta(seconds=60)
+    assert state.silence(soon) == []
+    assert "mon/line-1/bench-1  online" in state.screen("mqtt://b", is_connected=True, now=soon)
+    late = SENT + timedelta(seconds=80)
+    [line] = state.silence(late)
+    assert "mon/line-1/bench-1 NOT RESPONDING: no health for 80 s" in line
+    assert state.silence(late) == []  # said once
+    screen = state.screen("mqtt://b", is_connected=True, now=late)
+    assert "NOT RESPONDING (80 s)" in screen
+    assert "(PASS, not vouched for)" in screen
+    state.handle(f"{ROOT}/bench-1/health", health("bench-1", sent_at=late))
+    assert state.silence(late) == [f"{late.isoformat()[:19]} mon/line-1/bench-1 responding again"]

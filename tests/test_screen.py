@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
+import time
+from signal import SIGCONT, SIGSTOP
 from typing import TYPE_CHECKING
 
 import paho.mqtt.publish as mqtt_publish
 import pytest
+import structlog
 
+from scale_agent.io.screen_server import ScreenHub, ScreenServer
 from scale_agent.signals import Signal
 from scale_agent.testing import wait_until
 from tests.fakes.browser import chromium, screenshot_folder
@@ -160,10 +165,24 @@ def test_the_screen_follows_a_parcel_a_fault_and_a_stopped_station(  # noqa: PLR
         needle = float(page.evaluate("parseFloat(document.getElementById('needle').style.left)"))
         assert 33 < needle < 67
         page.screenshot(path=shots / "3-pass.png")
+        assert page.evaluate("window.__signals")[-3:] == ["ready", "settling", "pass"]
+
+        # The daemon hangs (stopped, not killed) while the page shows PASS: within a few
+        # seconds the page stops standing behind it, and its clock stops looking alive.
+        assert daemon.process is not None
+        daemon.process.send_signal(SIGSTOP)
+        try:
+            page.wait_for_selector("#silent:not([hidden])", timeout=8_000)
+            assert text(page, "#silent h1") == "Station not responding"
+            assert text(page, "#silent p") == "Do not seal: call the supervisor"
+            assert text(page, "#clock") == "--:--"
+            page.screenshot(path=shots / "3b-not-responding.png")
+        finally:
+            daemon.process.send_signal(SIGCONT)
+        page.wait_for_selector("#silent[hidden]", state="attached", timeout=10_000)
+        wait_signal(page, "pass")  # the scale's silence while stopped may show a fault first
         scale.set_weight("0.000")
         wait_signal(page, "idle")
-        signals = page.evaluate("window.__signals")
-        assert signals[-4:] == ["ready", "settling", "pass", "idle"]
 
         # One book short: the screen names the item to add, not its code or the statistics.
         send_job(own_broker, "screen", {**ORDER, "order_id": "SO-78"})
@@ -321,3 +340,37 @@ def test_a_taken_screen_port_is_one_clear_line_and_the_station_works_on(
             assert runtime.screen is not None
             assert runtime.screen.problem is not None
             assert f"cannot listen on 127.0.0.1:{port}" in runtime.screen.problem
+
+
+def test_a_stuck_station_loop_behind_a_live_server_is_not_responding(browser: Browser) -> None:
+    # The screen's server thread lives on while the station loop is stuck (a deadlock, a
+    # blocking call): the server itself must stop vouching, not only a stopped process.
+    hub = ScreenHub()
+    server = ScreenServer(hub, ("127.0.0.1", 0), structlog.get_logger("test"))
+    hub.publish({"signal": "pass", "headline": "PASS", "seal": True, "lang": "en", "labels": {}})
+    turning = threading.Event()
+    turning.set()
+
+    def loop() -> None:  # the station loop's turns, until it gets stuck
+        while not hub.is_closed:
+            if turning.wait(0.2):
+                hub.beat()
+                time.sleep(0.1)
+
+    beats = threading.Thread(target=loop, daemon=True)
+    beats.start()
+    page = None
+    try:
+        page = open_screen(browser, server.start())
+        wait_signal(page, "pass")
+        time.sleep(1.5)  # beats keep it standing: well past a beat's interval
+        assert page.locator("#silent").is_hidden()
+        turning.clear()  # stuck
+        page.wait_for_selector("#silent:not([hidden])", timeout=8_000)
+        turning.set()  # turning again
+        page.wait_for_selector("#silent[hidden]", state="attached", timeout=8_000)
+    finally:
+        if page is not None:
+            page.close()
+        turning.set()
+        server.stop()

@@ -13,6 +13,12 @@ which writes it at once and then keeps the board in step (blink edges, timeouts,
 full rewrite that also feeds I/O-module watchdogs and notices a lost link). When the board
 cannot be reached the worker retries on the station's one jittered backoff
 (`scale_agent.backoff`, as scales and scanners do) and `problem` says why; verdicts go on.
+
+The worker outlives a hung station loop (a deadlock, a stuck call), so it does not keep a
+PASS and an open seal on its own word: the loop vouches for the board on every turn
+(`vouch`), and after `station_silent_s` without that the worker shows the safe state itself
+(seal locked) until the loop turns again. A stopped process (SIGSTOP, a frozen PC) writes
+nothing at all: there an I/O module's own communication watchdog locks the seal.
 """
 
 from __future__ import annotations
@@ -82,6 +88,9 @@ class ChannelSettings(DriverSettings):
     blink_period_s: float = Field(default=1.0, ge=0.1, le=10)
     refresh_s: float = Field(default=1.0, ge=0.1, le=60)  # full rewrite: watchdogs, link check
     retry_max_s: float = Field(default=10.0, ge=0.1, le=300)  # backoff cap for a lost board
+    # The station loop silent this long: the board shows its safe state by itself (seal
+    # locked) until the loop turns again.
+    station_silent_s: float = Field(default=3.0, ge=0.5, le=60)
 
     @model_validator(mode="after")
     def _known_channels(self) -> Self:
@@ -192,6 +201,8 @@ class ChannelLight:
         self._since = clock()
         self._version = 0  # bumped on every hand-over, so the worker never sleeps through one
         self._is_stopping = False
+        self._vouched_at = clock()  # the station loop's last turn (see `vouch`)
+        self._silent_since: float | None = None  # when the worker took over with the safe state
         self._thread: threading.Thread | None = None
         self._problem: str | None = NOT_OPENED
         self._has_connected = False  # "restored" is logged only after a loss
@@ -220,6 +231,7 @@ class ChannelLight:
         if self._thread is not None:
             return
         self._is_stopping = False
+        self._vouched_at = self._clock()
         self._thread = threading.Thread(
             target=self._work, name=f"output {self.board.device}", daemon=True
         )
@@ -231,6 +243,14 @@ class ChannelLight:
             if indication == self._indication or self._is_stopping:
                 return
             self._hand_over(indication)
+
+    def vouch(self) -> None:
+        """The station loop turned: it still stands behind what the board shows."""
+        self._vouched_at = self._clock()
+        if self._silent_since is not None:  # the worker holds the safe state: wake it now
+            with self._changed:
+                self._version += 1
+                self._changed.notify()
 
     def close(self) -> None:
         """Show the safe state (interlock open), then disconnect."""
@@ -269,11 +289,22 @@ class ChannelLight:
                 indication, since = self._indication, self._since
                 version, is_stopping = self._version, self._is_stopping
             now = self._clock()
+            silent_from = self._vouched_at + self.settings.station_silent_s
+            if now >= silent_from and not is_stopping:
+                if self._silent_since is None:
+                    self._silent_since = now
+                    self._log.error("station_silent", shown="safe state, seal locked")
+                indication, since = self.safe_indication(), self._silent_since
+            elif self._silent_since is not None:
+                self._silent_since = None
+                self._log.info("station_turning_again")
             self._sync(link, self.states(indication, now - since), now)
             if is_stopping:
                 self.board.close()
                 return
             wait_s = link.wait_s(now)
+            if now < silent_from:  # wake when the station would count as silent
+                wait_s = min(wait_s, silent_from - now)
             if indication is not DARK:
                 change_s = next_change_s(self._plan[indication.signal], now - since, self._blink_s)
                 if change_s is not None:

@@ -13,13 +13,23 @@ change of signal is one round trip. Example, a tower on outputs 0-3 and the seal
     signals = { fail = ["red", "buzzer:2s"] }
 
 Many I/O modules drop their outputs when the master falls silent (a "communication
-watchdog"); set it to a few seconds: the board is rewritten every `refresh_s`, and if the
-station dies the interlock then opens by itself.
+watchdog"). Where the module's watchdog is a holding register, let the station set it on
+every connect, so that a station that is stopped or frozen (no thread of it runs) locks the
+seal by itself within that time; the board is rewritten every `refresh_s` while the station
+loop turns, which feeds it. A WAGO 750-352 coupler, for one, takes its watchdog time in
+units of 100 ms at register 0x1000::
+
+    watchdog = { address = 0x1000, seconds = 3, unit_s = 0.1 }
+
+A loop that hangs while the process lives is caught earlier, in-process: after
+`station_silent_s` (3 s) the board shows its safe state by itself (`drivers.outputs._channels`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, Field
 
 from drivers._modbus import Bus, ModbusLinkSettings, attach, detach
 from drivers.outputs._channels import ChannelLight, ChannelSettings
@@ -34,8 +44,23 @@ if TYPE_CHECKING:
 BLOCK = 32  # coils one request may cover; farther-apart channels go one by one
 
 
+class ModuleWatchdog(BaseModel, extra="forbid"):
+    """The I/O module's communication watchdog: a holding register and its time unit."""
+
+    address: int = Field(ge=0, le=65535)  # the holding register
+    seconds: float = Field(gt=0, le=600)  # outputs drop after this long without a request
+    unit_s: float = Field(default=0.1, gt=0)  # what one count of the register is worth
+
+    @property
+    def value(self) -> int:
+        """The register's value for `seconds`."""
+        return max(1, min(65535, round(self.seconds / self.unit_s)))
+
+
 class Settings(ModbusLinkSettings, ChannelSettings):
     """Modbus coil outputs: the link keys (see `drivers._modbus`) and the channel keys."""
+
+    watchdog: ModuleWatchdog | None = None  # set on every connect, where the module has one
 
 
 class CoilBoard:
@@ -57,6 +82,14 @@ class CoilBoard:
             self._bus = attach(self.settings)
         self._bus.connect()
         self._written = {}
+        watchdog = self.settings.watchdog
+        if watchdog is not None:  # a module that rebooted has lost it: set it every time
+            self._check(
+                self._bus.call(
+                    self.device,
+                    _write_register(watchdog.address, watchdog.value, self.settings.device_id),
+                )
+            )
 
     def write(self, states: Mapping[int, bool], *, is_full: bool) -> None:
         """Write the coils (all of them when `is_full`, else those that changed)."""
@@ -88,7 +121,7 @@ class CoilBoard:
         if response.isError():
             code = getattr(response, "exception_code", "?")
             raise DeviceError(
-                self.device, f"coil write refused: modbus exception {code} (wrong address?)"
+                self.device, f"write refused: modbus exception {code} (wrong address?)"
             )
 
     def close(self) -> None:
@@ -106,6 +139,12 @@ def _write_coils(
 
 def _write_coil(address: int, on: bool, unit: int) -> Callable[[ModbusBaseSyncClient], ModbusPDU]:
     return lambda client: client.write_coil(address, on, device_id=unit)
+
+
+def _write_register(
+    address: int, value: int, unit: int
+) -> Callable[[ModbusBaseSyncClient], ModbusPDU]:
+    return lambda client: client.write_register(address, value, device_id=unit)
 
 
 def make_light(settings: Settings) -> ChannelLight:

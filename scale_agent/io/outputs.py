@@ -23,6 +23,11 @@ class Outputs:
         self.drivers = drivers
         self._log = log
         self._limiter = RateLimiter()
+        # Drivers that keep a board in step from a thread of their own have `vouch`: without
+        # it from the loop for a while they fall back to the safe state (a hung station).
+        self._vouchers: list[Callable[[], None]] = [
+            vouch for driver in drivers if callable(vouch := getattr(driver, "vouch", None))
+        ]
 
     def _each(self, action: str, call: Callable[[OutputDriver], None]) -> None:
         for driver in self.drivers:
@@ -42,6 +47,11 @@ class Outputs:
     def show(self, indication: Indication) -> None:
         """Show an indication on every output."""
         self._each("show", lambda driver: driver.show(indication))
+
+    def vouch(self) -> None:
+        """The station loop turned: outputs that watch for a hung loop hear it (every turn)."""
+        for vouch in self._vouchers:
+            vouch()
 
     def close(self) -> None:
         """Leave every output in its safe state."""

@@ -18,6 +18,7 @@ import contextlib
 import json
 import socket
 import threading
+import time
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -29,13 +30,19 @@ from starlette.routing import Route
 from scale_agent.errors import DeviceUnavailableError
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
     from starlette.requests import Request
 
     from scale_agent.io.logs import Log
 
-HEARTBEAT_S = 15.0  # a comment line keeps proxies and the page's link check awake
+# The page shows a verdict only while the station stands behind it. The station loop beats
+# (`ScreenHub.beat`) on every turn; while it does, each open stream sends a `beat` event at
+# least every BEAT_S, and the page shows "station not responding" after a few seconds with
+# neither a state nor a beat. A loop that hangs while this server's thread lives stops the
+# beats after LOOP_SILENT_S; a process that is stopped (SIGSTOP, a frozen VM) sends nothing.
+BEAT_S = 1.0
+LOOP_SILENT_S = 2.0
 RETRY_MS = 1000  # how soon the browser reconnects after the daemon comes back
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -60,7 +67,9 @@ class ScreenHub:
     A slow page gets the newest state, never a backlog.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._beat_at = clock()
         self._lock = threading.Lock()
         self._body = b"{}"
         self._version = 0
@@ -79,6 +88,15 @@ class ScreenHub:
         if loop is not None:
             loop.call_soon_threadsafe(self._wake)
         return True
+
+    def beat(self) -> None:
+        """The station loop is turning (called on every turn: one assignment)."""
+        self._beat_at = self._clock()
+
+    @property
+    def is_station_alive(self) -> bool:
+        """Whether the station loop has turned within `LOOP_SILENT_S`."""
+        return self._clock() - self._beat_at < LOOP_SILENT_S
 
     def latest(self) -> tuple[int, bytes]:
         """(version, JSON body) of the newest state."""
@@ -116,9 +134,11 @@ class ScreenHub:
                 yield b"data: " + body + b"\n\n"
                 continue
             try:
-                await asyncio.wait_for(changed.wait(), HEARTBEAT_S)
+                await asyncio.wait_for(changed.wait(), BEAT_S)
             except TimeoutError:
-                yield b": still here\n\n"
+                # Only a turning station loop vouches for what the page shows; the comment
+                # keeps the connection open but the page does not count it.
+                yield b"event: beat\ndata: {}\n\n" if self.is_station_alive else b": silent\n\n"
 
 
 def make_app(hub: ScreenHub) -> Starlette:

@@ -325,6 +325,7 @@ class StationRuntime:
             event = None
         now = self.clock.monotonic()
         self.last_loop_at = now
+        self.outputs.vouch()  # a hung loop stops this: outputs then lock the seal by themselves
         for waiting in self.scale_inbox.take():  # before the event: most arrived before it
             self._carry_out(self._dispatch(waiting, now))
         if self._reload_asked:

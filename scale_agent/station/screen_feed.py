@@ -85,7 +85,8 @@ class ScreenFeed:
             self._publish(now)
 
     def tick(self, now: float) -> None:
-        """Time passed: refresh the live weight (an unchanged screen is not sent)."""
+        """Time passed: the loop turned (the page's heartbeat), and the live weight refreshes."""
+        self.hub.beat()
         if now >= self._next_live and self._guidance is not None:
             self._publish(now)
 

@@ -39,6 +39,8 @@ LABELS = {
     "not_running_hint": phrase(
         "The scale-agent service is not answering: do not seal, call the supervisor"
     ),
+    "not_responding": phrase("Station not responding"),
+    "not_responding_hint": phrase("Do not seal: call the supervisor"),
     "monitor_down": phrase("Monitor link down: alerts are kept and sent when it is back"),
     "station": phrase("Station"),
 }

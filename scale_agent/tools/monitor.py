@@ -14,6 +14,7 @@ import sys
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
 from pydantic import ValidationError
@@ -39,6 +40,9 @@ SHOWN = frozenset({"status", "health", "alert", "event"})  # the topics the moni
 MAX_REMEMBERED_IDS = 50_000
 SHOWN_ALERTS = 15
 REFRESH_S = 0.5
+# A station sends `health` every `interval_s`; past this many intervals without one it no
+# longer vouches for its last verdict (a hung daemon keeps its retained "online" status).
+SILENT_AFTER_INTERVALS = 2.5
 CONNECT_WAIT_S = 10.0  # --plain gives up (exit 69) when no broker answered by then
 EX_UNAVAILABLE = 69  # sysexits.h: service unavailable
 
@@ -54,6 +58,16 @@ class StationView:
     last_order: str = "-"
     backlog: int | None = None
     scale: str = "?"
+    health_at: datetime | None = None  # when the station last sent its health
+    interval_s: float | None = None  # how often it said it would
+    is_silent: bool = False
+
+    def silent_for(self, now: datetime) -> float | None:
+        """Seconds since the last health, once that is too long for an online station."""
+        if self.state != "online" or self.health_at is None or self.interval_s is None:
+            return None
+        age = (now - self.health_at).total_seconds()
+        return age if age > SILENT_AFTER_INTERVALS * self.interval_s else None
 
 
 class MonitorState:
@@ -110,21 +124,39 @@ class MonitorState:
         self.alerts.append(line)
         return [line]
 
-    def screen(self, broker: str, is_connected: bool) -> str:
-        """The whole terminal view."""
+    def silence(self, now: datetime) -> list[str]:
+        """Lines for stations that fell silent (or spoke again) since the last look."""
+        lines = []
+        for view in self.stations.values():
+            age = view.silent_for(now)
+            if (age is not None) != view.is_silent:
+                view.is_silent = age is not None
+                lines.append(
+                    f"{now.isoformat()[:19]} {view.name} NOT RESPONDING: no health for "
+                    f"{age:.0f} s; its last verdict is not vouched for"
+                    if age is not None
+                    else f"{now.isoformat()[:19]} {view.name} responding again"
+                )
+        return [printable(line) for line in lines]
+
+    def screen(self, broker: str, is_connected: bool, now: datetime | None = None) -> str:
+        """The whole terminal view (a silent station's state and verdict say so)."""
+        now = now or datetime.now(UTC)
         header = ("station", "state", "scale", "alerts", "last verdict", "order", "backlog")
-        rows = [header] + [
-            (
-                v.name,
-                v.state,
-                v.scale,
-                str(v.alerts),
-                v.last_verdict,
-                v.last_order,
-                "-" if v.backlog is None else str(v.backlog),
+        rows = [header]
+        for v in sorted(self.stations.values(), key=lambda view: view.name):
+            age = v.silent_for(now)
+            rows.append(
+                (
+                    v.name,
+                    v.state if age is None else f"NOT RESPONDING ({age:.0f} s)",
+                    v.scale,
+                    str(v.alerts),
+                    v.last_verdict if age is None else f"({v.last_verdict}, not vouched for)",
+                    v.last_order,
+                    "-" if v.backlog is None else str(v.backlog),
+                )
             )
-            for v in sorted(self.stations.values(), key=lambda view: view.name)
-        ]
         widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
         table = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
         link = "connected" if is_connected else "NOT CONNECTED"
@@ -151,6 +183,7 @@ def _describe(view: StationView, message: Payload) -> list[str]:
             changed, view.state = view.state != message.state, message.state
             return [f"{when} {view.name} is {message.state}"] if changed else []
         case HealthPayload():
+            view.health_at, view.interval_s = message.sent_at, message.interval_s
             view.backlog = message.outbox_backlog
             scale = message.scale
             view.scale = scale.state + (f" ({scale.fault_reason})" if scale.fault_reason else "")
@@ -206,6 +239,7 @@ def run_monitor(
             except queue.Empty:
                 topic, payload = "", b""
             lines = state.handle(topic, payload) if topic else []
+            lines += state.silence(datetime.now(UTC))
             if subscription.is_connected != was_connected:
                 was_connected = subscription.is_connected
                 ever_connected = ever_connected or was_connected

@@ -2,6 +2,9 @@
 "use strict";
 
 const OFFLINE_AFTER_MS = 2500; // no stream for this long: the station is not running
+// The station sends a state or a beat at least once a second while its loop turns; with
+// neither for this long it no longer stands behind what the page shows (a hung daemon).
+const SILENT_AFTER_MS = 3500;
 const CUES = {
   // [frequency Hz, duration s] steps: distinct enough to tell apart without looking.
   fail: [[440, 0.18], [0, 0.06], [330, 0.35]],
@@ -14,6 +17,7 @@ let labels = {};
 let lastSignal = null;
 let offlineTimer = null;
 let audio = null;
+let heardAt = Date.now();
 
 function byId(id) { return document.getElementById(id); }
 
@@ -133,7 +137,26 @@ function offlineSoon() {
   }, OFFLINE_AFTER_MS);
 }
 
+function heard() {
+  heardAt = Date.now();
+  if (!byId("silent").hidden) {
+    byId("silent").hidden = true;
+    document.body.dataset.responding = "true";
+    tick();
+  }
+}
+
+function checkSilence() {
+  if (!byId("offline").hidden || Date.now() - heardAt < SILENT_AFTER_MS) return;
+  if (byId("silent").hidden) {
+    byId("silent").hidden = false;
+    document.body.dataset.responding = "false";
+    setText("clock", "--:--"); // a frozen page must not look alive
+  }
+}
+
 function tick() {
+  if (document.body.dataset.responding === "false") return;
   const now = new Date();
   const options = { hour: "2-digit", minute: "2-digit", hour12: false };
   setText("clock", now.toLocaleTimeString(document.documentElement.lang, options));
@@ -141,11 +164,13 @@ function tick() {
 
 function connect() {
   const source = new EventSource("/events");
-  source.onopen = () => { online(); document.body.dataset.running = "true"; };
-  source.onmessage = (event) => { online(); apply(JSON.parse(event.data)); };
+  source.onopen = () => { online(); heard(); document.body.dataset.running = "true"; };
+  source.onmessage = (event) => { online(); heard(); apply(JSON.parse(event.data)); };
+  source.addEventListener("beat", () => { online(); heard(); });
   source.onerror = () => { offlineSoon(); };  // EventSource reconnects by itself
 }
 
 tick();
 setInterval(tick, 10000);
+setInterval(checkSilence, 500);
 connect();

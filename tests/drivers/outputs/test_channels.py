@@ -18,6 +18,7 @@ from drivers.outputs._channels import (
 from drivers.outputs.console import ConsoleLight
 from drivers.outputs.console import Settings as ConsoleSettings
 from scale_agent.plugins import Indication, Signal
+from scale_agent.testing import wait_until
 
 TOWER = {"red": 0, "amber": 1, "green": 2, "buzzer": 3, "seal": 4}
 
@@ -99,3 +100,21 @@ def test_the_console_light_prints_outside_text_escaped() -> None:
     assert "\r" not in line
     assert line.startswith("[  READY   ] order SO-1\\x0d\\x1b[2K")
     assert line.endswith("| seal: locked\n")
+
+
+def test_the_console_light_says_so_when_the_station_stops_turning() -> None:
+    stream = io.StringIO()
+    light = ConsoleLight(ConsoleSettings(color="never", station_silent_s=0.5), stream)
+    light.open()
+    try:
+        light.show(Indication(Signal.PASS, "Seal the parcel", is_seal_enabled=True))
+        assert stream.getvalue().endswith("| seal: ENABLED\n")
+        # No turn of the station loop for station_silent_s: the last line is no PASS.
+        wait_until(lambda: "not responding" in stream.getvalue(), timeout=3)
+        assert stream.getvalue().endswith(
+            "[  FAULT   ] Station not responding: do not seal, call the supervisor | seal: locked\n"
+        )
+        light.vouch()  # it turns again: what it stands behind is shown again
+        assert stream.getvalue().endswith("[   PASS   ] Seal the parcel | seal: ENABLED\n")
+    finally:
+        light.close()

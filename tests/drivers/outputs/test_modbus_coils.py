@@ -154,3 +154,47 @@ def test_every_parcel_writes_the_seal_once_ready_was_shown() -> None:
     finally:
         light.close()
         device.close()
+
+
+def test_a_hung_station_loop_locks_the_seal_by_itself() -> None:
+    # The worker thread outlives a deadlocked station loop; it must not hold PASS on its own.
+    device = ModbusDevice()
+    light = coil_light(host="127.0.0.1", tcp_port=device.port, station_silent_s=0.5)
+    seal, red = TOWER["seal"], TOWER["red"]
+    try:
+        light.open()
+        light.show(Indication(Signal.PASS, "ok", is_seal_enabled=True))
+
+        def sealed_open_while_turning() -> bool:
+            light.vouch()  # the loop turns while we look
+            return bool(device.get(COILS, seal, 1) == [True])
+
+        wait_until(sealed_open_while_turning)
+        # The loop stops turning: within station_silent_s the board shows FAULT, seal locked.
+        wait_until(lambda: device.get(COILS, seal, 1) == [False], timeout=3)
+        assert device.get(COILS, red, 1) == [True]
+        # It turns again: the verdict it still stands behind comes back.
+        wait_until(sealed_open_while_turning, timeout=3)
+    finally:
+        light.close()
+        device.close()
+
+
+def test_the_modules_own_watchdog_is_set_on_every_connect() -> None:
+    device = ModbusDevice()
+    light = coil_light(
+        host="127.0.0.1",
+        tcp_port=device.port,
+        watchdog={"address": 0x10, "seconds": 3, "unit_s": 0.1},
+    )
+    try:
+        light.open()
+        wait_until(lambda: device.get(HOLDING, 0x10, 1) == [30])
+        device.stop()  # the module reboots: its registers come back zero
+        wait_until(lambda: light.problem is not None)
+        device.start()
+        assert device.get(HOLDING, 0x10, 1) == [0]
+        wait_until(lambda: device.get(HOLDING, 0x10, 1) == [30])
+    finally:
+        light.close()
+        device.close()
