@@ -5,7 +5,14 @@ paho's network thread only queues what arrives. A writer thread takes up to `BAT
 function: a bad topic or payload is refused with a reason, counted and kept for the dashboard,
 and never stops the rest), stores the batch in one transaction, and only then acknowledges the
 batch to the broker. A monitor killed in between gets the unacknowledged messages again from
-its persistent session; the store drops the ones it already has by `msg_id`.
+its persistent session; the store drops the ones it already has by `msg_id` (a message
+without one gets an id derived from its topic and bytes, so a redelivery is the same row).
+
+No message may stop the others: when a batch fails, it is stored again message by message,
+and a message the database refuses on its own (a value it cannot hold) is refused with the
+database's reason, kept on the dashboard and acknowledged. Only a database that cannot be
+reached at all holds the batch back (retried each second, nothing acknowledged, nothing lost);
+that stall is logged, counted and shown (`problem`, `stalled_since`).
 """
 
 from __future__ import annotations
@@ -19,7 +26,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from pydantic import ValidationError
+import structlog
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from scale_agent.central.store import CHAIN_HEAD, Incoming
 from scale_agent.domain.untrusted import MAX_PAYLOAD_BYTES, validation_reasons
@@ -34,12 +43,30 @@ if TYPE_CHECKING:
     from scale_agent.central.store import Store
     from scale_agent.io.mqtt.durable import Delivery
 
-KINDS = (*STATION_PAYLOADS, CHAIN_HEAD)  # what the monitor reads from each station
+KINDS = (*STATION_PAYLOADS, CHAIN_HEAD)
+HEAD_FIELD_CHARS = (
+    128  # chain_heads.head_hash and .public_key  # what the monitor reads from each station
+)
 BATCH = 1000
 # How long a batch waits for more once the queue ran dry. Short: the broker sends only so
 # many unacknowledged messages (its in-flight window, often 100), and they are acknowledged
 # only once stored, so waiting longer for a bigger batch just stalls the stream.
 BATCH_S = 0.005
+RETRY_S = 1.0  # a database that cannot be reached is tried again this often
+# Errors that say the database is out of reach (not that one message is wrong): the batch
+# waits for it. Every other error is the message's own.
+UNREACHABLE = (OperationalError, InterfaceError, DisconnectionError, ConnectionError, TimeoutError)
+
+
+class IngestState(BaseModel):
+    """How this instance's ingest is doing: for the dashboard, `/api/ingest` and monitoring."""
+
+    stored: int  # new rows since start
+    duplicates: int  # copies dropped by msg_id (QoS 1 redelivery, shared-group overlap)
+    refused: int  # messages refused with a reason (kept on the dashboard)
+    stalls: int  # times the database could not be reached
+    stalled_since: datetime | None  # set while nothing can be stored
+    problem: str | None  # the database's error while stalled
 
 
 @dataclass(frozen=True)
@@ -83,7 +110,7 @@ def classify(  # noqa: PLR0911 - one return per reason to refuse
         return Refusal(topic, f"the payload says it is from {said}", _excerpt(payload))
     body: dict[str, Any] = data
     return Incoming(
-        msg_id=model.msg_id,
+        msg_id=model.msg_id if "msg_id" in data else derived_msg_id(topic, payload),
         kind=kind,
         site=site,
         line=line,
@@ -101,6 +128,12 @@ def classify(  # noqa: PLR0911 - one return per reason to refuse
     )
 
 
+def derived_msg_id(topic: str, payload: bytes) -> str:
+    """A stable id for a message sent without `msg_id`: QoS 1 redelivers the same bytes."""
+    digest = hashlib.sha256(topic.encode() + b"\n" + payload).hexdigest()
+    return f"sha256-{digest[:56]}"
+
+
 def _chain_head(
     topic: str, payload: bytes, received_at: datetime, where: tuple[str, str, str]
 ) -> Incoming | Refusal:
@@ -111,6 +144,8 @@ def _chain_head(
         signed_at = datetime.fromisoformat(head.signed_at)
     except (orjson.JSONDecodeError, LedgerError, ValueError) as exc:
         return Refusal(topic, f"not a chain head: {exc}"[:500], _excerpt(payload))
+    if max(len(head.head_hash), len(head.public_key)) > HEAD_FIELD_CHARS:
+        return Refusal(topic, "the head's hash or key is too long", _excerpt(payload))
     if head.station != "/".join(where):
         said = printable(head.station, 200)
         return Refusal(topic, f"the head says it is from {said}", _excerpt(payload))
@@ -157,6 +192,20 @@ class Ingest:
         self.duplicates = 0
         self.refused = 0
         self.problem: str | None = None  # the database's last error, None while it works
+        self.stalled_since: datetime | None = None  # since when nothing could be stored
+        self.stalls = 0  # how many times the ingest has stalled
+        self._log = structlog.get_logger("scale_agent.central")
+
+    def state(self) -> IngestState:
+        """The counters and the stall, as of now."""
+        return IngestState(
+            stored=self.stored,
+            duplicates=self.duplicates,
+            refused=self.refused,
+            stalls=self.stalls,
+            stalled_since=self.stalled_since,
+            problem=self.problem,
+        )
 
     def deliver(self, delivery: Delivery) -> None:
         """From paho's network thread: queue it, nothing more."""
@@ -203,21 +252,71 @@ class Ingest:
                 self._keep_refusal(found, now)
             else:
                 rows.append(found)
-        while True:  # the database is down: keep the batch, retry; nothing is acknowledged
-            try:
-                new = self.store.ingest(rows)
-            except Exception as exc:  # noqa: BLE001 - any driver error: retry, never drop
-                self.problem = f"database: {type(exc).__name__}: {exc}"[:300]
-                time.sleep(1.0)
-                continue
-            self.problem = None
-            break
+        new, rows = self._write(rows, now)
         self.stored += new
         self.duplicates += len(rows) - new
         for mid, *_ in batch:
             self._ack(mid)
         if self._on_stored is not None and rows:
             self._on_stored(rows)
+
+    def _write(self, rows: list[Incoming], now: datetime) -> tuple[int, list[Incoming]]:
+        """Store the rows; returns (new rows, the rows stored). Waits out an unreachable database.
+
+        A batch that fails is stored row by row: a row the database refuses on its own is
+        refused (kept and acknowledged), so no message can hold back the others.
+        """
+        while True:
+            try:
+                new = self.store.ingest(rows)
+            except UNREACHABLE as exc:
+                self._stalled(exc)
+                time.sleep(RETRY_S)
+                continue
+            except Exception:  # noqa: BLE001 - one of the rows is at fault: find which
+                return self._one_by_one(rows, now)
+            self._flowing()
+            return new, rows
+
+    def _one_by_one(self, rows: list[Incoming], now: datetime) -> tuple[int, list[Incoming]]:
+        new, kept = 0, []
+        for row in rows:
+            while True:
+                try:
+                    new += self.store.ingest([row])
+                except UNREACHABLE as exc:
+                    self._stalled(exc)
+                    time.sleep(RETRY_S)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - this message cannot be stored
+                    reason = f"the database refused it: {type(exc).__name__}: {exc}"
+                    self._log.warning("message_refused_by_database", msg_id=row.msg_id[:64])
+                    self.refused += 1
+                    topic = f"scale-agent/v1/{row.site}/{row.line}/{row.station}/{row.kind}"
+                    self._keep_refusal(
+                        Refusal(topic, printable(reason, 500), _excerpt((row.text or "").encode())),
+                        now,
+                    )
+                    break
+                self._flowing()
+                kept.append(row)
+                break
+        return new, kept
+
+    def _stalled(self, exc: BaseException) -> None:
+        problem = f"database: {type(exc).__name__}: {exc}"[:300]
+        if self.stalled_since is None:
+            self.stalled_since = self._clock()
+            self.stalls += 1
+            self._log.error("ingest_stalled", reason=problem)
+        self.problem = problem
+
+    def _flowing(self) -> None:
+        if self.stalled_since is not None:
+            stalled_s = (self._clock() - self.stalled_since).total_seconds()
+            self._log.info("ingest_flowing_again", stalled_s=round(stalled_s, 1))
+        self.stalled_since = None
+        self.problem = None
 
     def _keep_refusal(self, refusal: Refusal, now: datetime) -> None:
         try:

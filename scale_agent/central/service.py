@@ -65,6 +65,7 @@ class CentralService:
             feed=self.feed,
             shifts=config.shift_starts,
             language=config.central.language,
+            ingest=self.ingest.state,
         )
         self._stop = threading.Event()
         self._server: uvicorn.Server | None = None

@@ -37,6 +37,7 @@ from scale_agent.central.auth import (
     token_hash,
 )
 from scale_agent.central.charts import BarChart, bar_chart
+from scale_agent.central.ingest import IngestState
 from scale_agent.central.language import COOKIE as LANGUAGE_COOKIE
 from scale_agent.central.language import LANGUAGES, Texts, choose
 from scale_agent.central.skus import MIN_PARCELS, SkuReport, sku_report
@@ -211,6 +212,7 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
     shifts: Sequence[time] = DEFAULT_SHIFTS,
     language: str = "en",
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ingest: Callable[[], IngestState] | None = None,
 ) -> FastAPI:
     """The dashboard and API over `store`; `send(topic, payload)` publishes a command."""
     app = FastAPI(
@@ -432,6 +434,13 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
         """
         return skus_of(days)
 
+    @app.get("/api/ingest", response_model=IngestState, tags=["api"])
+    def api_ingest(_user: Viewer) -> IngestState:
+        """This instance's ingest: stored, duplicates, refused, and whether it has stalled."""
+        if ingest is None:
+            raise HTTPException(404, "this instance does not ingest")
+        return ingest()
+
     @app.get("/api/refused", response_model=RefusedList, tags=["api"])
     def api_refused(_user: Viewer) -> RefusedList:
         """Messages that were not the contract: counted and kept, never stored as data."""
@@ -516,6 +525,8 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
             script_texts=Markup(script_texts),  # noqa: S704 - JSON with `<` escaped, above
             here=here,
             zone=str(zone),
+            zone_info=zone,
+            ingest=ingest() if ingest is not None else None,
             **values,
         )
 

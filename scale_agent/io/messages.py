@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypedDict
 from uuid import uuid4
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from scale_agent.domain.jobs import References
 from scale_agent.domain.verifier import Expectation, Verdict, VerdictKind
@@ -26,6 +26,16 @@ TOPIC_ROOT = "scale-agent/v1"
 MILLIGRAM = Decimal("0.001")
 # A site, line or station id: one topic level, safe in every broker and file name.
 TOPIC_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
+
+
+# Text a monitor keeps in a column of its own (`central/schema.py`) is limited here to that
+# column's width and may not hold NUL (PostgreSQL text cannot): a message the JSON Schemas in
+# docs/schemas accept always fits the central's tables, so no valid message can fail a batch.
+NO_NUL = r"^[^\x00]*$"
+MsgId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NO_NUL)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NO_NUL)]
+Text64 = Annotated[str, StringConstraints(max_length=64, pattern=NO_NUL)]
+Text128 = Annotated[str, StringConstraints(max_length=128, pattern=NO_NUL)]
 
 
 def new_msg_id() -> str:
@@ -67,11 +77,11 @@ class Topics:
 class Payload(StrictModel):
     """Fields every payload has."""
 
-    msg_id: str = Field(default_factory=new_msg_id)
+    msg_id: MsgId = Field(default_factory=new_msg_id)
     sent_at: datetime = Field(default_factory=utc_now)
-    site: str
-    line: str
-    station: str
+    site: Name
+    line: Name
+    station: Name
 
 
 class Mass(StrictModel):
@@ -121,9 +131,9 @@ class VerdictPayload(Payload):
     """
 
     schema_id: Literal["scale-agent/verdict/1"] = "scale-agent/verdict/1"
-    parcel_id: str
+    parcel_id: Text64
     judged_at: datetime
-    order_id: str | None
+    order_id: Text128 | None
     verdict: VerdictKind
     reason: str
     expected: Mass | None
@@ -141,9 +151,9 @@ class VerdictPayload(Payload):
     lines: list[OrderLine] = Field(default_factory=list)
     carton_tare: Mass | None = None
     carton_spread: Mass | None = None
-    tracking_number: str | None = None
-    marketplace_order: str | None = None
-    packer: str | None = None
+    tracking_number: Text128 | None = None
+    marketplace_order: Text64 | None = None
+    packer: Text64 | None = None
 
     @classmethod
     def build(
@@ -216,7 +226,7 @@ class StatusPayload(Payload):
 
     schema_id: Literal["scale-agent/status/1"] = "scale-agent/status/1"
     state: Literal["online", "offline"]
-    version: str
+    version: Text64
 
 
 class EventPayload(Payload):
@@ -243,7 +253,7 @@ class EventPayload(Payload):
         "camera_failed",  # the parcel camera gave no photo (told once per problem)
     ]
     reason: str
-    order_id: str | None = None
+    order_id: Text128 | None = None
     command: str | None = None
     request_id: str | None = None  # the `request_id` of the command this answers
     override: SealOverride | None = None
