@@ -49,7 +49,7 @@ def test_a_wrong_password_is_said_plainly(camera: DigestCamera) -> None:
 def test_a_camera_that_hangs_is_given_up_within_its_timeout(camera: DigestCamera) -> None:
     camera.hang.set()
     started = time.monotonic()
-    with pytest.raises(DeviceTimeoutError, match=r"did not answer within 0\.5 s"):
+    with pytest.raises(DeviceTimeoutError, match=r"sent no whole photo within 0\.5 s"):
         snapshot(camera.url, timeout_s=0.5)
     assert time.monotonic() - started < 2.0
 
@@ -134,4 +134,17 @@ def test_camera_snap_takes_a_stamped_photo_from_the_station_file(
     camera.hang.set()
     config.write_text(config.read_text().replace("quota_mb = 5", "quota_mb = 5\ntimeout_s = 0.3"))
     assert main(["camera", "snap", "-c", str(config)]) == 1
-    assert "did not answer within 0.3 s" in capsys.readouterr().err
+    assert "sent no whole photo within 0.3 s" in capsys.readouterr().err
+
+
+def test_a_camera_that_trickles_bytes_misses_one_deadline_for_the_whole_photo(
+    camera: DigestCamera,
+) -> None:
+    # A byte every 0.2 s never trips a per-read timeout of 0.5 s: the photo would take hours.
+    camera.trickle_s = 0.2
+    started = time.monotonic()
+    with pytest.raises(DeviceTimeoutError, match=r"sent no whole photo within 0\.5 s"):
+        snapshot(camera.url, timeout_s=0.5)
+    assert time.monotonic() - started < 1.5
+    camera.trickle_s = None  # the link recovers: the next photo is whole
+    assert Image.open(io.BytesIO(snapshot(camera.url))).size == (640, 480)

@@ -1,7 +1,8 @@
 """A local HTTP server acting as an IP camera: Hikvision's ISAPI picture path, Digest auth.
 
 It implements RFC 7616 Digest with MD5 and `qop="auth"` as Hikvision cameras answer, and can
-hang (accept the request, never answer) to show that a stuck camera delays nothing.
+hang (accept the request, never answer) to show that a stuck camera delays nothing, or
+trickle (send its picture a byte every `trickle_s`) as a camera on a failing link does.
 """
 
 from __future__ import annotations
@@ -28,6 +29,63 @@ def test_jpeg() -> bytes:
     return ffmpeg.DRIVER(settings).capture()
 
 
+class _Handler(BaseHTTPRequestHandler):
+    """The camera's HTTP side; `server.camera` holds its state."""
+
+    protocol_version = "HTTP/1.1"
+    server_version: ClassVar[str] = "App-webs/"  # type: ignore[misc]
+
+    def log_message(self, *_: object) -> None:
+        return
+
+    def do_GET(self) -> None:
+        camera: DigestCamera = self.server.camera  # type: ignore[attr-defined]
+        camera.requests += 1
+        if self.path != PATH:
+            self._answer(404, b"not found")
+            return
+        if not camera.authorised(self.headers.get("Authorization", ""), "GET", self.path):
+            nonce = secrets.token_hex(16)
+            camera.nonces.add(nonce)
+            self.send_response(401)
+            self.send_header(
+                "WWW-Authenticate",
+                f'Digest qop="auth", realm="{REALM}", nonce="{nonce}", stale="FALSE"',
+            )
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if camera.hang.is_set():
+            camera.release.wait(30)
+            return
+        if camera.trickle_s is not None:
+            self._trickle(camera.image, camera.trickle_s)
+            return
+        self._answer(200, camera.image, "image/jpeg")
+
+    def _trickle(self, body: bytes, every_s: float) -> None:
+        camera: DigestCamera = self.server.camera  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Type", "image/jpeg")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            for index in range(len(body)):
+                self.wfile.write(body[index : index + 1])
+                self.wfile.flush()
+                if camera.release.wait(every_s):
+                    return
+        except OSError:  # the station gave up and closed the connection
+            return
+
+    def _answer(self, code: int, body: bytes, kind: str = "text/plain") -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
 class DigestCamera:
     """`with DigestCamera(user, password) as camera:` ... `camera.url`."""
 
@@ -35,47 +93,12 @@ class DigestCamera:
         self.username, self.password = username, password
         self.image = test_jpeg()
         self.hang = threading.Event()
+        self.trickle_s: float | None = None  # send the picture a byte at a time, this slowly
         self.release = threading.Event()
         self.requests = 0
         self.nonces: set[str] = set()
-        camera = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            server_version: ClassVar[str] = "App-webs/"  # type: ignore[misc]
-
-            def log_message(self, *_: object) -> None:
-                return
-
-            def do_GET(self) -> None:
-                camera.requests += 1
-                if self.path != PATH:
-                    self._answer(404, b"not found")
-                    return
-                if not camera.authorised(self.headers.get("Authorization", ""), "GET", self.path):
-                    nonce = secrets.token_hex(16)
-                    camera.nonces.add(nonce)
-                    self.send_response(401)
-                    self.send_header(
-                        "WWW-Authenticate",
-                        f'Digest qop="auth", realm="{REALM}", nonce="{nonce}", stale="FALSE"',
-                    )
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                if camera.hang.is_set():
-                    camera.release.wait(30)
-                    return
-                self._answer(200, camera.image, "image/jpeg")
-
-            def _answer(self, code: int, body: bytes, kind: str = "text/plain") -> None:
-                self.send_response(code)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server.camera = self  # type: ignore[attr-defined]
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
