@@ -261,7 +261,7 @@ def test_default_limits_are_the_scales_initial_and_in_service_mpe() -> None:
 def test_a_step_is_judged_against_both_limits() -> None:
     step = Step(Decimal(1000), "W-1", Limits(Decimal(1), Decimal(3)))
     test = RoutineTest((step,), "on demand")
-    assert not test.settled(Decimal(300), Decimal(20))  # not placed yet
+    assert not test.settled(Decimal(5), Decimal(20))  # nothing placed yet
     assert test.settled(Decimal("1002.5"), Decimal(20))
     still_on = test.is_done  # the weight is still on: not done
     assert test.settled(Decimal(0), Decimal(20))
@@ -282,3 +282,82 @@ def test_a_test_is_due_at_each_shift_start_and_every_n_hours() -> None:
     )
     assert due_by_schedule(six, six + timedelta(hours=4), [], 4) == "every 4 h"
     assert due_by_schedule(six, six + timedelta(hours=3), [], 4) is None
+
+
+def status_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], wanted: str) -> str:
+    """`scale-agent status`'s routine-test line, once status.json says `wanted`."""
+    status = tmp_path / "data" / "status.json"
+    wait_until(lambda: status.exists() and wanted in status.read_text())
+    capsys.readouterr()
+    main(["status", "--data-dir", str(tmp_path / "data")])  # 1 while the scale reconnects
+    out = capsys.readouterr().out.splitlines()
+    return next(line for line in out if line.startswith("last routine test"))
+
+
+def test_a_restart_keeps_a_scale_held_until_a_test_passes_or_a_release(
+    tmp_path: Path, scale: FakeMtSicsScale, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = station(tmp_path, scale, after_restart=False)
+    light = RecordingLight()
+    with running_station(config, light) as runtime:
+        runtime.submit_command_data(b'{"command": "routine_test", "operator": "maria"}')
+        run_test(scale, light, "1.005")  # past the control limit: held
+        wait_until(lambda: "SCALE OUT OF TOLERANCE" in last_text(light))
+    # The daemon restarts (no test after a restart configured): the hold is in the ledger.
+    light = RecordingLight()
+    with running_station(config, light) as runtime:
+        wait_until(lambda: "SCALE OUT OF TOLERANCE" in last_text(light))
+        runtime.submit_job_data(json.dumps(ORDER).encode(), "test")
+        scale.set_weight("1.025")  # a parcel on a scale that failed its test: never judged
+        line = status_line(tmp_path, capsys, '"scale_held"')
+        assert "SCALE HELD OUT OF TOLERANCE" in line
+        assert "failed" in line  # the last test is the failed one, not "never"
+        assert "rebuilt from the ledger" in line
+        assert kinds(tmp_path) == ["ROUTINE_TEST"]
+        scale.set_weight("0.000")
+        release = {"command": "override", "operator": "li.wei", "reason": "recalibrated"}
+        runtime.submit_command_data(json.dumps(release).encode())
+        wait_until(lambda: "Order SO-1:" in last_text(light))
+        line = status_line(tmp_path, capsys, "li.wei")
+        assert "released by li.wei: recalibrated" in line
+        assert "HELD" not in line
+    # Released before this restart: it stays released.
+    light = RecordingLight()
+    with running_station(config, light) as runtime:
+        pack(runtime, scale, light, "SO-2")
+        assert "released by li.wei: recalibrated" in status_line(tmp_path, capsys, "li.wei")
+
+
+def test_a_parcel_placed_for_a_test_weight_is_not_read_as_it(
+    tmp_path: Path, scale: FakeMtSicsScale
+) -> None:
+    light = RecordingLight()
+    with running_station(station(tmp_path, scale), light):
+        scale.set_weight("0.000")
+        wait_until(lambda: "Place the 1.000 kg test weight W-1001" in last_text(light))
+        scale.set_weight("0.505")  # a 505 g parcel, not the 1 kg reference
+        wait_until(lambda: "That is not the 1.000 kg test weight W-1001" in last_text(light))
+        assert kinds(tmp_path) == []  # no failed test, no held scale
+        scale.set_weight("0.000")
+        wait_until(lambda: "Place the 1.000 kg test weight W-1001" in last_text(light))
+        scale.set_weight("1.000")
+        wait_until(lambda: "Take the test weight off" in last_text(light))
+        scale.set_weight("0.000")
+        wait_until(lambda: kinds(tmp_path) == ["ROUTINE_TEST"])
+    ledger = Ledger(tmp_path / "data", read_only=True)
+    try:
+        [test] = ledger.records()
+    finally:
+        ledger.close()
+    assert json.loads(str(test["body"]))["outcome"] == "passed"
+
+
+def test_a_step_takes_only_a_load_that_can_be_its_weight() -> None:
+    step = Step(Decimal(1000), "W-1", Limits(Decimal(1), Decimal(3)))
+    test = RoutineTest((step,), "on demand")
+    assert test.settled(Decimal(505), Decimal(20))  # the prompt changes...
+    assert test.results == []  # ...but nothing was read
+    assert "That is not the" in test.prompt().template
+    assert test.settled(Decimal(0), Decimal(20))  # cleared
+    assert test.settled(Decimal(1040), Decimal(20))  # 4 % off: a badly reading scale
+    assert test.results[0].outcome is Outcome.FAILED

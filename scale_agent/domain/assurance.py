@@ -129,6 +129,7 @@ class RoutineTest:
     operator: str | None = None
     results: list[StepResult] = field(default_factory=list)
     phase: Phase = Phase.PLACE
+    wrong_g: Decimal | None = None  # a settled load that cannot be this step's test weight
 
     @property
     def is_done(self) -> bool:
@@ -142,28 +143,48 @@ class RoutineTest:
         return max((r.outcome for r in self.results), key=order.index, default=Outcome.PASSED)
 
     def settled(self, grams: Decimal, empty_threshold_g: Decimal) -> bool:
-        """A settled platter weight; True when the test moved on."""
+        """A settled platter weight; True when the test moved on (or its prompt changed)."""
         if self.is_done:
             return False
+        is_empty = grams < empty_threshold_g
         if self.phase is Phase.REMOVE:
-            is_cleared = grams < empty_threshold_g
-            if is_cleared:
+            if is_empty:
                 self.phase = Phase.PLACE
-            return is_cleared
-        step = self.steps[len(self.results)]
-        # The zero check reads the empty platter; a test weight counts once it is on.
-        is_read = grams < empty_threshold_g if step.is_zero else grams >= step.nominal_g / 2
-        if is_read:
-            self.results.append(StepResult(step, grams))
-            if not step.is_zero:
-                self.phase = Phase.REMOVE
-        return is_read
+            return is_empty
+        if self.wrong_g is not None:  # something else was on the platter: cleared yet?
+            if is_empty:
+                self.wrong_g = None
+            return is_empty
+        return self._read(self.steps[len(self.results)], grams, is_empty=is_empty)
+
+    def _read(self, step: Step, grams: Decimal, *, is_empty: bool) -> bool:
+        """A settled load in the PLACE phase of `step`."""
+        if step.is_zero:  # the zero check reads the empty platter
+            if is_empty:
+                self.results.append(StepResult(step, grams))
+            return is_empty
+        if is_empty:
+            return False
+        if not is_plausibly(step, grams):
+            self.wrong_g = grams  # a parcel, another weight: never read as this step
+            return True
+        self.results.append(StepResult(step, grams))
+        self.phase = Phase.REMOVE
+        return True
 
     def prompt(self) -> Phrase:
         """What the packer or supervisor should do now."""
         if self.phase is Phase.REMOVE:
             return phrase("Take the test weight off the scale")
         step = self.steps[len(self.results)]
+        if self.wrong_g is not None:
+            return phrase(
+                "That is not the {nominal} test weight {weight} ({measured} on the scale): "
+                "take it off and place the test weight",
+                nominal=Grams(step.nominal_g),
+                weight=step.weight_id or "-",
+                measured=Grams(self.wrong_g),
+            )
         if step.is_zero:
             return phrase("Empty the platter for the zero check")
         return phrase(
@@ -183,6 +204,18 @@ class RoutineTest:
             for r in self.results
         ]
         return f"routine test {self.outcome.value} ({self.reason}): " + "; ".join(parts)
+
+
+# How far a load may lie from a step's nominal value and still be taken for its test weight:
+# a scale out of tolerance reads a reference weight off by its error (which the test exists
+# to catch), never by a tenth of it; a parcel or the wrong weight is further off.
+PLAUSIBLE_SHARE = Decimal("0.1")
+
+
+def is_plausibly(step: Step, grams: Decimal) -> bool:
+    """Whether a settled load can be this step's reference weight (however badly read)."""
+    band = max(step.nominal_g * PLAUSIBLE_SHARE, step.limits.control_g * 5)
+    return abs(grams - step.nominal_g) <= band
 
 
 def _grams(value: Decimal) -> str:
@@ -207,3 +240,42 @@ def due_by_schedule(
                     continue
                 return f"shift start {start:%H:%M}"
     return None
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """The station's scale-safety state as its ledger holds it: rebuilt at every start.
+
+    A restart must not clear a held scale: the hold comes from the newest routine test (a
+    failed one holds the scale) unless a supervisor's release was recorded after it.
+    """
+
+    test_id: str | None = None  # the newest routine test's record
+    test_at: str | None = None  # ISO UTC
+    test_outcome: str | None = None
+    held: str | None = None  # why the scale is held, when the newest test failed
+    released_by: str | None = None  # "operator: reason", when released after that test
+    released_at: str | None = None
+
+
+def remembered(records: list[tuple[str, str, str, dict[str, object]]]) -> Remembered:
+    """From the newest routine-test and release records, newest first.
+
+    Each record is (kind, record id, recorded_at, body) with kind `ROUTINE_TEST` or
+    `SCALE_RELEASED`.
+    """
+    test = next((r for r in records if r[0] == "ROUTINE_TEST"), None)
+    if test is None:
+        return Remembered()
+    _, test_id, test_at, body = test
+    outcome = str(body.get("outcome"))
+    newer = records[: records.index(test)]
+    release = next((r for r in newer if r[0] == "SCALE_RELEASED"), None)
+    released_by = released_at = None
+    if release is not None:
+        released_by = f"{release[3].get('operator')}: {release[3].get('reason')}"
+        released_at = release[2]
+    held = None
+    if outcome == Outcome.FAILED and release is None:
+        held = f"routine test failed ({body.get('reason')}) at {test_at}, recorded in the ledger"
+    return Remembered(test_id, test_at, outcome, held, released_by, released_at)

@@ -10,6 +10,7 @@ the scale is held out of tolerance until a test passes or a supervisor releases 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -17,11 +18,13 @@ from typing import TYPE_CHECKING
 
 from scale_agent.domain.assurance import (
     Outcome,
+    Remembered,
     RoutineTest,
     Step,
     due_by_schedule,
     limits_for,
     plan_steps,
+    remembered,
 )
 from scale_agent.domain.settle import Settler
 from scale_agent.station.effects import Effect, RecordTest, Refused, Told
@@ -31,9 +34,22 @@ if TYPE_CHECKING:
     from scale_agent.domain.policies import Policy
     from scale_agent.domain.settle import SettleSection
     from scale_agent.io.config import AssuranceSection
+    from scale_agent.io.ledger import Ledger
     from scale_agent.plugins import ScaleIdentity
     from scale_agent.station.logic import StationLogic
     from scale_agent.weights import Reading
+
+
+ASSURANCE_KINDS = ("ROUTINE_TEST", "SCALE_RELEASED")
+
+
+def remembered_in(ledger: Ledger) -> Remembered:
+    """The scale-safety state the ledger holds (its newest tests and releases, as hashed)."""
+    found = [
+        (str(r["verdict"]), str(r["parcel_id"]), str(r["recorded_at"]), json.loads(r["body"]))
+        for r in ledger.newest(ASSURANCE_KINDS, limit=50)
+    ]
+    return remembered(found)
 
 
 @dataclass(frozen=True)
@@ -72,6 +88,21 @@ class AssuranceDesk:
         self._serial: str | None = None
         self._last_settled_g: Decimal | None = None
         self._operator: str | None = None  # who asked for the due test, when someone did
+        self.released: dict[str, str] | None = None  # the release since the last test
+        self.restored: str | None = None  # what the start rebuilt from the ledger, said once
+
+    def restore(self, state: Remembered) -> None:
+        """Take the safety state the ledger holds (at start): the last test, a hold, a release."""
+        if state.test_id is not None and state.test_at is not None:
+            at = datetime.fromisoformat(state.test_at).timestamp()
+            self.last = LastTest(state.test_id, at, str(state.test_outcome), "")
+        if state.released_by is not None:
+            self.released = {"by": state.released_by, "at": str(state.released_at)}
+        if state.held is not None:
+            self.logic.scale_lock = state.held
+            self.restored = f"scale held out of tolerance: {state.held}"
+        elif state.test_id is not None:
+            self.restored = f"last routine test {state.test_outcome} at {state.test_at}"
 
     # -- why a test is due --------------------------------------------------------------
 
@@ -175,6 +206,7 @@ class AssuranceDesk:
 
     def _finish(self, test: RoutineTest, now: float) -> list[Effect]:
         self.test = None
+        self.released = self.restored = None
         lock = None
         if test.outcome is Outcome.FAILED:
             lock = test.summary()
@@ -187,7 +219,15 @@ class AssuranceDesk:
             "due": self.due,
             "running": self.test.reason if self.test else None,
             "scale_held": self.logic.scale_lock,
+            "released": self.released,
+            "restored": self.restored,
         }
+
+    def release_recorded(self, operator: str, reason: str, at: float) -> None:
+        """A supervisor's release was recorded: `status` says who let the scale judge again."""
+        when = datetime.fromtimestamp(at, UTC).isoformat()
+        self.released = {"by": f"{operator}: {reason}", "at": when}
+        self.restored = None  # the hold it may have rebuilt is over
 
     def finished(self, test_id: str, at: float, test: RoutineTest) -> None:
         """The recorder wrote the test: verdicts from now on refer to it."""

@@ -44,7 +44,7 @@ from scale_agent.plugins import (
     ScannerDriver,
 )
 from scale_agent.station.anchoring import HeadAnchor
-from scale_agent.station.assurance_desk import AssuranceDesk
+from scale_agent.station.assurance_desk import AssuranceDesk, remembered_in
 from scale_agent.station.commands import CommandDesk
 from scale_agent.station.effects import (
     Effect,
@@ -274,6 +274,7 @@ class StationRuntime:
         if self.screen is not None:
             self.screen.start()
         self._carry_out([Show(self.logic.guidance())])
+        self._restore_safety(ledger)
         if self.assurance is not None:
             self._carry_out(self.assurance.started())
         if self.publisher is not None:
@@ -457,7 +458,27 @@ class StationRuntime:
                 if self.assurance is not None:
                     self.assurance.finished(record_id, at, effect.test)
             case ReleaseScale():
-                self.recorder.record_release(effect)
+                _, at = self.recorder.record_release(effect)
+                if self.assurance is not None:
+                    override = effect.override
+                    self.assurance.release_recorded(override.operator, override.reason, at)
+
+    def _restore_safety(self, ledger: Ledger) -> None:
+        """What the ledger says of the scale: a restart never clears a hold (nor forgets a test)."""
+        state = remembered_in(ledger)
+        if state.test_id is not None:
+            self.recorder.last_test = {
+                "id": state.test_id,
+                "at": state.test_at,
+                "outcome": state.test_outcome,
+            }
+        if self.assurance is not None:
+            self.assurance.restore(state)
+        elif state.held is not None:  # no tests set up now: only a supervisor can release it
+            self.logic.scale_lock = state.held
+        if state.held is not None:
+            self.log.warning("scale_held_from_ledger", reason=state.held)
+            self._carry_out([Show(self.logic.guidance())])
 
     def _tell_systemd(self, show: Show) -> None:
         """STATUS= for `systemctl status`, whenever the light changes."""

@@ -137,6 +137,10 @@ def describe_routine_test(test: dict[str, Any]) -> str:
         state = f"a test is running ({test['running']})"
     elif test.get("due"):
         state = f"a test is due ({test['due']})"
+    if released := test.get("released"):
+        state += f"; released by {released['by']} at {released['at'][:19]}"
+    if restored := test.get("restored"):
+        state += f" (rebuilt from the ledger at start: {restored})"
     return f"last routine test {when}; {state}"
 
 
