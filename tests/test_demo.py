@@ -119,3 +119,28 @@ def test_demo_beside_the_central_monitor_shows_its_parcels_to_a_supervisor(
             reader.join(timeout=5)
     assert process.returncode == 0
     assert (tmp_path / "central" / "central.sqlite3").exists()  # history for the next run
+
+
+def test_a_data_dir_that_cannot_be_a_folder_is_one_sentence() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scale_agent",
+            "demo",
+            "--data-dir",
+            "/etc/hostname/x",
+            "--parcels",
+            "1",
+            "--mqtt",
+            "none",
+            "--no-screen",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--data-dir /etc/hostname/x: cannot make the folder: Not a directory" in result.stderr
+    assert "Traceback" not in result.stderr

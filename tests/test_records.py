@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 import json
 import os
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from scale_agent.io.ledger import Ledger, canonical, record_hash
-from scale_agent.tools.cli import main
+from scale_agent.tools.cli import main, parser
 from tests.station_files import write_station
 
 if TYPE_CHECKING:
@@ -220,6 +221,10 @@ def test_a_bad_since_is_one_sentence(ledger_dir: Path, capsys: pytest.CaptureFix
 def _as_nobody(argv: list[str]) -> tuple[int, str, str]:
     """Run the CLI in a forked child that became `nobody`: a reader with no write access."""
     nobody = pwd.getpwnam("nobody")
+    # This interpreter's own library may lie where `nobody` cannot read (root's home): the
+    # modules the commands use are imported here, before the child gives up root.
+    parser()
+    importlib.import_module("scale_agent.tools.report.command")
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     pid = os.fork()
@@ -313,3 +318,55 @@ def test_a_column_changed_with_plain_sql_breaks_the_chain_and_never_shows(
     assert main(["records", "--data-dir", str(ledger_dir), "export", "--format", "csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [(r["order_id"], r["verdict"]) for r in rows][1] == ("SO-2", "MISSING_ITEM")
+
+
+def test_an_archived_copy_in_a_read_only_folder_is_verified(public_dir: Path) -> None:
+    # Customer service's copy: the ledger file alone (no -wal/-shm beside it, as an archive
+    # or a USB stick holds it), in a folder its reader may not write.
+    data = public_dir / "data"
+    ledger = Ledger(data)
+    ledger.record(
+        "p1",
+        order_id="SO-1",
+        verdict="PASS",
+        recorded_at="2026-11-01T10:00:00+00:00",
+        body=BODY,
+        outgoing=[],
+    )
+    ledger.close()  # the last connection folds the WAL in and removes -wal and -shm
+    archive = public_dir / "archive"
+    archive.mkdir()
+    shutil.copy(data / "ledger.sqlite3", archive / "ledger.sqlite3")
+    assert sorted(p.name for p in archive.iterdir()) == ["ledger.sqlite3"]
+    (archive / "ledger.sqlite3").chmod(0o444)
+    archive.chmod(0o555)
+    code, out, err = _as_nobody(["records", "verify", "--data-dir", str(archive)])
+    assert (code, err) == (0, "")
+    assert out.startswith("chain intact: 1 record(s)")
+    code, out, _ = _as_nobody(["records", "report", "SO-1", "--data-dir", str(archive)])
+    assert code == 0, out
+    assert sorted(p.name for p in archive.iterdir()) == ["ledger.sqlite3"]  # nothing written
+
+
+def test_after_the_demo_records_find_reads_its_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert main(["records", "find", "SO-1"]) == 2  # no demo yet: where to look, and where not
+    err = capsys.readouterr().err
+    assert "say where the ledger is: --data-dir DIR, or -c STATION.toml" in err
+    assert str(tmp_path / "state" / "scale-agent" / "demo") in err
+    demo = Ledger(tmp_path / "state" / "scale-agent" / "demo")  # as `scale-agent demo` leaves it
+    demo.record(
+        "p1",
+        order_id="SO-1",
+        verdict="PASS",
+        recorded_at="2026-11-01T10:00:00+00:00",
+        body=BODY,
+        outgoing=[],
+    )
+    demo.close()
+    assert main(["records", "find", "SO-1"]) == 0
+    captured = capsys.readouterr()
+    assert "order SO-1: PASS" in captured.out
+    assert "reading the demo's ledger in" in captured.err

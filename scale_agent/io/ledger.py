@@ -400,15 +400,20 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
 
     SQLite reads a WAL database read-only as long as its `-shm` and `-wal` files exist, or
     the folder lets it create them; a live station keeps both, so its latest verdicts are
-    read too. Permission problems become one plain sentence.
+    read too. A copy without them (an archive, a USB stick, a folder its reader may not
+    write) has no writer at all: it is opened immutable, which needs neither file nor any
+    write. Permission problems become one plain sentence.
     """
     if not os.access(path, os.R_OK) or not os.access(path.parent, os.X_OK):
         raise LedgerError(
             f"cannot read the ledger {path}: permission denied "
             "(ask for read access, e.g. membership of the scale-agent group, or use sudo)"
         )
+    beside = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+    is_copy = not any(file.exists() for file in beside)
+    options = "mode=ro&immutable=1" if is_copy else "mode=ro"
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10.0)
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?{options}", uri=True, timeout=10.0)
         db.execute("SELECT COUNT(*) FROM verdicts").fetchone()
     except sqlite3.Error as exc:
         raise LedgerError(

@@ -56,12 +56,6 @@ MONITOR_WAIT_S = 5.0  # for the monitor's subscription before the first parcel
 PACKERS = ("wang.fang", "li.na", "chen.jie")
 
 
-def default_data_dir() -> Path:
-    """Where the demo keeps its ledger unless told otherwise."""
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "scale-agent" / "demo"
-
-
 SCANNER_FIFO = "scanner.fifo"
 
 

@@ -99,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
 def demo(args: argparse.Namespace) -> int:
     """`demo`: a whole simulated station."""
     from scale_agent.io.logs import configure  # noqa: PLC0415
-    from scale_agent.tools.demo import default_data_dir, run_demo  # noqa: PLC0415
+    from scale_agent.tools.demo import run_demo  # noqa: PLC0415
+    from scale_agent.tools.demo_home import default_data_dir  # noqa: PLC0415
 
     configure(json=False, level=logging.WARNING, stream=sys.stderr)
     mqtt = None if args.mqtt == "none" else args.mqtt
@@ -108,6 +109,11 @@ def demo(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     if data_dir.exists() and not data_dir.is_dir():
         raise UsageError(f"--data-dir {data_dir}: is a file, not a folder")
+    try:  # every way a folder cannot be made (under a file, no permission) is one sentence
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UsageError(f"--data-dir {data_dir}: cannot make the folder: {reason}") from None
     return run_demo(
         args.parcels,
         mqtt,

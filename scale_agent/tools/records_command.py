@@ -21,11 +21,30 @@ if TYPE_CHECKING:
 
 
 def data_dir(args: argparse.Namespace) -> Path:
-    """The ledger folder: --data-dir, else the one the station config names."""
+    """The ledger folder: --data-dir, else the one the station config names, else the demo's.
+
+    After the README's demo the commands a newcomer tries next find its ledger (and say so).
+    """
     if getattr(args, "data_dir", None):
         return Path(args.data_dir)
     if not getattr(args, "config", None):
-        raise UsageError("say where the ledger is: --data-dir DIR, or -c STATION.toml")
+        from scale_agent.io.ledger import LEDGER_FILE  # noqa: PLC0415
+        from scale_agent.tools.demo_home import default_data_dir  # noqa: PLC0415
+
+        demo = default_data_dir()
+        if (demo / LEDGER_FILE).is_file():
+            if not getattr(args, "told_demo", False):
+                print(
+                    f"(reading the demo's ledger in {demo}: give --data-dir DIR or -c "
+                    "STATION.toml for a station's)",
+                    file=sys.stderr,
+                )
+                args.told_demo = True
+            return demo
+        raise UsageError(
+            "say where the ledger is: --data-dir DIR, or -c STATION.toml (a station's "
+            f"data_dir); the demo keeps its ledger in {demo}, and there is none there yet"
+        )
     from scale_agent.io.config import load_config  # noqa: PLC0415 - only when asked
 
     return load_config(Path(args.config)).data_dir
