@@ -26,6 +26,7 @@ def write_station(
     site: str = "test",
     extra: str = "",
     screen: str = 'listen = "127.0.0.1:0"',
+    station_keys: str = "",
 ) -> Path:
     """Write catalog.csv and station.toml into `folder`; return the TOML's path.
 
@@ -40,6 +41,7 @@ line = "line-1"
 id = "bench-1"
 catalog = "catalog.csv"
 data_dir = "data"
+{station_keys}
 
 [scale]
 driver = "mt-sics"

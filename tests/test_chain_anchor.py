@@ -143,3 +143,27 @@ def test_an_altered_anchor_or_another_key_is_refused(
     code, out = verify(capsys, data, "--anchor", str(tmp_path / "head.json"), "--key", "AAAA")
     assert code == 1
     assert "another key" in out
+
+
+def test_a_station_without_a_broker_signs_its_head_and_keeps_copies_away_from_its_data(
+    tmp_path: Path, scale: FakeMtSicsScale
+) -> None:
+    elsewhere = tmp_path / "usb-stick"
+    elsewhere.mkdir()
+    config = write_station(
+        tmp_path, scale.path, None, site="nobroker", station_keys=f'head_copies = ["{elsewhere}"]'
+    )
+    light = RecordingLight()
+    with running_station(config, light) as runtime:
+        for number in range(3):
+            pack(runtime, scale, light, f"SO-{number}")
+        copy = elsewhere / "chain_head-nobroker_line-1_bench-1.json"
+        wait_until(lambda: copy.exists() and json.loads(copy.read_text())["records"] == 3)
+    data = str(tmp_path / "data")
+    assert (tmp_path / "data" / "chain_head.json").exists()
+    assert main(["records", "verify", "--data-dir", data, "--anchor", str(copy)]) == 0
+    # The newest record deleted: the chain still holds, the copy kept elsewhere does not.
+    with sqlite3.connect(tmp_path / "data" / "ledger.sqlite3") as db:
+        db.execute("DELETE FROM verdicts WHERE seq = 3")
+    assert main(["records", "verify", "--data-dir", data]) == 0
+    assert main(["records", "verify", "--data-dir", data, "--anchor", str(copy)]) == 1

@@ -53,6 +53,9 @@ class StationSection(Section):
     id: TopicSafe
     data_dir: Path = Path("/var/lib/scale-agent")
     catalog: Path
+    # Folders that also get every signed chain head (another disk, a network share, a USB
+    # stick): a copy the station's own data folder cannot take back.
+    head_copies: list[Path] = Field(default_factory=list, max_length=8)
     item_by_item: bool = False  # each scanned item must show up on the platter by weight
 
 
@@ -275,6 +278,11 @@ class StationConfig:
     def data_dir(self) -> Path:
         """Where the ledger lives (relative paths are taken from the config file's folder)."""
         return resolve(self.path, self.agent.station.data_dir)
+
+    @property
+    def head_copies(self) -> list[Path]:
+        """Where copies of the signed chain head go (relative to the config file's folder)."""
+        return [resolve(self.path, folder) for folder in self.agent.station.head_copies]
 
 
 def resolve(config_path: Path, path: Path) -> Path:

@@ -154,16 +154,16 @@ class StationRuntime:
         self.recorder = Recorder(self, self.publisher)
         self.listeners = self.recorder.listeners  # told of every recorded verdict
         self.intake = Intake(self)
-        self.anchor: HeadAnchor | None = None
-        if self.publisher is not None:
-            self.anchor = HeadAnchor(
-                f"{station.site}/{station.line}/{station.id}",
-                self.topics.chain_head,
-                self.publisher,
-                lambda: self.ledger,
-                self.log,
-            )
-            self.recorder.appended.append(self.anchor.recorded)
+        # Every station signs its head, with or without a broker (`station.anchoring`).
+        self.anchor = HeadAnchor(
+            f"{station.site}/{station.line}/{station.id}",
+            self.topics.chain_head,
+            self.publisher,
+            lambda: self.ledger,
+            self.log,
+            copies=config.head_copies,
+        )
+        self.recorder.appended.append(self.anchor.recorded)
         self.assurance: AssuranceDesk | None = None
         if config.agent.assurance.enabled:
             agent = config.agent
@@ -268,8 +268,7 @@ class StationRuntime:
 
     def _open_all(self) -> Ledger:
         ledger = self.ledger
-        if self.anchor is not None:
-            self.anchor.open(self.config.data_dir)
+        self.anchor.open(self.config.data_dir)
         self.outputs.open()
         if self.screen is not None:
             self.screen.start()
@@ -339,8 +338,7 @@ class StationRuntime:
             self._carry_out(self.assurance.on_tick(now, self.clock.time()))
         if self.screen is not None:
             self.screen.tick(now)
-        if self.anchor is not None:
-            self.anchor.tick(now)
+        self.anchor.tick(now)
         if self.publisher is not None and now >= self._next_health:
             self._next_health = now + self.config.agent.mqtt.health_interval_s
             self.recorder.publish_live(self.topics.health, self.health(now), retain=True)

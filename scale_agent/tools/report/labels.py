@@ -59,12 +59,13 @@ ANCHOR = phrase("Anchored head")
 ANCHOR_HELD = phrase("record {records}, signed {signed_at} by {station} ({source}): held")
 ANCHOR_NOT_HELD = phrase("NOT HELD: {problem}")
 ANCHOR_KEPT = phrase("the head the station last published")
-ANCHOR_NONE = phrase("none available: give --anchor, or publish heads over MQTT")
+ANCHOR_NONE = phrase("none available: give --anchor HEAD, a copy of the station's signed head")
 HOW_TO_VERIFY = phrase(
     "To verify independently: export the record with `scale-agent records export --order "
     "{order}`; its hash is SHA-256 of the previous hash, a newline and the record's canonical "
-    "JSON. `scale-agent records verify --anchor mqtt` checks the whole chain against the head "
-    "the station signed (Ed25519) and published."
+    "JSON. `scale-agent records verify --anchor HEAD` checks the whole chain against a head "
+    "the station signed (Ed25519) and that was kept away from it: a copy of its "
+    "chain_head.json, or the broker's retained head (`--anchor mqtt`) where it publishes one."
 )
 HOW_TO_VERIFY_UNANCHORED = phrase(
     "To verify independently: export the record with `scale-agent records export --order "
