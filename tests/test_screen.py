@@ -374,3 +374,48 @@ def test_a_stuck_station_loop_behind_a_live_server_is_not_responding(browser: Br
             page.close()
         turning.set()
         server.stop()
+
+
+def test_a_small_bench_monitor_reads_from_two_metres_and_marks_the_missing_line(
+    tmp_path: Path, scale: FakeMtSicsScale, browser: Browser
+) -> None:
+    shots = screenshot_folder("screen-800x480")
+    config = write_station(tmp_path, scale.path, None, site="small")
+    (tmp_path / "catalog.csv").write_text(translated_catalog())
+    with running_station(config, RecordingLight()) as runtime:
+        wait_until(lambda: runtime.screen is not None and runtime.screen.url is not None)
+        assert runtime.screen is not None
+        assert runtime.screen.url is not None
+        page = browser.new_page(viewport={"width": 800, "height": 480})
+        try:
+            page.goto(runtime.screen.url)
+            page.wait_for_selector("body[data-ready=true]", timeout=10_000)
+            runtime.submit_job_data(json.dumps(ORDER).encode(), "test")
+            wait_signal(page, "ready")
+            # An empty platter a few grams below zero is no weight, not "Measured -20 g".
+            scale.set_weight("-0.020")
+            time.sleep(0.5)  # several live refreshes of the bar
+            assert text(page, "#measured") == "-"
+            page.screenshot(path=shots / "ready-empty.png")
+            scale.set_weight("0.607")  # one book short
+            wait_signal(page, "fail")
+            [marked] = page.locator("#items li[data-state=missing]").all_text_contents()
+            assert "Hardcover book" in marked
+            assert "-1 missing" in marked
+            assert page.locator("#items li[data-state=listed]").count() == 1
+            page.screenshot(path=shots / "missing-item.png")
+
+            def px(selector: str) -> float:
+                size = page.eval_on_selector(selector, "e => getComputedStyle(e).fontSize")
+                return float(str(size).removesuffix("px"))
+
+            # Figures, item lines and the seal at least 24 px, the zone names 20 px, on 480.
+            for selector in ("#measured", "#expected", "#items li", ".seal"):
+                assert px(selector) >= 24, selector
+            assert px(".zone-names span") >= 20
+            # Nothing is cut off: the seal line is fully on the screen.
+            box = page.locator(".seal").bounding_box()
+            assert box is not None
+            assert box["y"] + box["height"] <= 480
+        finally:
+            page.close()

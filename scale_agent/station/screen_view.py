@@ -13,6 +13,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from scale_agent.domain.phrases import ItemName, phrase
+from scale_agent.domain.verifier import VerdictKind
 from scale_agent.station.guidance import SEAL_LOCKED, SEAL_OPEN
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ LABELS = {
     "expected": phrase("Expected"),
     "limits": phrase("Limits"),
     "items": phrase("Items"),
+    "missing": phrase("missing"),
+    "extra": phrase("extra"),
     "seal_open": SEAL_OPEN,
     "seal_locked": SEAL_LOCKED,
     "under": phrase("Under"),
@@ -61,6 +64,10 @@ def screen_state(
     expectation = logic.expectation
     job = logic.job
     measured = logic.health.last_weight_g
+    if measured is not None and measured < logic.settle.empty_threshold_g:
+        # An empty platter (or one below zero): "-", never "Measured -20 g", which a packer
+        # reads as a fault; a scale really below zero is a fault the headline says in words.
+        measured = None
     return {
         "lang": translator.html_lang,
         "station": station,
@@ -72,7 +79,7 @@ def screen_state(
         "carton": (job.carton_id if job else None) or None,
         "seal": guidance.is_seal_enabled,
         "bar": _bar(expectation, measured, translator),
-        "items": _items(expectation, tracker, translator),
+        "items": _items(expectation, tracker, translator, _explained(logic)),
         "monitor_up": is_monitor_up,
         "sound": sound,
         "labels": labels(translator),
@@ -118,10 +125,33 @@ def _zone(measured: Decimal, lower: Decimal, upper: Decimal) -> str:
     return "over" if measured > upper else "ok"
 
 
+def _explained(logic: StationLogic) -> dict[str, tuple[str, int]]:
+    """SKU -> ("missing" or "extra", units) for the loaded order's MISSING/EXTRA ITEM verdict."""
+    verdict, job = logic.last_verdict, logic.job
+    if (
+        verdict is None
+        or job is None
+        or verdict.order_id != job.order_id
+        or verdict.kind not in {VerdictKind.MISSING_ITEM, VerdictKind.EXTRA_ITEM}
+        or not verdict.explanation
+    ):
+        return {}
+    best = verdict.explanation[0]
+    state = "missing" if verdict.kind is VerdictKind.MISSING_ITEM else "extra"
+    return {sku: (state, qty) for sku, qty, _ in best.parts}
+
+
 def _items(
-    expectation: Expectation | None, tracker: ItemTracker | None, translator: Translator
+    expectation: Expectation | None,
+    tracker: ItemTracker | None,
+    translator: Translator,
+    explained: dict[str, tuple[str, int]],
 ) -> list[dict[str, Any]]:
-    """The order's lines by name; in item-by-item mode each with how many are in."""
+    """The order's lines by name; in item-by-item mode each with how many are in.
+
+    On MISSING ITEM / EXTRA ITEM the lines the verdict names are marked (`state` "missing" or
+    "extra", `delta` the units), so the packer sees which line to fix.
+    """
     if expectation is None:
         return []
     rows = []
@@ -133,7 +163,13 @@ def _items(
             "weight": translator.grams(line.unit_g),
             "done": None,
             "state": "listed",
+            "delta": None,
         }
+        if line.sku in explained:
+            state, units = explained[line.sku]
+            row["state"], row["delta"] = state, f"{'-' if state == 'missing' else '+'}{units}"
+            rows.append(row)
+            continue
         if tracker is not None:
             remaining = tracker.remaining.get(line.sku, 0)
             pending = 1 if tracker.pending == line.sku else 0

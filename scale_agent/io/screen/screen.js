@@ -69,6 +69,12 @@ function applyItems(items) {
     weight.className = "weight";
     weight.textContent = ` ${item.weight}`;
     row.append(qty, name, weight);
+    if (item.delta) { // the line a MISSING / EXTRA ITEM verdict names: "-1 missing"
+      const delta = document.createElement("span");
+      delta.className = "delta";
+      delta.textContent = `${item.delta} ${labels[item.state] || ""}`.trim();
+      row.append(delta);
+    }
     rows.push(row);
   }
   list.replaceChildren(...rows);
