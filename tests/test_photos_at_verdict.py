@@ -67,6 +67,12 @@ def pdf_text(pdf: Path) -> str:
     return " ".join(done.stdout.split())
 
 
+def pdf_pages(pdf: Path) -> list[str]:
+    """Each page's text, line by line, as pdftotext lays it out."""
+    done = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True)
+    return done.stdout.split("\f")
+
+
 def status(data: Path) -> dict[str, Any]:
     """The health the station writes beside its ledger every second (`status.json`)."""
     try:
@@ -112,11 +118,25 @@ def test_each_verdict_gets_a_stamped_photo_whose_hash_is_in_the_chain(
     text = pdf_text(report)
     assert str(photo["file"]) in text
     assert "matches its recorded SHA-256" in text
+    # Laid out as a reader expects: no page ends on a heading, the photo and the weight trace
+    # are both there (each with its heading), the verification paragraph is with its block.
+    headings = {"Items in the order", "Photos", "Weight trace", "Every weighing of this order"}
+    for page in pdf_pages(report):
+        lines = [line.strip() for line in page.splitlines() if line.strip()]
+        assert not lines or lines[-1] not in headings | {"Verification"}, lines[-1]
+    assert all(heading in text for heading in headings - {"Every weighing of this order"})
+    images = subprocess.run(
+        ["pdfimages", "-list", str(report)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    assert len(images) == 2  # the photo and the weight trace
     kept.write_bytes(kept.read_bytes()[:-10] + b"0123456789")
     assert main(["records", "verify", "--data-dir", str(data)]) == 1
     assert "PHOTO ALTERED at record" in capsys.readouterr().out
     assert main(["records", "report", "SO-P1", "--data-dir", str(data), "--pdf", str(report)]) == 0
-    assert "ALTERED: does not match" in pdf_text(report)
+    altered = pdf_text(report)
+    assert "ALTERED: does not match" in altered
+    first_page = " ".join(pdf_pages(report)[0].split())
+    assert "A photo of this parcel does not match its recorded SHA-256." in first_page
 
 
 def test_a_hanging_camera_delays_no_verdict_and_shows_in_health(

@@ -190,13 +190,15 @@ def gather(
         if anchor is None
         else Anchor(anchor, check_anchor(ledger, anchor, pinned_key), anchor_source),
         answer=answer,
-        photos=tuple(_photos(of_order, str(final["parcel_id"]), data_dir)),
+        photos=tuple(_photos(of_order, str(final["parcel_id"]), data_dir, zone)),
         superseded_by=None if shipped is final else _weighing(shipped, zone),
         altered=tuple(final.get("altered") or ()),
     )
 
 
-def _photos(records: list[dict[str, Any]], parcel_id: str, data_dir: Path) -> list[PhotoFact]:
+def _photos(
+    records: list[dict[str, Any]], parcel_id: str, data_dir: Path, zone: ZoneInfo
+) -> list[PhotoFact]:
     photos = []
     for record in records:
         if record["verdict"] != "PHOTO":
@@ -210,11 +212,19 @@ def _photos(records: list[dict[str, Any]], parcel_id: str, data_dir: Path) -> li
                 file,
                 sha,
                 str(body.get("moment")),
-                str(body.get("taken_at")),
+                _local(str(body.get("taken_at")), zone),
                 check(data_dir, file, sha),
             )
         )
     return photos
+
+
+def _local(moment: str, zone: ZoneInfo) -> str:
+    """An ISO UTC time as the report shows times (its zone, to the second)."""
+    try:
+        return datetime.fromisoformat(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+    except ValueError:
+        return moment
 
 
 def _weighing(record: dict[str, Any], zone: ZoneInfo) -> Weighing:

@@ -47,6 +47,9 @@ PHOTO_STATES = {  # by PhotoState
     "altered": phrase("ALTERED: does not match its recorded SHA-256"),
     "gone": phrase("no longer on disk"),
 }
+PHOTO_MOMENTS = {  # by `[camera] moments`
+    "verdict": phrase("Taken at the verdict, {at}"),
+}
 WEIGHINGS = phrase("Every weighing of this order")
 VERIFICATION = phrase("Verification")
 RECORD_HASH = phrase("Record hash")
@@ -58,7 +61,7 @@ BROKEN = phrase("BROKEN at record {seq}")
 ANCHOR = phrase("Anchored head")
 ANCHOR_HELD = phrase("record {records}, signed {signed_at} by {station} ({source}): held")
 ANCHOR_NOT_HELD = phrase("NOT HELD: {problem}")
-ANCHOR_KEPT = phrase("the head the station last published")
+ANCHOR_KEPT = phrase("the head the station last signed and kept")
 ANCHOR_NONE = phrase("none available: give --anchor HEAD, a copy of the station's signed head")
 HOW_TO_VERIFY = phrase(
     "To verify independently: export the record with `scale-agent records export --order "

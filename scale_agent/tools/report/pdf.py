@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from fpdf import FPDF
 
     from scale_agent.io.translations import Translator
-    from scale_agent.tools.report.facts import ReportFacts
+    from scale_agent.tools.report.facts import PhotoFact, ReportFacts
 
 FONTS = Path("/usr/share/fonts/opentype/noto")
 REGULAR, BOLD = FONTS / "NotoSansCJK-Regular.ttc", FONTS / "NotoSansCJK-Bold.ttc"
@@ -61,27 +61,33 @@ def render(facts: ReportFacts, translator: Translator) -> bytes:
     _rows(pdf, text.summary(facts, translator))
     _heading(pdf, t(labels.ITEMS))
     _items(pdf, facts, translator)
-    if facts.photos:
-        _heading(pdf, t(labels.PHOTOS))
-        _photos(pdf, facts, translator)
+    # Each section is kept whole on a page where it fits (a heading never ends a page, the
+    # "to verify independently" paragraph never stands alone on the next).
+    # (Images are kept with their heading by measuring them: fpdf2's unbreakable() loses an
+    # image that would have broken the page.)
+    for index, photo in enumerate(facts.photos):
+        shown = photo.checked.data
+        _room_for(pdf, (HEADING_MM if index == 0 else 0) + _height(pdf, shown, 0.55) + 14)
+        if index == 0:
+            _heading(pdf, t(labels.PHOTOS))
+        _photo(pdf, photo, translator)
+    trace = trace_png(facts, translator)
+    _room_for(pdf, HEADING_MM + _height(pdf, trace, 1.0))
     _heading(pdf, t(labels.TRACE))
-    pdf.image(io.BytesIO(trace_png(facts, translator)), w=pdf.epw)
+    pdf.image(io.BytesIO(trace), w=pdf.epw)
     if len(facts.weighings) > 1:
-        _heading(pdf, t(labels.WEIGHINGS))
-        _weighings(pdf, facts, translator)
+        with pdf.unbreakable():
+            _heading(pdf, t(labels.WEIGHINGS))
+            _weighings(pdf, facts, translator)
     if facts.answer is not None:
-        _heading(pdf, t(labels.CLAIM))
-        _rows(pdf, text.claim(facts, translator))
-    _heading(pdf, t(labels.VERIFICATION))
-    _rows(pdf, text.verification(facts, translator), mono_from=0)
-    pdf.set_font("noto", "", 8)
-    pdf.multi_cell(
-        0,
-        4.5,
-        t(text.how_to_verify(facts)),
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
+        with pdf.unbreakable():
+            _heading(pdf, t(labels.CLAIM))
+            _rows(pdf, text.claim(facts, translator))
+    with pdf.unbreakable():
+        _heading(pdf, t(labels.VERIFICATION))
+        _rows(pdf, text.verification(facts, translator), mono_from=0)
+        pdf.set_font("noto", "", 8)
+        pdf.multi_cell(0, 4.5, t(text.how_to_verify(facts)), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
@@ -114,12 +120,30 @@ def _cautions(pdf: FPDF, facts: ReportFacts, translator: Translator) -> None:
     pdf.ln(2)
 
 
+HEADING_MM = 11  # a heading's height with the space above and below it
+
+
+def _height(pdf: FPDF, image: bytes | None, share: float) -> float:
+    """How tall an image comes out at `share` of the page's width, in mm (0 for none)."""
+    if image is None:
+        return 0.0
+    from PIL import Image  # noqa: PLC0415 - report-only dependency
+
+    width, height = Image.open(io.BytesIO(image)).size
+    return float(pdf.epw * share * height / width)
+
+
+def _room_for(pdf: FPDF, height_mm: float) -> None:
+    """A new page unless `height_mm` still fits on this one."""
+    if pdf.will_page_break(height_mm):
+        pdf.add_page()
+
+
 def _heading(pdf: FPDF, title: str) -> None:
     pdf.ln(3)
     pdf.set_font("noto", "B", 11)
-    pdf.cell(0, 7, title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_draw_color(180, 180, 180)
-    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + pdf.epw, pdf.get_y())
+    pdf.cell(0, 7, title, border="B", new_x="LMARGIN", new_y="NEXT")  # no get_y: unbreakable
     pdf.ln(1)
 
 
@@ -171,13 +195,12 @@ def _items(pdf: FPDF, facts: ReportFacts, translator: Translator) -> None:
                 cells.cell(text.price(line.unit_price))
 
 
-def _photos(pdf: FPDF, facts: ReportFacts, translator: Translator) -> None:
-    for photo in facts.photos:
-        if photo.checked.data is not None:
-            pdf.image(io.BytesIO(photo.checked.data), w=pdf.epw * 0.55)
-        pdf.set_font("noto", "", 7.5)
-        pdf.multi_cell(0, 4, text.photo_caption(photo, translator), new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(1)
+def _photo(pdf: FPDF, photo: PhotoFact, translator: Translator) -> None:
+    if photo.checked.data is not None:
+        pdf.image(io.BytesIO(photo.checked.data), w=pdf.epw * 0.55)
+    pdf.set_font("noto", "", 7.5)
+    pdf.multi_cell(0, 4, text.photo_caption(photo, translator), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1)
 
 
 def _weighings(pdf: FPDF, facts: ReportFacts, translator: Translator) -> None:

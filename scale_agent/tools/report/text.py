@@ -190,7 +190,11 @@ def photo_caption(photo: PhotoFact, translator: Translator) -> str:
     """`photos/... SHA-256 ...: matches its recorded SHA-256` (or why not)."""
     t = translator.render
     state = t(labels.PHOTO_STATES[photo.checked.state.value])
-    return f"{photo.moment}  {photo.taken_at}\n{photo.file}\nSHA-256 {photo.sha256}: {state}"
+    moment = labels.PHOTO_MOMENTS.get(photo.moment)
+    when = (
+        t(moment.with_values(at=photo.taken_at)) if moment else f"{photo.moment} {photo.taken_at}"
+    )
+    return f"{when}\n{photo.file}\nSHA-256 {photo.sha256}: {state}"
 
 
 def price(value: Decimal | None) -> str:
