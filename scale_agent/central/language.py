@@ -74,6 +74,21 @@ CODES = (
 )
 
 
+# What the English pages say for the codes stations send (English has no catalog: the msgid
+# is the text, and a supervisor reads words, not MISSING_ITEM).
+ENGLISH_WORDS = {
+    "UNDER": "TOO LIGHT",
+    "OVER": "TOO HEAVY",
+    "MISSING_ITEM": "MISSING ITEM",
+    "EXTRA_ITEM": "EXTRA ITEM",
+    "UNVERIFIABLE": "COUNT ITEMS",
+    "UNSTABLE": "NOT STEADY",
+    "SCALE_FAULT": "SCALE FAULT",
+    "NO_JOB": "NO ORDER",
+    "UNKNOWN_SKU": "UNKNOWN SKU",
+}
+
+
 def choose(cookie: str | None, accept_language: str | None, default: str) -> str:
     """The language for a request."""
     if cookie in LANGUAGES:
@@ -93,6 +108,7 @@ class Texts:
     def __init__(self, language: str) -> None:
         self.language = language if language in LANGUAGES else "en"
         self._messages = catalog_messages(self.language, DOMAIN)
+        self._codes = ENGLISH_WORDS if self.language == "en" else self._messages
 
     @property
     def html_lang(self) -> str:
@@ -111,7 +127,7 @@ class Texts:
         """A verdict, state or outcome code as a word of this language (a dash for none)."""
         if not word:
             return "\N{EN DASH}"
-        return self._messages.get(word, word)
+        return self._codes.get(word, word)
 
     def name(self, name: str, names: Mapping[str, str] | None) -> str:
         """An item's name in this language, else the catalog's own."""
@@ -119,7 +135,8 @@ class Texts:
 
     def for_script(self) -> dict[str, str]:
         """What central.js needs: its texts and the codes, in this language."""
-        return {text: self._messages.get(text, text) for text in (*SCRIPT_TEXTS, *CODES)}
+        texts = {text: self._messages.get(text, text) for text in SCRIPT_TEXTS}
+        return texts | {code: self.code(code) for code in CODES}
 
 
 ENGLISH = Texts("en")

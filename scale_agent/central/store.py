@@ -118,7 +118,7 @@ class ChainStatus:
 class Outcome:
     """What happened after an alert: re-weighed to PASS, or overridden by whom and why."""
 
-    kind: Literal["open", "reweighed", "overridden"]
+    kind: Literal["open", "reweighed", "overridden", "passed"]  # passed: nothing to resolve
     by: str | None = None
     reason: str | None = None
 
@@ -129,7 +129,7 @@ class Outcome:
             return "re-weighed to PASS"
         if self.kind == "overridden":
             return f"overridden by {self.by}: {self.reason}"
-        return "open"
+        return "passed" if self.kind == "passed" else "open"
 
 
 @dataclass(frozen=True)

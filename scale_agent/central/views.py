@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 SILENT_AFTER_INTERVALS = 3
 OPEN = Outcome("open")
+PASSED = Outcome("passed")  # a PASS (a verdict copy): nothing to resolve, never "open"
 
 
 class StationView(BaseModel):
@@ -74,7 +75,7 @@ class AlertView(BaseModel):
     packer: str | None
     judged_at: str
     outcome: str  # in English: "open", "re-weighed to PASS", "overridden by li.wei: ..."
-    outcome_kind: Literal["open", "reweighed", "overridden"]
+    outcome_kind: Literal["open", "reweighed", "overridden", "passed"]
     outcome_text: str  # the outcome in the page's language
     overridden_by: str | None
     override_reason: str | None
@@ -205,15 +206,33 @@ def explanation_text(payload: Mapping[str, Any], texts: Texts = ENGLISH) -> str:
     return "; ".join(parts)
 
 
+def _grams(value: float) -> str:
+    """Grams as a supervisor reads them: to a tenth, no trailing zeros (`497.5`, `148`)."""
+    return f"{abs(value):.1f}".removesuffix(".0")
+
+
 def difference_text(payload: Mapping[str, Any], texts: Texts = ENGLISH) -> str:
-    """`light by 148 g` or `heavy by 30 g` from the verdict's difference, or its verdict."""
+    """Why the verdict, in words of the page's language, from the verdict's figures.
+
+    `light by 148 g`, `heavy by 30 g`; a RECHECK says how close to which limit; a PASS that
+    its weight was within limits. The station's own sentence (English) is the cell's title.
+    """
+    verdict = payload.get("verdict")
     difference = (payload.get("difference") or {}).get("value")
+    if verdict == "PASS":
+        return texts("weight within limits")
+    if verdict == "RECHECK":
+        guard = (payload.get("guard") or {}).get("value")
+        if isinstance(guard, int | float):
+            return texts(
+                "within {guard} g of a limit, inside the scale's own uncertainty: weigh again",
+                guard=_grams(guard),
+            )
     if not isinstance(difference, int | float) or difference == 0:
-        return texts.code(payload.get("verdict"))
-    grams = f"{abs(difference):g}"
+        return texts.code(verdict)
     if difference < 0:
-        return texts("light by {grams} g", grams=grams)
-    return texts("heavy by {grams} g", grams=grams)
+        return texts("light by {grams} g", grams=_grams(difference))
+    return texts("heavy by {grams} g", grams=_grams(difference))
 
 
 def outcome_text(outcome: Outcome, texts: Texts = ENGLISH) -> str:
@@ -222,6 +241,8 @@ def outcome_text(outcome: Outcome, texts: Texts = ENGLISH) -> str:
         return texts("re-weighed to PASS")
     if outcome.kind == "overridden":
         return texts("overridden by {who}: {why}", who=outcome.by, why=outcome.reason)
+    if outcome.kind == "passed":
+        return texts.code(None)
     return texts.code("open")
 
 
@@ -234,6 +255,8 @@ def alert_view(
 ) -> AlertView:
     """An alert as the feed shows it."""
     payload = json.loads(row["payload"])
+    if row["verdict"] == "PASS":
+        outcome = PASSED
     measured = payload.get("measured") or {}
     expected = payload.get("expected") or {}
     judged = payload.get("judged_at")

@@ -136,6 +136,29 @@ def test_a_chinese_supervisor_reads_the_monitor_in_chinese(  # noqa: PLR0915 - o
             page.click("tr[data-order='SO-ZH-1'] button[value=override]")
             page.wait_for_selector("td.command:has-text('已发送放行')")
             page.wait_for_selector("td.outcome:has-text('li.wei 已放行：客户同意')")
+            # An order id with no break points wraps; the verdict's words stay on one line.
+            scale.set_weight("0.000")
+            long_id = "SO-" + "7" * 70
+            short_parcel(station, light, scale, broker, long_id)
+            verdict = page.wait_for_selector(f"tr[data-order='{long_id}'] td b")
+            assert verdict is not None
+            assert verdict.inner_text() == "缺件"
+            box = verdict.bounding_box()
+            assert box is not None
+            assert box["height"] < 1.6 * box["width"] / 2  # two characters side by side
+            page.wait_for_selector(f".tile[data-key='{site}/line-1/bench-1']:has-text('{long_id}')")
+            spill = page.eval_on_selector(  # the order line stays inside its tile
+                f".tile[data-key='{site}/line-1/bench-1']", "t => t.scrollWidth - t.clientWidth"
+            )
+            assert spill <= 0
+            page.screenshot(path=str(shots / "dashboard-long-order.png"), full_page=True)
+            # History: a PASS is not "open" (未处理); it has nothing to resolve.
+            page.goto(f"{url}/history")
+            passes = page.locator("tr.verdict-pass")
+            assert passes.count() > 0
+            assert all("未处理" not in row for row in passes.all_inner_texts())
+            assert "重量在允许范围内" in passes.first.inner_text()
+            page.goto(f"{url}/")
             # The shift summary and the SKU page of yesterday's parcels, in Chinese.
             judged = datetime.now(UTC) - timedelta(hours=20) + timedelta(minutes=40)
             at = judged.astimezone(service.config.zone).strftime("%Y-%m-%dT%H:%M")

@@ -58,7 +58,9 @@ def test_alerts_appear_live_and_a_supervisor_acknowledges_one(
             row = supervisor.wait_for_selector("tr[data-msg-id]")  # pushed, no reload
             assert row is not None
             assert "SO-LIVE-1" in row.inner_text()
-            assert "MISSING_ITEM" in row.inner_text()
+            assert "MISSING ITEM" in row.inner_text()  # a word, not the code
+            assert "MISSING_ITEM" not in row.inner_text()
+            assert "light by 148 g" in row.inner_text()
             assert "missing 1 x Phone case (SKU-1023)" in row.inner_text()
             assert "TB-2026-0077" in row.inner_text()  # what customer service will ask by
             assert "wang.fang" in row.inner_text()

@@ -56,8 +56,9 @@ function alertRow(alert) {
   const bold = document.createElement("b");
   bold.textContent = code(alert.verdict);
   verdict.appendChild(bold);
-  // The station's reason is English; other languages get the difference in their words.
-  const why = cell(row, document.documentElement.lang === "en" ? alert.reason : alert.difference_text);
+  // Words of the page's language from the verdict's figures; the station's sentence (English,
+  // with its statistics) is the cell's title.
+  const why = cell(row, alert.difference_text);
   why.title = alert.reason;
   if (alert.explanation) {
     const small = document.createElement("small");
