@@ -29,11 +29,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from drivers._modbus import Bus, ModbusLinkSettings, attach, detach
 from drivers.outputs._channels import ChannelLight, ChannelSettings
 from scale_agent.errors import DeviceError
+from scale_agent.plugins import DriverSettings
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 BLOCK = 32  # coils one request may cover; farther-apart channels go one by one
 
 
-class ModuleWatchdog(BaseModel, extra="forbid"):
+class ModuleWatchdog(DriverSettings):
     """The I/O module's communication watchdog: a holding register and its time unit."""
 
     address: int = Field(ge=0, le=65535)  # the holding register

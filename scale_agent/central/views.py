@@ -254,8 +254,10 @@ def alert_view(
     texts: Texts = ENGLISH,
 ) -> AlertView:
     """An alert as the feed shows it."""
+    # Shown from the message as the station sent it (kept whole in `payload`); the columns
+    # beside it are copies for searching, never what a page states.
     payload = json.loads(row["payload"])
-    if row["verdict"] == "PASS":
+    if payload.get("verdict") == "PASS":
         outcome = PASSED
     measured = payload.get("measured") or {}
     expected = payload.get("expected") or {}
@@ -266,8 +268,8 @@ def alert_view(
         kind=row["kind"],
         parcel_id=payload.get("parcel_id"),
         station=station_key(row),
-        order_id=row["order_id"],
-        verdict=row["verdict"],
+        order_id=payload.get("order_id"),
+        verdict=payload.get("verdict"),
         reason=str(payload.get("reason", "")),
         difference_text=difference_text(payload, texts),
         explanation=explanation_text(payload, texts),

@@ -99,7 +99,7 @@ class AssuranceDesk:
         if state.released_by is not None:
             self.released = {"by": state.released_by, "at": str(state.released_at)}
         if state.held is not None:
-            self.logic.scale_lock = state.held
+            self.logic.hold_scale(state.held)
             self.restored = f"scale held out of tolerance: {state.held}"
         elif state.test_id is not None:
             self.restored = f"last routine test {state.test_outcome} at {state.test_at}"

@@ -344,6 +344,10 @@ class StationLogic:
         self.test_prompt = prompt
         return [self._show()]
 
+    def hold_scale(self, reason: str) -> None:
+        """Judge nothing until a test passes or a supervisor releases the scale."""
+        self.scale_lock = reason
+
     def finish_testing(self, lock: str | None, now: float) -> list[Effect]:
         """The test is over: judging resumes, unless it failed (`lock` says why)."""
         self.test_prompt, self.scale_lock = None, lock

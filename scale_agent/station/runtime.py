@@ -473,7 +473,7 @@ class StationRuntime:
         if self.assurance is not None:
             self.assurance.restore(state)
         elif state.held is not None:  # no tests set up now: only a supervisor can release it
-            self.logic.scale_lock = state.held
+            self.logic.hold_scale(state.held)
         if state.held is not None:
             self.log.warning("scale_held_from_ledger", reason=state.held)
             self._carry_out([Show(self.logic.guidance())])

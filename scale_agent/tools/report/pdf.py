@@ -7,14 +7,17 @@ names render and stay in the text layer (`pdftotext` reads them back).
 from __future__ import annotations
 
 import io
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from scale_agent.errors import UsageError
 from scale_agent.tools.report import labels, text
 from scale_agent.tools.report.plot import trace_png
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from fpdf import FPDF
 
     from scale_agent.io.translations import Translator
@@ -61,33 +64,19 @@ def render(facts: ReportFacts, translator: Translator) -> bytes:
     _rows(pdf, text.summary(facts, translator))
     _heading(pdf, t(labels.ITEMS))
     _items(pdf, facts, translator)
-    # Each section is kept whole on a page where it fits (a heading never ends a page, the
-    # "to verify independently" paragraph never stands alone on the next).
-    # (Images are kept with their heading by measuring them: fpdf2's unbreakable() loses an
-    # image that would have broken the page.)
+    # Each section is kept whole on a page where it fits: a heading never ends a page, the
+    # "to verify independently" paragraph never stands alone on the next.
     for index, photo in enumerate(facts.photos):
-        shown = photo.checked.data
-        _room_for(pdf, (HEADING_MM if index == 0 else 0) + _height(pdf, shown, 0.55) + 14)
-        if index == 0:
-            _heading(pdf, t(labels.PHOTOS))
-        _photo(pdf, photo, translator)
+        heading = t(labels.PHOTOS) if index == 0 else None
+        _together(pdf, partial(_photo, photo=photo, translator=translator, heading=heading))
     trace = trace_png(facts, translator)
-    _room_for(pdf, HEADING_MM + _height(pdf, trace, 1.0))
-    _heading(pdf, t(labels.TRACE))
-    pdf.image(io.BytesIO(trace), w=pdf.epw)
+    _together(pdf, lambda doc: _image(doc, t(labels.TRACE), trace))
     if len(facts.weighings) > 1:
-        with pdf.unbreakable():
-            _heading(pdf, t(labels.WEIGHINGS))
-            _weighings(pdf, facts, translator)
+        _together(pdf, lambda doc: _weighings(doc, facts, translator, t(labels.WEIGHINGS)))
     if facts.answer is not None:
-        with pdf.unbreakable():
-            _heading(pdf, t(labels.CLAIM))
-            _rows(pdf, text.claim(facts, translator))
-    with pdf.unbreakable():
-        _heading(pdf, t(labels.VERIFICATION))
-        _rows(pdf, text.verification(facts, translator), mono_from=0)
-        pdf.set_font("noto", "", 8)
-        pdf.multi_cell(0, 4.5, t(text.how_to_verify(facts)), new_x="LMARGIN", new_y="NEXT")
+        claim = text.claim(facts, translator)
+        _together(pdf, lambda doc: _section_rows(doc, t(labels.CLAIM), claim))
+    _together(pdf, lambda doc: _verification(doc, facts, translator))
     return bytes(pdf.output())
 
 
@@ -120,23 +109,31 @@ def _cautions(pdf: FPDF, facts: ReportFacts, translator: Translator) -> None:
     pdf.ln(2)
 
 
-HEADING_MM = 11  # a heading's height with the space above and below it
-
-
-def _height(pdf: FPDF, image: bytes | None, share: float) -> float:
-    """How tall an image comes out at `share` of the page's width, in mm (0 for none)."""
-    if image is None:
-        return 0.0
-    from PIL import Image  # noqa: PLC0415 - report-only dependency
-
-    width, height = Image.open(io.BytesIO(image)).size
-    return float(pdf.epw * share * height / width)
-
-
-def _room_for(pdf: FPDF, height_mm: float) -> None:
-    """A new page unless `height_mm` still fits on this one."""
-    if pdf.will_page_break(height_mm):
+def _together(pdf: FPDF, draw: Callable[[FPDF], None]) -> None:
+    """Draw a section on this page if it fits, else on the next (tried on a dummy first)."""
+    with pdf.offset_rendering() as trial:
+        draw(cast("FPDF", trial))  # a recorder that stands in for the document
+    if trial.page_break_triggered:
         pdf.add_page()
+    draw(pdf)
+
+
+def _section_rows(pdf: FPDF, title: str, rows: list[text.Row]) -> None:
+    _heading(pdf, title)
+    _rows(pdf, rows)
+
+
+def _image(pdf: FPDF, title: str, png: bytes) -> None:
+    _heading(pdf, title)
+    pdf.image(io.BytesIO(png), w=pdf.epw)
+
+
+def _verification(pdf: FPDF, facts: ReportFacts, translator: Translator) -> None:
+    _heading(pdf, translator.render(labels.VERIFICATION))
+    _rows(pdf, text.verification(facts, translator), mono_from=0)
+    pdf.set_font("noto", "", 8)
+    how = translator.render(text.how_to_verify(facts))
+    pdf.multi_cell(0, 4.5, how, new_x="LMARGIN", new_y="NEXT")
 
 
 def _heading(pdf: FPDF, title: str) -> None:
@@ -195,7 +192,9 @@ def _items(pdf: FPDF, facts: ReportFacts, translator: Translator) -> None:
                 cells.cell(text.price(line.unit_price))
 
 
-def _photo(pdf: FPDF, photo: PhotoFact, translator: Translator) -> None:
+def _photo(pdf: FPDF, *, photo: PhotoFact, translator: Translator, heading: str | None) -> None:
+    if heading is not None:
+        _heading(pdf, heading)
     if photo.checked.data is not None:
         pdf.image(io.BytesIO(photo.checked.data), w=pdf.epw * 0.55)
     pdf.set_font("noto", "", 7.5)
@@ -203,7 +202,8 @@ def _photo(pdf: FPDF, photo: PhotoFact, translator: Translator) -> None:
     pdf.ln(1)
 
 
-def _weighings(pdf: FPDF, facts: ReportFacts, translator: Translator) -> None:
+def _weighings(pdf: FPDF, facts: ReportFacts, translator: Translator, heading: str) -> None:
+    _heading(pdf, heading)
     pdf.set_font("noto", "", 8)
     with pdf.table(
         col_widths=(7, 27, 34, 13, 60),
