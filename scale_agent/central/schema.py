@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -91,6 +92,23 @@ stations = Table(
     Column("verdict_order", String(128)),
     Column("verdict_at", DateTime(timezone=True)),
     Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
+# Each instance of the central (its MQTT client id) reports itself every `every_s`: in a
+# shared-subscription group, one that stopped still has its share queued at the broker, and
+# the dashboard says so.
+instances = Table(
+    "instances",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("share_group", String(64)),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Column("every_s", Float, nullable=False),
+    Column("stored", BigInteger, nullable=False),
+    Column("refused", BigInteger, nullable=False),
+    Column("stalled_since", DateTime(timezone=True)),
+    Column("problem", Text),
 )
 
 refused = Table(

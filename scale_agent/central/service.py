@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 # Retained by the stations: with a shared group, every instance still reads them.
 RETAINED = ("status", "health", CHAIN_HEAD)
 PRUNE_EVERY_S = 3600.0
+REPORT_EVERY_S = 10.0  # each instance writes its own row this often (`instances`)
 
 log = logging.getLogger("scale_agent.central")
 
@@ -51,7 +52,7 @@ class CentralService:
             config.mqtt,
             [f"{root}/{kind}" for kind in streamed],
             self._deliver,
-            client_id=config.mqtt.client_id or f"central-{socket.gethostname()}",
+            client_id=config.mqtt.client_id or f"central-{socket.gethostname()}",  # = self.name
             session_expiry_s=central.session_expiry_s,
             share_group=central.share_group,
             retained_filters=[f"{root}/{kind}" for kind in retained],
@@ -69,6 +70,8 @@ class CentralService:
         )
         self._stop = threading.Event()
         self._server: uvicorn.Server | None = None
+        self.name = config.mqtt.client_id or f"central-{socket.gethostname()}"
+        self._started_at = datetime.now(UTC)
 
     def _deliver(self, delivery: tuple[int, str, bytes, bool]) -> None:
         self.ingest.deliver(delivery)
@@ -88,11 +91,38 @@ class CentralService:
                     "pruned %d messages older than %d days", gone, self.config.central.keep_days
                 )
 
+    def report_instance(self) -> None:
+        """Write this instance's row: alive now, what it stored, whether it is stalled."""
+        state = self.ingest.state()
+        self.store.report_instance(
+            {
+                "name": self.name,
+                "share_group": self.config.central.share_group,
+                "started_at": self._started_at,
+                "seen_at": datetime.now(UTC),
+                "every_s": REPORT_EVERY_S,
+                "stored": state.stored,
+                "refused": state.refused,
+                "stalled_since": state.stalled_since,
+                "problem": state.problem,
+            }
+        )
+
+    def _report(self) -> None:
+        while True:
+            try:
+                self.report_instance()
+            except Exception as exc:  # noqa: BLE001 - a database away: the ingest says so
+                log.warning("instance report failed: %s", exc)
+            if self._stop.wait(REPORT_EVERY_S):
+                return
+
     def start_ingest(self) -> None:
         """Start storing (the web server is separate: `serve`)."""
         self.ingest.start()
         self.subscription.start()
         threading.Thread(target=self._prune, name="central-prune", daemon=True).start()
+        threading.Thread(target=self._report, name="central-report", daemon=True).start()
 
     def serve(self, sock: socket.socket | None = None) -> None:
         """Serve the dashboard until `stop` (blocks)."""
@@ -106,6 +136,9 @@ class CentralService:
             timeout_graceful_shutdown=2,
         )
         self._server = uvicorn.Server(config)
+        # `stop` sets the flag before it looks for the server: asked to stop before the server
+        # existed, it ends at once instead of serving on.
+        self._server.should_exit = self._stop.is_set()
         self._server.run(sockets=[sock] if sock is not None else None)
 
     def stop_serving(self) -> None:

@@ -37,6 +37,7 @@ from scale_agent.central.schema import (
     acknowledgements,
     audit,
     chain_heads,
+    instances,
     messages,
     refused,
     stations,
@@ -622,6 +623,20 @@ class Store:
                 .order_by(acknowledgements.c.id)
             ).mappings()
             return {row["msg_id"]: row for row in rows}
+
+    def report_instance(self, row: dict[str, Any]) -> None:
+        """This instance is alive and how its ingest is doing (an upsert of its own row)."""
+        statement = self._insert(instances).values(**row)
+        updated = {key: statement.excluded[key] for key in row if key != "name"}
+        with self.engine.begin() as connection:
+            connection.execute(
+                statement.on_conflict_do_update(index_elements=["name"], set_=updated)
+            )
+
+    def instances(self) -> list[RowMapping]:
+        """Every instance that ever reported itself, by name."""
+        with self.engine.connect() as connection:
+            return list(connection.execute(select(instances).order_by(instances.c.name)).mappings())
 
     def refusals(self, limit: int = 20) -> tuple[int, list[RowMapping]]:
         """How many messages were refused in all, and the newest of them."""

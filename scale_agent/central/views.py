@@ -291,6 +291,53 @@ def alert_view(
     )
 
 
+class InstanceView(BaseModel):
+    """One instance of the central, as it last reported itself."""
+
+    name: str
+    share_group: str | None
+    state: Literal["ok", "stalled", "stopped"]
+    seen_at: str
+    stored: int
+    refused: int
+    note: str  # what the state means, in the page's language
+
+
+# An instance that has not reported for this many of its intervals has stopped.
+STOPPED_AFTER_INTERVALS = 3
+
+
+def instance_view(row: RowMapping, now: datetime, zone: ZoneInfo, texts: Texts) -> InstanceView:
+    """An instance's row: ok, stalled (its database away), or stopped (its share waits)."""
+    seen = utc(row["seen_at"])
+    age_s = (utc(now) - seen).total_seconds()
+    state: Literal["ok", "stalled", "stopped"] = "ok"
+    note = texts("storing")
+    if age_s > STOPPED_AFTER_INTERVALS * float(row["every_s"]):
+        state = "stopped"
+        note = (
+            texts(
+                "stopped: its share of the messages from the stations waits on the broker "
+                "until it returns or its session expires"
+            )
+            if row["share_group"]
+            else texts("stopped")
+        )
+    elif row["stalled_since"] is not None:
+        state = "stalled"
+        since = local(row["stalled_since"], zone)
+        note = texts("nothing stored since {since}: {problem}", since=since, problem=row["problem"])
+    return InstanceView(
+        name=row["name"],
+        share_group=row["share_group"],
+        state=state,
+        seen_at=local(seen, zone),
+        stored=int(row["stored"]),
+        refused=int(row["refused"]),
+        note=note,
+    )
+
+
 def one_per_parcel(views: Sequence[AlertView]) -> list[AlertView]:
     """A parcel once: its alert (which carries the acknowledgement), not also its verdict copy.
 

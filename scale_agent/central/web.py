@@ -52,9 +52,11 @@ from scale_agent.central.summary import (
 )
 from scale_agent.central.views import (
     AlertView,
+    InstanceView,
     StationView,
     alert_view,
     as_csv,
+    instance_view,
     one_per_parcel,
     station_view,
 )
@@ -434,6 +436,11 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
         """
         return skus_of(days)
 
+    @app.get("/api/instances", response_model=list[InstanceView], tags=["api"])
+    def api_instances(_user: Viewer, texts: Language) -> list[InstanceView]:
+        """Every instance of the central: storing, stalled, or stopped (its share waits)."""
+        return instance_views(texts)
+
     @app.get("/api/ingest", response_model=IngestState, tags=["api"])
     def api_ingest(_user: Viewer) -> IngestState:
         """This instance's ingest: stored, duplicates, refused, and whether it has stalled."""
@@ -541,12 +548,17 @@ def make_app(  # noqa: C901, PLR0915 - the routes of one small service, read top
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return HTMLResponse(render(template, texts, here, user=user, **values(texts)))
 
+    def instance_views(texts: Texts) -> list[InstanceView]:
+        now = clock()
+        return [instance_view(row, now, zone, texts) for row in store.instances()]
+
     def dashboard_values(texts: Texts) -> dict[str, Any]:
         total, _ = store.refusals(limit=0)
         return {
             "stations": station_views(texts),
             "alerts": alert_views(store.alerts(limit=50), texts),
             "refused": total,
+            "instances": instance_views(texts),
         }
 
     @app.get("/language/{choice}", include_in_schema=False)
