@@ -361,3 +361,31 @@ def test_a_step_takes_only_a_load_that_can_be_its_weight() -> None:
     assert test.settled(Decimal(0), Decimal(20))  # cleared
     assert test.settled(Decimal(1040), Decimal(20))  # 4 % off: a badly reading scale
     assert test.results[0].outcome is Outcome.FAILED
+
+
+def test_a_restart_keeps_a_failed_parcel_holding_its_order(
+    tmp_path: Path, scale: FakeMtSicsScale
+) -> None:
+    config = station(tmp_path, scale, after_restart=False)
+    light = RecordingLight()
+    with running_station(config, light) as runtime:
+        runtime.submit_job_data(json.dumps({**ORDER, "order_id": "SO-FAIL"}).encode(), "test")
+        wait_until(lambda: "Order SO-FAIL:" in last_text(light))
+        scale.set_weight("0.607")  # one book short
+        wait_until(lambda: light.signals()[-1:] == [Signal.FAIL])
+    scale.set_weight("0.000")  # the packer takes it off while the daemon restarts
+    light = RecordingLight()
+    with running_station(config, light) as runtime:
+        # The failed order is loaded again: the next order waits behind it.
+        wait_until(lambda: "Order SO-FAIL:" in last_text(light))
+        runtime.submit_job_data(json.dumps({**ORDER, "order_id": "SO-NEXT"}).encode(), "test")
+        scale.set_weight("1.025")  # the book added: the failed order passes
+        wait_until(lambda: light.signals()[-1:] == [Signal.PASS])
+        scale.set_weight("0.000")
+        wait_until(lambda: "Order SO-NEXT:" in last_text(light))
+    assert kinds(tmp_path) == ["MISSING_ITEM", "PASS"]
+    ledger = Ledger(tmp_path / "data", read_only=True)
+    try:
+        assert [r["order_id"] for r in ledger.records()] == ["SO-FAIL", "SO-FAIL"]
+    finally:
+        ledger.close()

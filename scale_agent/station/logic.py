@@ -344,6 +344,16 @@ class StationLogic:
         self.test_prompt = prompt
         return [self._show()]
 
+    def restore_failure(self, job: Job, verdict: Verdict, now: float) -> list[Effect]:
+        """At start: load the order whose FAIL the ledger holds unresolved; it holds the queue.
+
+        As before the restart: fix and re-weigh it, override it or cancel it.
+        """
+        effects = self._activate(job, now)
+        if self.job is job:
+            self.last_verdict = verdict
+        return effects
+
     def hold_scale(self, reason: str) -> None:
         """Judge nothing until a test passes or a supervisor releases the scale."""
         self.scale_lock = reason

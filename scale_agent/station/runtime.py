@@ -64,6 +64,7 @@ from scale_agent.station.logic import StationLogic
 from scale_agent.station.photo_desk import PhotoDesk, PhotoFailed, PhotoTaken
 from scale_agent.station.recorder import Recorder
 from scale_agent.station.reloading import reload_config
+from scale_agent.station.restart import open_failure_in
 from scale_agent.station.scale_inbox import ScaleInbox, ScaleWaiting
 from scale_agent.station.scan_desk import LookedUp, ScanDesk
 from scale_agent.station.screen_feed import ScreenFeed
@@ -477,6 +478,10 @@ class StationRuntime:
         if state.held is not None:
             self.log.warning("scale_held_from_ledger", reason=state.held)
             self._carry_out([Show(self.logic.guidance())])
+        if (failure := open_failure_in(ledger, self.config.catalog)) is not None:
+            job, verdict = failure
+            self.log.warning("failure_restored", order_id=job.order_id, verdict=verdict.kind.value)
+            self._carry_out(self.logic.restore_failure(job, verdict, self.clock.monotonic()))
 
     def _tell_systemd(self, show: Show) -> None:
         """STATUS= for `systemctl status`, whenever the light changes."""
