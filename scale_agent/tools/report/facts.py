@@ -95,6 +95,16 @@ class ReportFacts:
     altered: tuple[str, ...] = ()  # stored columns that disagree with the hashed record
 
     @property
+    def is_compromised(self) -> bool:
+        """The evidence itself does not hold (chain, columns, signed head or a photo)."""
+        return (
+            not self.chain["intact"]
+            or bool(self.altered)
+            or (self.anchor is not None and self.anchor.problem is not None)
+            or any(p.checked.state.value == "altered" for p in self.photos)
+        )
+
+    @property
     def cautions(self) -> list[Phrase]:
         """Everything that weakens this record, most serious first (shown on the first page)."""
         found: list[Phrase] = []

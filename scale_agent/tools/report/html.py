@@ -32,8 +32,15 @@ def render(facts: ReportFacts, translator: Translator) -> str:
         lang=translator.html_lang,
         title=t(labels.TITLE.with_values(order=facts.order_id)),
         subtitle=t(labels.SUBTITLE),
-        verdict=text.verdict(translator, kind),
-        verdict_class="pass" if kind == "PASS" else "recheck" if kind == "RECHECK" else "fail",
+        verdict=text.verdict(translator, kind)
+        + (f"  ({t(labels.NOT_HELD)})" if facts.is_compromised else ""),
+        verdict_class="compromised"
+        if facts.is_compromised
+        else "pass"
+        if kind == "PASS"
+        else "recheck"
+        if kind == "RECHECK"
+        else "fail",
         cautions_heading=t(labels.CAUTIONS),
         cautions=[row.value for row in text.cautions(facts, translator)],
         summary=text.summary(facts, translator),

@@ -100,6 +100,7 @@ VERDICTS = {
     "SCALE_FAULT": phrase("SCALE FAULT"),
 }
 CAUTIONS = phrase("What weakens this record")
+NOT_HELD = phrase("the record does not hold: see below")
 CAUTION_CHAIN = phrase(
     "The ledger's hash chain is BROKEN at record {seq}: the ledger was altered after it was "
     "written, and records from there on cannot be relied on."

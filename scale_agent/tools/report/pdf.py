@@ -27,6 +27,7 @@ FONTS = Path("/usr/share/fonts/opentype/noto")
 REGULAR, BOLD = FONTS / "NotoSansCJK-Regular.ttc", FONTS / "NotoSansCJK-Bold.ttc"
 COLOURS = {"PASS": (46, 125, 50), "RECHECK": (245, 124, 0)}  # everything else: red
 RED = (198, 40, 40)
+GREY = (97, 97, 97)  # the banner of a record whose evidence does not hold
 # The collection's faces: 0 is Japanese, 2 Simplified Chinese. The same code point is drawn
 # differently in each (e.g. 直, 骨), and a zh_CN report must read as Chinese type.
 CJK_FACE = {"zh_CN": 2, "zh": 2}
@@ -82,10 +83,15 @@ def render(facts: ReportFacts, translator: Translator) -> bytes:
 
 def _verdict_banner(pdf: FPDF, facts: ReportFacts, translator: Translator) -> None:
     kind = str(facts.body.get("verdict"))
-    pdf.set_fill_color(*COLOURS.get(kind, RED))
+    said = text.verdict(translator, kind)
+    if facts.is_compromised:  # never a clean green PASS over evidence that does not hold
+        pdf.set_fill_color(*GREY)
+        said += f"  ({translator.render(labels.NOT_HELD)})"
+    else:
+        pdf.set_fill_color(*COLOURS.get(kind, RED))
     pdf.set_text_color(255, 255, 255)
     pdf.set_font("noto", "B", 14)
-    pdf.cell(0, 10, f"  {text.verdict(translator, kind)}", fill=True, new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 10, f"  {said}", fill=True, new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     pdf.set_fill_color(255, 255, 255)
     pdf.ln(2)
