@@ -42,6 +42,20 @@ BODY = {
 }
 
 
+def one_pass(folder: Path) -> None:
+    """A ledger in `folder` holding one PASS of SO-1, closed."""
+    ledger = Ledger(folder)
+    ledger.record(
+        "p1",
+        order_id="SO-1",
+        verdict="PASS",
+        recorded_at="2026-11-01T10:00:00+00:00",
+        body=BODY,
+        outgoing=[],
+    )
+    ledger.close()
+
+
 @pytest.fixture
 def ledger_dir(tmp_path: Path) -> Path:
     ledger = Ledger(tmp_path)
@@ -324,16 +338,7 @@ def test_an_archived_copy_in_a_read_only_folder_is_verified(public_dir: Path) ->
     # Customer service's copy: the ledger file alone (no -wal/-shm beside it, as an archive
     # or a USB stick holds it), in a folder its reader may not write.
     data = public_dir / "data"
-    ledger = Ledger(data)
-    ledger.record(
-        "p1",
-        order_id="SO-1",
-        verdict="PASS",
-        recorded_at="2026-11-01T10:00:00+00:00",
-        body=BODY,
-        outgoing=[],
-    )
-    ledger.close()  # the last connection folds the WAL in and removes -wal and -shm
+    one_pass(data)  # closed: the last connection folds the WAL in, removes -wal and -shm
     archive = public_dir / "archive"
     archive.mkdir()
     shutil.copy(data / "ledger.sqlite3", archive / "ledger.sqlite3")
@@ -356,16 +361,7 @@ def test_after_the_demo_records_find_reads_its_ledger(
     err = capsys.readouterr().err
     assert "say where the ledger is: --data-dir DIR, or -c STATION.toml" in err
     assert str(tmp_path / "state" / "scale-agent" / "demo") in err
-    demo = Ledger(tmp_path / "state" / "scale-agent" / "demo")  # as `scale-agent demo` leaves it
-    demo.record(
-        "p1",
-        order_id="SO-1",
-        verdict="PASS",
-        recorded_at="2026-11-01T10:00:00+00:00",
-        body=BODY,
-        outgoing=[],
-    )
-    demo.close()
+    one_pass(tmp_path / "state" / "scale-agent" / "demo")  # as `scale-agent demo` leaves it
     assert main(["records", "find", "SO-1"]) == 0
     captured = capsys.readouterr()
     assert "order SO-1: PASS" in captured.out

@@ -76,10 +76,19 @@ class Acks:
             self.ids.append(mid)
 
 
-def running(store: Store, acks: Acks) -> Ingest:
+@contextmanager
+def ingesting(database: str) -> Iterator[tuple[Store, Acks, Ingest]]:
+    """A migrated store and a running ingest on it that acknowledges into `Acks`."""
+    store = Store(database)
+    store.upgrade()
+    acks = Acks()
     ingest = Ingest(store, acks)
     ingest.start()
-    return ingest
+    try:
+        yield store, acks, ingest
+    finally:
+        ingest.stop()
+        store.close()
 
 
 def feed(ingest: Ingest, payloads: list[bytes], first_mid: int = 1) -> list[int]:
@@ -94,11 +103,7 @@ def test_a_schema_valid_message_too_long_for_a_column_is_refused_and_never_stall
 ) -> None:
     # Each of these used to make PostgreSQL refuse the whole batch, retried forever: the
     # broker's window filled and no station's message was stored again.
-    store = Store(database)
-    store.upgrade()
-    acks = Acks()
-    ingest = running(store, acks)
-    try:
+    with ingesting(database) as (store, acks, ingest):
         hostile = [
             alert(msg_id="m" * 65),
             alert(tracking_number="T" * 200),
@@ -117,19 +122,12 @@ def test_a_schema_valid_message_too_long_for_a_column_is_refused_and_never_stall
             "String should have at most" in r["reason"] or "pattern" in r["reason"] for r in refused
         )
         assert ingest.state().stalled_since is None
-    finally:
-        ingest.stop()
-        store.close()
 
 
 def test_a_message_without_msg_id_is_one_row_however_often_it_is_delivered(
     database: str,
 ) -> None:
-    store = Store(database)
-    store.upgrade()
-    acks = Acks()
-    ingest = running(store, acks)
-    try:
+    with ingesting(database) as (store, acks, ingest):
         bare = json.loads(alert(order_id="SO-BARE"))
         del bare["msg_id"]
         payload = json.dumps(bare).encode()
@@ -139,77 +137,56 @@ def test_a_message_without_msg_id_is_one_row_however_often_it_is_delivered(
         assert store.count("alert") == 1
         [row] = store.alerts(limit=5)
         assert row["msg_id"] == derived_msg_id(TOPIC, payload)
-    finally:
-        ingest.stop()
-        store.close()
 
 
 def test_a_row_the_database_refuses_on_its_own_is_refused_alone() -> None:
     # A value PostgreSQL will not hold even though the contract allows it (here a CHECK the
     # site added): the batch is stored message by message, and only that one is refused.
-    with fresh_postgres() as url:
-        store = Store(url)
-        store.upgrade()
+    with fresh_postgres() as url, ingesting(url) as (store, acks, ingest):
         with store.engine.begin() as connection:
             connection.execute(
                 text("ALTER TABLE messages ADD CONSTRAINT no_evil CHECK (order_id <> 'SO-EVIL')")
             )
-        acks = Acks()
-        ingest = running(store, acks)
-        try:
-            mids = feed(ingest, [alert(order_id=f"SO-{n}") for n in range(5)])
-            mids += feed(ingest, [alert(order_id="SO-EVIL")], first_mid=6)
-            mids += feed(ingest, [alert(order_id="SO-AFTER")], first_mid=7)
-            wait_until(lambda: sorted(acks.ids) == mids)
-            stored = {r["order_id"] for r in store.alerts(limit=20)}
-            assert stored == {"SO-0", "SO-1", "SO-2", "SO-3", "SO-4", "SO-AFTER"}
-            _, [refused] = store.refusals()
-            assert "the database refused it" in refused["reason"]
-            assert "no_evil" in refused["reason"]
-        finally:
-            ingest.stop()
-            store.close()
+        mids = feed(ingest, [alert(order_id=f"SO-{n}") for n in range(5)])
+        mids += feed(ingest, [alert(order_id="SO-EVIL")], first_mid=6)
+        mids += feed(ingest, [alert(order_id="SO-AFTER")], first_mid=7)
+        wait_until(lambda: sorted(acks.ids) == mids)
+        stored = {r["order_id"] for r in store.alerts(limit=20)}
+        assert stored == {"SO-0", "SO-1", "SO-2", "SO-3", "SO-4", "SO-AFTER"}
+        _, [refused] = store.refusals()
+        assert "the database refused it" in refused["reason"]
+        assert "no_evil" in refused["reason"]
 
 
 def test_an_unreachable_database_stalls_visibly_and_loses_nothing(tmp_path: Path) -> None:
-    with fresh_postgres() as url:
+    with fresh_postgres() as url, ingesting(url) as (store, acks, ingest):
         name = url.rsplit("/", 1)[1]
-        store = Store(url)
-        store.upgrade()
-        acks = Acks()
-        ingest = running(store, acks)
-        try:
-            first = feed(ingest, [alert(order_id="SO-1")])
-            wait_until(lambda: acks.ids == first)
-            with psycopg.connect(POSTGRES, autocommit=True) as admin:
-                admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-                admin.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                    (name,),
-                )
-            held = feed(ingest, [alert(order_id="SO-2")], first_mid=2)
-            wait_until(lambda: ingest.state().stalled_since is not None, timeout=20)
-            state = ingest.state()
-            assert state.stalls == 1
-            assert state.problem is not None
-            assert state.problem.startswith("database: OperationalError")
-            assert acks.ids == first  # nothing acknowledged that was not stored
-            # A supervisor sees it on every page, and monitoring on /api/ingest.
-            with dashboard_client(SqliteUsers(tmp_path), ingest) as dashboard:
-                page = dashboard.get("/")
-                assert "Nothing has been stored since" in page.text
-                assert "OperationalError" in page.text
-                assert dashboard.get("/api/ingest").json()["stalled_since"] is not None
-            with psycopg.connect(POSTGRES, autocommit=True) as admin:
-                admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
-            wait_until(lambda: acks.ids == first + held, timeout=20)
-            assert ingest.state().stalled_since is None
-            assert {r["order_id"] for r in store.alerts(limit=5)} == {"SO-1", "SO-2"}
-        finally:
-            with psycopg.connect(POSTGRES, autocommit=True) as admin:
-                admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
-            ingest.stop()
-            store.close()
+        first = feed(ingest, [alert(order_id="SO-1")])
+        wait_until(lambda: acks.ids == first)
+        with psycopg.connect(POSTGRES, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            )
+        held = feed(ingest, [alert(order_id="SO-2")], first_mid=2)
+        wait_until(lambda: ingest.state().stalled_since is not None, timeout=20)
+        state = ingest.state()
+        assert state.stalls == 1
+        assert state.problem is not None
+        assert state.problem.startswith("database: OperationalError")
+        assert acks.ids == first  # nothing acknowledged that was not stored
+        # A supervisor sees it on every page, and monitoring on /api/ingest.
+        with dashboard_client(SqliteUsers(tmp_path), ingest) as dashboard:
+            page = dashboard.get("/")
+            assert "Nothing has been stored since" in page.text
+            assert "OperationalError" in page.text
+            assert dashboard.get("/api/ingest").json()["stalled_since"] is not None
+        with psycopg.connect(POSTGRES, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        wait_until(lambda: acks.ids == first + held, timeout=20)
+        assert ingest.state().stalled_since is None
+        assert {r["order_id"] for r in store.alerts(limit=5)} == {"SO-1", "SO-2"}
 
 
 def SqliteUsers(folder: Path) -> Store:  # noqa: N802 - reads as the store it makes
@@ -269,11 +246,7 @@ def contract_messages(draw: st.DrawFn) -> bytes:
 
 
 def test_no_generated_message_can_stall_ingest_on_postgresql() -> None:
-    with fresh_postgres() as url:
-        store = Store(url)
-        store.upgrade()
-        acks = Acks()
-        ingest = running(store, acks)
+    with fresh_postgres() as url, ingesting(url) as (store, acks, ingest):
         sent: list[int] = []
 
         @settings(
@@ -291,13 +264,9 @@ def test_no_generated_message_can_stall_ingest_on_postgresql() -> None:
             assert store.search(Search(order_id=json.loads(good)["order_id"]))
             assert ingest.state().stalled_since is None
 
-        try:
-            batch_then_a_good_one()
-            for payload in (alert(order_id="x" * 129), alert(packer="\x00")):
-                assert isinstance(classify(TOPIC, payload, NOW), Refusal)
-        finally:
-            ingest.stop()
-            store.close()
+        batch_then_a_good_one()
+        for payload in (alert(order_id="x" * 129), alert(packer="\x00")):
+            assert isinstance(classify(TOPIC, payload, NOW), Refusal)
 
 
 @contextmanager
