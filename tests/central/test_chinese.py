@@ -39,7 +39,7 @@ def central_texts() -> set[str]:
     found = set(SCRIPT_TEXTS) | set(CODES)
     for path in (CENTRAL / "templates").glob("*.html"):
         found |= set(re.findall(r"""_\(\s*["']((?:[^"'\\]|\\.)*)["']""", path.read_text()))
-    for path in CENTRAL.glob("*.py"):
+    for path in CENTRAL.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if (
                 isinstance(node, ast.Call)

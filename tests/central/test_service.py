@@ -162,8 +162,15 @@ def test_two_stations_alerts_are_kept_acknowledged_and_commanded(  # noqa: PLR09
             assert ("li.wei", "command") in trail
         # The monitor stops; a station alerts meanwhile; the monitor comes back: it has it
         # (its persistent session kept the message) and still has the history.
+        scales[0].set_weight("0.000")  # the failed SO-A1 taken off while the station restarts
         with running_station(configs[0], lights[0]) as first:
+            # SO-A1's FAIL is still open in the station's ledger: it is loaded again and holds
+            # the bench until the packer fixes it.
+            wait_until(lambda: "Order SO-A1:" in lights[0].shown[-1].text)
+            scales[0].set_weight("1.025")
+            wait_until(lambda: lights[0].signals()[-1:] == [Signal.PASS])
             scales[0].set_weight("0.000")
+            wait_until(lambda: lights[0].signals()[-1:] == [Signal.IDLE])
             short_parcel(first, lights[0], scales[0], broker, "SO-A2")
             wait_until(lambda: first.publisher is not None and first.publisher.backlog == 0)
         with running_central(central_toml) as (service, url, tokens):
