@@ -1,0 +1,37 @@
+"""The central monitor's database: SQLite by default, PostgreSQL for a site or a fleet.
+
+Split by concern, as the station splits `io/`: `base` (the engine, migrations, row shapes),
+`writing` (the ingest's hot path and its SQL), `queries` (what the pages ask), `people`
+(users, tokens, acknowledgements, the audit trail). `Store` is all of them on one engine.
+"""
+
+from scale_agent.central.store.base import (
+    CHAIN_HEAD,
+    ChainStatus,
+    Incoming,
+    Outcome,
+    Search,
+    database_url,
+    station_key,
+    utc,
+)
+from scale_agent.central.store.people import People
+from scale_agent.central.store.queries import Queries
+from scale_agent.central.store.writing import Writing
+
+
+class Store(Writing, Queries, People):
+    """The database of one central monitor (shared by its instances)."""
+
+
+__all__ = [
+    "CHAIN_HEAD",
+    "ChainStatus",
+    "Incoming",
+    "Outcome",
+    "Search",
+    "Store",
+    "database_url",
+    "station_key",
+    "utc",
+]
