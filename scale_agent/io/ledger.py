@@ -20,16 +20,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from scale_agent.errors import LedgerError
+from scale_agent.io.hashed_facts import INDEXED, altered_reason, from_hashed
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 LEDGER_FILE = "ledger.sqlite3"
 GENESIS_HASH = "0" * 64
-# The columns a record is found by. Each is a copy of a fact inside the hashed body (its
-# `indexed` object): what any command shows is read from the body, and `verify_chain` checks
-# that every column still agrees with it, so a plain SQL UPDATE of a column is a break.
-INDEXED = ("parcel_id", "order_id", "verdict", "recorded_at")
 RECORD_COLUMNS = ("seq", *INDEXED, "body", "prev_hash", "hash")
 
 _SCHEMA = """
@@ -318,20 +315,31 @@ class Ledger:
         """
         prev_hash = GENESIS_HASH
         expected_seq = 1
-        rows = self._db.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM verdicts ORDER BY seq")  # noqa: S608 - constants
-        for row in rows:
-            record = dict(zip(RECORD_COLUMNS, row, strict=True))
-            seq = int(record["seq"])
+        # SQLite compares each column with its hashed copy (`IS`: NULL matches NULL), so a
+        # body is parsed in Python only where they disagree.
+        agrees = " AND ".join(
+            f"json_extract(body, '$.indexed.{name}') IS {name}" for name in INDEXED
+        )
+        rows = self._db.execute(
+            "SELECT seq, body, prev_hash, hash, "  # noqa: S608 - built from constants
+            f"json_extract(body, '$.indexed') IS NULL OR ({agrees}) FROM verdicts ORDER BY seq"
+        )
+        for seq, body, stored_prev, stored_hash, columns_agree in rows:
             if seq != expected_seq:
-                return ChainBreak(seq, f"record {expected_seq} before it is missing")
-            if record["prev_hash"] != prev_hash:
-                return ChainBreak(seq, "its link to the previous record does not match")
-            if record_hash(prev_hash, record["body"]) != record["hash"]:
-                return ChainBreak(seq, "its content does not match its hash (edited)")
-            if altered := from_hashed(record)["altered"]:
-                return ChainBreak(seq, _altered_reason(record, altered))
-            prev_hash, expected_seq = record["hash"], seq + 1
+                return ChainBreak(int(seq), f"record {expected_seq} before it is missing")
+            if stored_prev != prev_hash:
+                return ChainBreak(int(seq), "its link to the previous record does not match")
+            if record_hash(prev_hash, body) != stored_hash:
+                return ChainBreak(int(seq), "its content does not match its hash (edited)")
+            if not columns_agree:
+                return ChainBreak(int(seq), self._altered(int(seq)))
+            prev_hash, expected_seq = stored_hash, seq + 1
         return None
+
+    def _altered(self, seq: int) -> str:
+        query = f"SELECT {', '.join(RECORD_COLUMNS)} FROM verdicts WHERE seq = ?"  # noqa: S608
+        record = dict(zip(RECORD_COLUMNS, self._db.execute(query, (seq,)).fetchone(), strict=True))
+        return altered_reason(record, from_hashed(record)["altered"])
 
     def newest(self, kinds: tuple[str, ...], limit: int) -> list[dict[str, Any]]:
         """The newest records of these kinds (`ROUTINE_TEST`, ...), newest first.
@@ -360,39 +368,6 @@ class Ledger:
             "SELECT seq, hash FROM verdicts ORDER BY seq DESC LIMIT 1"
         ).fetchone()
         return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
-
-
-def from_hashed(record: dict[str, Any]) -> dict[str, Any]:
-    """A stored record with its indexed facts taken from its hashed body.
-
-    `altered` names the columns that disagree with the body (edited outside the chain);
-    `hashed_index` is False for a record written before the facts were hashed, whose columns
-    nothing can check.
-    """
-    try:
-        facts = json.loads(record["body"]).get("indexed")
-    except (ValueError, AttributeError):
-        facts = None
-    if not isinstance(facts, dict):
-        return {**record, "altered": [], "hashed_index": False, "columns": {}}
-    altered = [name for name in INDEXED if facts.get(name) != record[name]]
-    columns = {name: record[name] for name in altered}
-    return {
-        **record,
-        **{n: facts.get(n) for n in INDEXED},
-        "altered": altered,
-        "hashed_index": True,
-        "columns": columns,
-    }
-
-
-def _altered_reason(record: dict[str, Any], altered: list[str]) -> str:
-    facts = json.loads(record["body"])["indexed"]
-    said = ", ".join(
-        f"{name} column says {record[name]!r}, the hashed record {facts.get(name)!r}"
-        for name in altered
-    )
-    return f"a stored column was changed outside the chain ({said})"
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:
