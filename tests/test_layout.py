@@ -189,3 +189,58 @@ def test_the_seal_check_would_notice_an_outside_write(tmp_path: Path) -> None:
     module = tmp_path / "desk.py"
     module.write_text("def f(self):\n    self.logic.packing_note = 'x'\n")
     assert _assigns_logic_attributes(module) == ["desk.py:2 .packing_note"]
+
+
+def _import_graph(root: Path) -> dict[str, set[str]]:
+    """Module -> the `scale_agent` modules it imports (type-only imports too)."""
+    modules = {_module_name(path): path for path in root.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                for alias in node.names:
+                    whole = f"{node.module}.{alias.name}"  # a module imported from a package
+                    found.add(whole if whole in modules else node.module)
+            elif isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+        graph[name] = {module for module in found if module in modules and module != name}
+    return graph
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import circles: groups of modules that reach each other (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    circles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for other in sorted(graph[module]):
+            if other not in index:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in stack:
+                low[module] = min(low[module], index[other])
+        if low[module] == index[module]:
+            group = []
+            while (member := stack.pop()) != module:
+                group.append(member)
+            if group:
+                circles.append(sorted([module, *group]))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return circles
+
+
+def test_no_import_circles() -> None:
+    # The direction of every dependency says which part is the more basic one.
+    assert _circles(_import_graph(REPO / "scale_agent")) == []
+
+
+def test_the_circle_check_would_notice_one() -> None:
+    assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]

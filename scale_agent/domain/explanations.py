@@ -17,7 +17,7 @@ from scale_agent.weights import format_grams
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from scale_agent.domain.verifier import Expectation
+    from scale_agent.domain.expectation import Expectation
 
 MAX_EXPLAINED_UNITS = 3
 MAX_EXPLANATIONS = 3

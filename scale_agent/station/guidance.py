@@ -1,6 +1,7 @@
 """What the packer is told: one big word and one instruction line, for every state.
 
-Pure. `guide(logic)` reads the state machine and says, in plain words, what to do next:
+Pure. `guide(logic)` reads the state machine (through `Guided`, what it needs of it: the
+state machine imports this module, never the other way) and says, in plain words, what to do next:
 item names from the catalog rather than codes ("Add 1 x Coffee beans 500 g, then lift and
 re-place the parcel"), the amount ("Too heavy by 36 g"), the likely cause ("check for an
 extra item or the wrong carton"). The statistics behind a verdict stay in the ledger and
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from scale_agent.domain.phrases import ClockTime, Grams, ItemName, Phrase, phrase
 from scale_agent.domain.verifier import VerdictKind
@@ -22,11 +23,57 @@ from scale_agent.signals import Indication, Signal
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from enum import StrEnum
 
     from scale_agent.domain.explanations import Hypothesis
+    from scale_agent.domain.jobs import Job
     from scale_agent.domain.verifier import Expectation, Verdict
     from scale_agent.io.translations import Translator
-    from scale_agent.station.logic import StationLogic
+
+
+class _Health(Protocol):
+    is_faulted: bool
+    faulted_at: float | None
+    fault_reason: str
+
+
+class _Override(Protocol):
+    @property
+    def operator(self) -> str:
+        """Who let the parcel go."""
+        ...
+
+    @property
+    def reason(self) -> str:
+        """Why."""
+        ...
+
+
+class Guided(Protocol):
+    """What `guide` reads of the state machine (`StationLogic` has all of it)."""
+
+    scale_lock: str | None
+    test_prompt: Phrase | None
+    last_verdict: Verdict | None
+    expectation: Expectation | None
+    job: Job | None
+    is_packing: bool
+    packing_note: Phrase
+
+    @property
+    def health(self) -> _Health:
+        """The scale as last seen: faulted, since when, why."""
+        ...
+
+    @property
+    def state(self) -> StrEnum:
+        """Where the parcel is in its life (idle, waiting, settling, judged)."""
+        ...
+
+    @property
+    def override(self) -> _Override | None:
+        """A supervisor's release of the judged parcel."""
+        ...
 
 
 SEAL_OPEN = phrase("SEAL OPEN")
@@ -109,7 +156,7 @@ def looking_up(order_id: str) -> Guidance:
 
 
 def guide(  # noqa: PLR0911 - one return per state
-    logic: StationLogic, wall_time: Callable[[float], float] | None = None
+    logic: Guided, wall_time: Callable[[float], float] | None = None
 ) -> Guidance:
     """The guidance for the state machine's current state (faults win over everything)."""
     health = logic.health
