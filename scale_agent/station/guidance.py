@@ -208,34 +208,76 @@ def guide(  # noqa: PLR0911 - one return per state
     return Guidance(Signal.IDLE, phrase("SCAN ORDER"), phrase("Scan the next order"))
 
 
-def verdict_guidance(verdict: Verdict, expectation: Expectation | None) -> Guidance:  # noqa: C901, PLR0911
+# Verdicts whose guidance needs nothing from the verdict: (headline, instruction).
+_FIXED = {
+    VerdictKind.RECHECK: (
+        phrase("RECHECK"),
+        phrase("Too close to the limit to be sure: lift the parcel and place it again"),
+    ),
+    VerdictKind.UNVERIFIABLE: (
+        phrase("COUNT ITEMS"),
+        phrase("The weight fits, but it cannot show a missing item: count the items, then seal"),
+    ),
+    VerdictKind.UNSTABLE: (
+        phrase("NOT STEADY"),
+        phrase("The weight did not settle: re-seat the parcel and keep the bench still"),
+    ),
+    VerdictKind.NO_JOB: (phrase("NO ORDER"), phrase("Scan the order for this parcel")),
+}
+
+
+def verdict_guidance(verdict: Verdict, expectation: Expectation | None) -> Guidance:
     """What a verdict asks of the packer."""
     kind = verdict.kind
-    signal = kind.signal
-    amount = Grams(abs((verdict.measured_g or Decimal(0)) - (verdict.expected_g or Decimal(0))))
     if kind is VerdictKind.PASS:
         counted = _counted(expectation)
-        if counted:
-            instruction = phrase("Count {items} by eye, then seal the parcel", items=counted)
-        else:
-            instruction = phrase("Seal the parcel and lift it off")
-        return Guidance(signal, phrase("PASS"), instruction, is_seal_enabled=True)
-    if kind in {VerdictKind.MISSING_ITEM, VerdictKind.EXTRA_ITEM} and verdict.explanation:
-        items = _items(verdict.explanation[0], expectation)
-        if kind is VerdictKind.MISSING_ITEM:
-            return Guidance(
-                signal,
-                phrase("MISSING ITEM"),
-                phrase("Add {items}, then lift and re-place the parcel", items=items),
-            )
-        return Guidance(
-            signal,
-            phrase("EXTRA ITEM"),
-            phrase("Take out {items}, then lift and re-place the parcel", items=items),
+        instruction = (
+            phrase("Count {items} by eye, then seal the parcel", items=counted)
+            if counted
+            else phrase("Seal the parcel and lift it off")
         )
-    if kind in {VerdictKind.UNDER, VerdictKind.MISSING_ITEM}:
+        return Guidance(kind.signal, phrase("PASS"), instruction, is_seal_enabled=True)
+    if kind in {VerdictKind.MISSING_ITEM, VerdictKind.EXTRA_ITEM} and verdict.explanation:
+        return _item_guidance(verdict, expectation)
+    if kind in {
+        VerdictKind.UNDER,
+        VerdictKind.MISSING_ITEM,
+        VerdictKind.OVER,
+        VerdictKind.EXTRA_ITEM,
+    }:
+        return _weight_guidance(verdict)
+    if kind in _FIXED:
+        headline, instruction = _FIXED[kind]
+        return Guidance(kind.signal, headline, instruction)
+    if kind is VerdictKind.SCALE_FAULT:
+        return fault(verdict.reason)
+    return Guidance(
+        kind.signal, phrase("DO NOT SEAL"), phrase("Call the supervisor"), detail=verdict.reason
+    )
+
+
+def _item_guidance(verdict: Verdict, expectation: Expectation | None) -> Guidance:
+    """MISSING / EXTRA ITEM with the units that explain it, by name."""
+    items = _items(verdict.explanation[0], expectation)
+    if verdict.kind is VerdictKind.MISSING_ITEM:
         return Guidance(
-            signal,
+            verdict.kind.signal,
+            phrase("MISSING ITEM"),
+            phrase("Add {items}, then lift and re-place the parcel", items=items),
+        )
+    return Guidance(
+        verdict.kind.signal,
+        phrase("EXTRA ITEM"),
+        phrase("Take out {items}, then lift and re-place the parcel", items=items),
+    )
+
+
+def _weight_guidance(verdict: Verdict) -> Guidance:
+    """Too light or too heavy, by how much, with no units that explain it."""
+    amount = Grams(abs((verdict.measured_g or Decimal(0)) - (verdict.expected_g or Decimal(0))))
+    if verdict.kind in {VerdictKind.UNDER, VerdictKind.MISSING_ITEM}:
+        return Guidance(
+            verdict.kind.signal,
             phrase("TOO LIGHT"),
             phrase(
                 "Too light by {amount}: check for a missing item or the wrong carton, "
@@ -243,41 +285,13 @@ def verdict_guidance(verdict: Verdict, expectation: Expectation | None) -> Guida
                 amount=amount,
             ),
         )
-    if kind in {VerdictKind.OVER, VerdictKind.EXTRA_ITEM}:
-        return Guidance(
-            signal,
-            phrase("TOO HEAVY"),
-            phrase(
-                "Too heavy by {amount}: check for an extra item or the wrong carton",
-                amount=amount,
-            ),
-        )
-    if kind is VerdictKind.RECHECK:
-        return Guidance(
-            signal,
-            phrase("RECHECK"),
-            phrase("Too close to the limit to be sure: lift the parcel and place it again"),
-        )
-    if kind is VerdictKind.UNVERIFIABLE:
-        return Guidance(
-            signal,
-            phrase("COUNT ITEMS"),
-            phrase(
-                "The weight fits, but it cannot show a missing item: count the items, then seal"
-            ),
-        )
-    if kind is VerdictKind.UNSTABLE:
-        return Guidance(
-            signal,
-            phrase("NOT STEADY"),
-            phrase("The weight did not settle: re-seat the parcel and keep the bench still"),
-        )
-    if kind is VerdictKind.NO_JOB:
-        return Guidance(signal, phrase("NO ORDER"), phrase("Scan the order for this parcel"))
-    if kind is VerdictKind.SCALE_FAULT:
-        return fault(verdict.reason)
     return Guidance(
-        signal, phrase("DO NOT SEAL"), phrase("Call the supervisor"), detail=verdict.reason
+        verdict.kind.signal,
+        phrase("TOO HEAVY"),
+        phrase(
+            "Too heavy by {amount}: check for an extra item or the wrong carton",
+            amount=amount,
+        ),
     )
 
 
