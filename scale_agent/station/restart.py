@@ -1,4 +1,7 @@
-"""What a restart must not forget: a parcel that failed and was neither fixed nor overridden.
+"""What a restart must not forget: a held scale, and a failed parcel holding its order.
+
+A scale that failed its routine test stays held until a test passes or a supervisor releases
+it; the newest test and release are read back from the ledger (`assurance_desk.remembered_in`).
 
 A FAIL holds its order at the bench: later orders wait until it is fixed and re-weighed,
 overridden or cancelled. The order lived only in memory, so a restart (a crash, an update, a
@@ -14,13 +17,52 @@ from typing import TYPE_CHECKING, Any
 
 from scale_agent.domain.jobs import Job, JobLine
 from scale_agent.domain.verifier import Verdict, VerdictKind
+from scale_agent.station.assurance_desk import remembered_in
+from scale_agent.station.effects import Show
 from scale_agent.weights import Weight
 
 if TYPE_CHECKING:
     from scale_agent.domain.catalog import Catalog
     from scale_agent.io.ledger import Ledger
+    from scale_agent.io.logs import Log
+    from scale_agent.station.assurance_desk import AssuranceDesk
+    from scale_agent.station.effects import Effect
+    from scale_agent.station.logic import StationLogic
+    from scale_agent.station.recorder import Recorder
 
 VERDICT_KINDS = tuple(kind.value for kind in VerdictKind)
+
+
+def restore(  # noqa: PLR0917 - the parts a start restores, each named
+    ledger: Ledger,
+    catalog: Catalog,
+    logic: StationLogic,
+    assurance: AssuranceDesk | None,
+    recorder: Recorder,
+    log: Log,
+    now: float,
+) -> list[Effect]:
+    """Rebuild the station's safety state from its ledger at start; the effects to carry out."""
+    state = remembered_in(ledger)
+    if state.test_id is not None:
+        recorder.last_test = {
+            "id": state.test_id,
+            "at": state.test_at,
+            "outcome": state.test_outcome,
+        }
+    if assurance is not None:
+        assurance.restore(state)
+    elif state.held is not None:  # no tests set up now: only a supervisor can release it
+        logic.hold_scale(state.held)
+    effects: list[Effect] = []
+    if state.held is not None:
+        log.warning("scale_held_from_ledger", reason=state.held)
+        effects.append(Show(logic.guidance()))
+    if (failure := open_failure_in(ledger, catalog)) is not None:
+        job, verdict = failure
+        log.warning("failure_restored", order_id=job.order_id, verdict=verdict.kind.value)
+        effects += logic.restore_failure(job, verdict, now)
+    return effects
 
 
 def open_failure_in(ledger: Ledger, catalog: Catalog) -> tuple[Job, Verdict] | None:

@@ -44,7 +44,7 @@ from scale_agent.plugins import (
     ScannerDriver,
 )
 from scale_agent.station.anchoring import HeadAnchor
-from scale_agent.station.assurance_desk import AssuranceDesk, remembered_in
+from scale_agent.station.assurance_desk import AssuranceDesk
 from scale_agent.station.commands import CommandDesk
 from scale_agent.station.effects import (
     Effect,
@@ -64,7 +64,7 @@ from scale_agent.station.logic import StationLogic
 from scale_agent.station.photo_desk import PhotoDesk, PhotoFailed, PhotoTaken
 from scale_agent.station.recorder import Recorder
 from scale_agent.station.reloading import reload_config
-from scale_agent.station.restart import open_failure_in
+from scale_agent.station.restart import restore
 from scale_agent.station.scale_inbox import ScaleInbox, ScaleWaiting
 from scale_agent.station.scan_desk import LookedUp, ScanDesk
 from scale_agent.station.screen_feed import ScreenFeed
@@ -347,8 +347,8 @@ class StationRuntime:
             self._next_status = now + STATUS_EVERY_S
             self._write_status(now)
 
-    def _dispatch(self, event: Inbound, now: float) -> list[Effect]:  # noqa: C901, PLR0911, PLR0912
-        # One case per kind of event, and mypy proves there is one for each.
+    def _dispatch(self, event: Inbound, now: float) -> list[Effect]:  # noqa: PLR0911 - one per kind
+        """One case per kind of event (mypy proves there is one for each): the devices' here."""
         match event:
             case ScaleWaiting():
                 return []  # only a wake-up: step took what waits in the scale inbox
@@ -360,6 +360,22 @@ class StationRuntime:
                 return self.logic.on_link_down(event.reason, now)
             case CommandSent():
                 return [_command_answer(event)]
+            case PhotoTaken():
+                self.recorder.record_photo(event)
+                return []
+            case PhotoFailed():
+                self.recorder.photo_failed(event)
+                return []
+            case _:
+                return self._dispatch_input(event, now)
+
+    def _dispatch_input(  # noqa: PLR0911 - one return per kind of event
+        self,
+        event: Job | IncomingJob | IncomingCommand | Reload | PushedOrder | Scanned | LookedUp,
+        now: float,
+    ) -> list[Effect]:
+        """Orders, commands, scans and look-ups: what people and the WMS send."""
+        match event:
             case Job():
                 return self.logic.on_job(event, now)
             case IncomingJob():
@@ -373,12 +389,6 @@ class StationRuntime:
                 return self.intake.pushed_order(event)
             case Scanned():
                 return [] if self.desk is None else self.desk.on_scan(event, now)
-            case PhotoTaken():
-                self.recorder.record_photo(event)
-                return []
-            case PhotoFailed():
-                self.recorder.photo_failed(event)
-                return []
             case LookedUp():
                 return [] if self.desk is None else self.desk.on_looked_up(event, now)
             case _:
@@ -463,25 +473,18 @@ class StationRuntime:
                     self.assurance.release_recorded(override.operator, override.reason, at)
 
     def _restore_safety(self, ledger: Ledger) -> None:
-        """What the ledger says of the scale: a restart never clears a hold (nor forgets a test)."""
-        state = remembered_in(ledger)
-        if state.test_id is not None:
-            self.recorder.last_test = {
-                "id": state.test_id,
-                "at": state.test_at,
-                "outcome": state.test_outcome,
-            }
-        if self.assurance is not None:
-            self.assurance.restore(state)
-        elif state.held is not None:  # no tests set up now: only a supervisor can release it
-            self.logic.hold_scale(state.held)
-        if state.held is not None:
-            self.log.warning("scale_held_from_ledger", reason=state.held)
-            self._carry_out([Show(self.logic.guidance())])
-        if (failure := open_failure_in(ledger, self.config.catalog)) is not None:
-            job, verdict = failure
-            self.log.warning("failure_restored", order_id=job.order_id, verdict=verdict.kind.value)
-            self._carry_out(self.logic.restore_failure(job, verdict, self.clock.monotonic()))
+        """What the ledger says of the scale and the bench: a restart never forgets it."""
+        self._carry_out(
+            restore(
+                ledger,
+                self.config.catalog,
+                self.logic,
+                self.assurance,
+                self.recorder,
+                self.log,
+                self.clock.monotonic(),
+            )
+        )
 
     def _tell_systemd(self, show: Show) -> None:
         """STATUS= for `systemctl status`, whenever the light changes."""
