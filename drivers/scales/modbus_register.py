@@ -33,8 +33,6 @@ from pydantic import Field, model_validator
 
 from drivers._modbus import Bus, ModbusLinkSettings, attach, detach
 from drivers.scales._register_maps import PRESETS, WIDTH, RegisterMap
-
-__all__ = ["DRIVER", "PRESETS", "ModbusScale", "RegisterMap", "Settings", "probe"]
 from scale_agent.errors import DeviceUnavailableError
 from scale_agent.plugins import ScaleCommand, ScaleIdentity
 from scale_agent.weights import UNIT_NAMES, Mode, Reading, ReadingKind, Unit, Weight
@@ -44,6 +42,8 @@ if TYPE_CHECKING:
 
     from pymodbus.client import ModbusBaseSyncClient
     from pymodbus.pdu import ModbusPDU
+
+__all__ = ["DRIVER", "PRESETS", "ModbusScale", "RegisterMap", "Settings", "probe"]
 
 MAX_BLOCK = 32  # registers in one request (the Laumas family's limit)
 
