@@ -99,6 +99,23 @@ class LinkState:
         self.is_connected = False
         self.last_error = "not connected yet"
 
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        _userdata: object,
+        _flags: mqtt.ConnectFlags,
+        reason_code: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
+        """Paho's CONNACK: a refusal is kept as the reason (paho retries with back-off)."""
+        if not self._refused(reason_code):
+            self._ready(client)
+
+    def _ready(self, client: mqtt.Client) -> None:
+        """The broker took the connection: subscribe, then `_connected()` (each client's own)."""
+        _ = client
+        self._connected()
+
     def _on_connect_fail(self, _client: mqtt.Client, _userdata: object) -> None:
         self.last_error = f"cannot connect to {self.address}"
 

@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     import paho.mqtt.client as mqtt
-    from paho.mqtt.properties import Properties
-    from paho.mqtt.reasoncodes import ReasonCode
 
     from scale_agent.io.config import MqttSection
 
@@ -85,16 +83,7 @@ class DurableSubscription(LinkState):
         """The message `mid` is stored: let the broker forget it (thread-safe in paho)."""
         self._client.ack(mid, 1)
 
-    def _on_connect(
-        self,
-        client: mqtt.Client,
-        _userdata: object,
-        _flags: mqtt.ConnectFlags,
-        reason_code: ReasonCode,
-        _properties: Properties | None,
-    ) -> None:
-        if self._refused(reason_code):
-            return
+    def _ready(self, client: mqtt.Client) -> None:
         options = SubscribeOptions(qos=1)
         self._subscribed.clear()
         client.subscribe([(topic, options) for topic in self.subscriptions()])

@@ -186,16 +186,7 @@ class Publisher(LinkState):
 
     # -- paho callbacks (network thread: hand facts over, nothing else) ----------------
 
-    def _on_connect(
-        self,
-        client: mqtt.Client,
-        _userdata: object,
-        _flags: mqtt.ConnectFlags,
-        reason_code: ReasonCode,
-        _properties: Properties | None,
-    ) -> None:
-        if self._refused(reason_code):
-            return  # paho retries with back-off; last_error says why
+    def _ready(self, client: mqtt.Client) -> None:
         client.drop_out_messages()  # the outbox re-sends; avoid paho's double copies
         # Subscribe before saying "online": whoever sees online may rely on the session
         # holding the subscriptions (the broker handles a connection's packets in order).

@@ -10,8 +10,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     import paho.mqtt.client as mqtt
-    from paho.mqtt.properties import Properties
-    from paho.mqtt.reasoncodes import ReasonCode
 
     from scale_agent.io.config import MqttSection
 
@@ -41,16 +39,7 @@ class Subscription(LinkState):
             message.topic, bytes(message.payload)
         )
 
-    def _on_connect(
-        self,
-        client: mqtt.Client,
-        _userdata: object,
-        _flags: mqtt.ConnectFlags,
-        reason_code: ReasonCode,
-        _properties: Properties | None,
-    ) -> None:
-        if self._refused(reason_code):
-            return
+    def _ready(self, client: mqtt.Client) -> None:
         for topic in self.filters:
             client.subscribe(topic, qos=1)
         self._connected()
