@@ -244,3 +244,19 @@ def test_no_import_circles() -> None:
 
 def test_the_circle_check_would_notice_one() -> None:
     assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+# The central's pure parts: what the pages show, computed from plain rows, with no database,
+# web framework or broker (they are tested as functions, like the station's domain/).
+CENTRAL_PURE = ("rows", "views", "summary", "skus", "charts", "language")
+CENTRAL_IO = {"sqlalchemy", "alembic", "psycopg", "fastapi", "starlette", "uvicorn", "paho"}
+CENTRAL_SHELL = ("store", "web", "ingest", "service", "settings", "schema", "migrations")
+
+
+@pytest.mark.parametrize("name", CENTRAL_PURE)
+def test_the_centrals_pure_parts_do_no_io(name: str) -> None:
+    path = REPO / "scale_agent" / "central" / f"{name}.py"
+    imported = _modules(path)
+    assert {module.split(".")[0] for module in imported} & CENTRAL_IO == set()
+    shell = {f"scale_agent.central.{part}" for part in CENTRAL_SHELL}
+    assert not {m for m in imported if any(m == s or m.startswith(f"{s}.") for s in shell)}

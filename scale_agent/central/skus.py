@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from scale_agent.central.store import station_key
+from scale_agent.central.rows import station_key
 from scale_agent.domain.catalog_audit import (
     NOT_A_WEIGHING,
     Declared,
@@ -30,7 +30,8 @@ from scale_agent.domain.catalog_audit import (
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from sqlalchemy.engine import RowMapping
+    from scale_agent.central.rows import Row
+
 
 MIN_PARCELS = 20  # a SKU in fewer parcels than this is not judged
 
@@ -79,7 +80,7 @@ class _Seen:
         return self.declared[weight]
 
 
-def weighings(rows: Iterable[RowMapping]) -> tuple[list[Parcel], dict[str, _Seen]]:
+def weighings(rows: Iterable[Row]) -> tuple[list[Parcel], dict[str, _Seen]]:
     """The weighings in stored verdict and alert messages, each parcel once."""
     parcels: list[Parcel] = []
     seen: dict[str, _Seen] = {}  # per SKU
@@ -117,7 +118,7 @@ def weighings(rows: Iterable[RowMapping]) -> tuple[list[Parcel], dict[str, _Seen
     return parcels, seen
 
 
-def sku_report(rows: Iterable[RowMapping], days: int) -> SkuReport:
+def sku_report(rows: Iterable[Row], days: int) -> SkuReport:
     """Per SKU: the fleet's measured unit weight against the declared one, flagged first."""
     parcels, seen = weighings(rows)
     findings = audit(parcels, {sku: s.usual for sku, s in seen.items()}, min_samples=MIN_PARCELS)

@@ -18,14 +18,15 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from scale_agent.central.store import station_key, utc
+from scale_agent.central.rows import station_key, utc
 from scale_agent.central.views import local
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
     from zoneinfo import ZoneInfo
 
-    from sqlalchemy.engine import RowMapping
+    from scale_agent.central.rows import Row
+
 
 NO_PACKER = "(not sent)"  # parcels whose job named no packer
 MAX_HOURS = 24 * 31  # the hourly chart of a range longer than a month stops there
@@ -136,12 +137,12 @@ class AlertRow:
     payload: str
 
 
-def counts_from(rows: Iterable[RowMapping]) -> list[VerdictCount]:
+def counts_from(rows: Iterable[Row]) -> list[VerdictCount]:
     """`Store.verdict_counts` rows as counts."""
     return [VerdictCount(station_key(r), r["packer"], str(r["verdict"]), int(r["n"])) for r in rows]
 
 
-def parcels_from(rows: Iterable[RowMapping]) -> list[ParcelCount]:
+def parcels_from(rows: Iterable[Row]) -> list[ParcelCount]:
     """`Store.parcel_counts` rows as counts."""
     return [
         ParcelCount(
@@ -154,7 +155,7 @@ def parcels_from(rows: Iterable[RowMapping]) -> list[ParcelCount]:
     ]
 
 
-def alerts_from(rows: Iterable[RowMapping]) -> list[AlertRow]:
+def alerts_from(rows: Iterable[Row]) -> list[AlertRow]:
     """`Store.alerts_between` rows as alerts."""
     return [
         AlertRow(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel
 
 from scale_agent.central.language import ENGLISH, Texts
-from scale_agent.central.store import ChainStatus, Outcome, station_key, utc
+from scale_agent.central.rows import ChainStatus, Outcome, station_key, utc
 from scale_agent.io.chain_head import fingerprint
 from scale_agent.text import spreadsheet_cell
 
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from zoneinfo import ZoneInfo
 
-    from sqlalchemy.engine import RowMapping
+    from scale_agent.central.rows import Row
+
 
 SILENT_AFTER_INTERVALS = 3
 OPEN = Outcome("open")
@@ -92,12 +93,12 @@ def local(moment: datetime | None, zone: ZoneInfo) -> str:
 
 
 def station_view(
-    row: RowMapping,
+    row: Row,
     now: datetime,
     zone: ZoneInfo,
     *,
     chain: ChainStatus | None = None,
-    scale_test: RowMapping | None = None,
+    scale_test: Row | None = None,
     texts: Texts = ENGLISH,
 ) -> StationView:
     """A station's tile from its row, its signed chain heads and its newest scale test."""
@@ -247,10 +248,10 @@ def outcome_text(outcome: Outcome, texts: Texts = ENGLISH) -> str:
 
 
 def alert_view(
-    row: RowMapping,
+    row: Row,
     zone: ZoneInfo,
     outcome: Outcome | None,
-    acknowledgement: RowMapping | None,
+    acknowledgement: Row | None,
     texts: Texts = ENGLISH,
 ) -> AlertView:
     """An alert as the feed shows it."""
@@ -307,7 +308,7 @@ class InstanceView(BaseModel):
 STOPPED_AFTER_INTERVALS = 3
 
 
-def instance_view(row: RowMapping, now: datetime, zone: ZoneInfo, texts: Texts) -> InstanceView:
+def instance_view(row: Row, now: datetime, zone: ZoneInfo, texts: Texts) -> InstanceView:
     """An instance's row: ok, stalled (its database away), or stopped (its share waits)."""
     seen = utc(row["seen_at"])
     age_s = (utc(now) - seen).total_seconds()

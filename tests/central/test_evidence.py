@@ -115,9 +115,9 @@ def test_a_scale_that_failed_its_routine_test_stands_out_on_its_tile() -> None:
         "seen_at": moment,
     }
     event = {"payload": '{"event": "routine_test_failed"}', "sent_at": moment}
-    tile = station_view(row, moment, ZoneInfo("Asia/Shanghai"), scale_test=event)  # type: ignore[arg-type]
+    tile = station_view(row, moment, ZoneInfo("Asia/Shanghai"), scale_test=event)
     assert (tile.scale_test, tile.scale_test_at) == ("failed", "2026-12-02 16:00:00 CST")
     assert tile.problems == ["failed its scale test: no parcel is judged until released"]
     passed = {"payload": '{"event": "routine_test_passed"}', "sent_at": moment}
-    tile = station_view(row, moment, ZoneInfo("Asia/Shanghai"), scale_test=passed)  # type: ignore[arg-type]
+    tile = station_view(row, moment, ZoneInfo("Asia/Shanghai"), scale_test=passed)
     assert (tile.scale_test, tile.problems) == ("passed", [])

@@ -5,16 +5,8 @@ Split by concern, as the station splits `io/`: `base` (the engine, migrations, r
 (users, tokens, acknowledgements, the audit trail). `Store` is all of them on one engine.
 """
 
-from scale_agent.central.store.base import (
-    CHAIN_HEAD,
-    ChainStatus,
-    Incoming,
-    Outcome,
-    Search,
-    database_url,
-    station_key,
-    utc,
-)
+from scale_agent.central.rows import ChainStatus, Incoming, Outcome, Search, station_key, utc
+from scale_agent.central.store.base import CHAIN_HEAD, database_url
 from scale_agent.central.store.people import People
 from scale_agent.central.store.queries import Queries
 from scale_agent.central.store.writing import Writing

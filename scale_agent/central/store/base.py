@@ -6,10 +6,8 @@ migrations (`upgrade`). Times are stored in UTC.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
@@ -25,8 +23,6 @@ from scale_agent.central.schema import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from sqlalchemy.engine import Engine
 
 
@@ -61,70 +57,6 @@ MESSAGE_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class Incoming:
-    """One validated message, ready to store."""
-
-    msg_id: str
-    kind: str
-    site: str
-    line: str
-    station: str
-    sent_at: datetime
-    received_at: datetime
-    payload: dict[str, Any]  # the message's fields
-    text: str | None = None  # the message as received (stored as is); else `payload` dumped
-    order_id: str | None = None
-    verdict: str | None = None
-    event: str | None = None
-    reference: str | None = None  # the tracking number
-    marketplace_order: str | None = None
-    packer: str | None = None
-
-
-@dataclass(frozen=True)
-class ChainStatus:
-    """What a station's signed chain heads say: where its ledger is, and whether it went back."""
-
-    records: int  # in the newest head
-    signed_at: datetime
-    public_key: str
-    most_records: int  # the most any head of this station showed
-    keys: int  # how many keys signed its heads
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened after an alert: re-weighed to PASS, or overridden by whom and why."""
-
-    kind: Literal["open", "reweighed", "overridden", "passed"]  # passed: nothing to resolve
-    by: str | None = None
-    reason: str | None = None
-
-    @property
-    def text(self) -> str:
-        """In English, as the API and the CSV say it."""
-        if self.kind == "reweighed":
-            return "re-weighed to PASS"
-        if self.kind == "overridden":
-            return f"overridden by {self.by}: {self.reason}"
-        return "passed" if self.kind == "passed" else "open"
-
-
-@dataclass(frozen=True)
-class Search:
-    """What the history page asks for; every part optional."""
-
-    order_id: str | None = None
-    reference: str | None = None
-    station: str | None = None  # "site/line/station" or just the station id
-    verdict: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    kinds: tuple[str, ...] = ("alert", "verdict")
-    limit: int = 500
-
-
 def database_url(text: str) -> str:
     """An SQLAlchemy URL: `postgresql://` goes through psycopg 3; a path is an SQLite file."""
     if text.startswith(("postgresql://", "postgres://")):
@@ -132,16 +64,6 @@ def database_url(text: str) -> str:
     if "://" not in text:
         return f"sqlite:///{text}"
     return text
-
-
-def station_key(row: Mapping[Any, Any]) -> str:
-    """`site/line/station` of a stored row, as pages and the API name a station."""
-    return f"{row['site']}/{row['line']}/{row['station']}"
-
-
-def utc(moment: datetime) -> datetime:
-    """The moment in UTC, aware (SQLite gives naive UTC back)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class StoreBase:

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, RowMapping
 
 
-from scale_agent.central.store.base import StoreBase, utc
+from scale_agent.central.rows import utc
+from scale_agent.central.store.base import StoreBase
 
 
 class People(StoreBase):

@@ -30,14 +30,8 @@ if TYPE_CHECKING:
     from sqlalchemy.sql.elements import ColumnElement
 
 
-from scale_agent.central.store.base import (
-    STATION_KEY,
-    ChainStatus,
-    Outcome,
-    Search,
-    StoreBase,
-    utc,
-)
+from scale_agent.central.rows import ChainStatus, Outcome, Search, utc
+from scale_agent.central.store.base import STATION_KEY, StoreBase
 
 
 class Queries(StoreBase):

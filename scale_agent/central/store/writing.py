@@ -42,14 +42,13 @@ if TYPE_CHECKING:
     from sqlalchemy.sql.expression import Executable
 
 
+from scale_agent.central.rows import Incoming, utc
 from scale_agent.central.store.base import (
     CHAIN_HEAD,
     MESSAGE_COLUMNS,
     STATION_COLUMNS,
     STATION_ROW,
-    Incoming,
     StoreBase,
-    utc,
 )
 
 
