@@ -17,6 +17,7 @@ that stall is logged, counted and shown (`problem`, `stalled_since`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import queue
 import threading
@@ -266,6 +267,23 @@ class Ingest:
         A batch that fails is stored row by row: a row the database refuses on its own is
         refused (kept and acknowledged), so no message can hold back the others.
         """
+        with contextlib.suppress(Exception):  # one of the rows is at fault: find which, below
+            return self._reaching(rows), rows
+        new, kept = 0, []
+        for row in rows:
+            try:
+                new += self._reaching([row])
+            except Exception as exc:  # noqa: BLE001 - this message cannot be stored
+                self._refused_by_database(row, exc, now)
+            else:
+                kept.append(row)
+        return new, kept
+
+    def _reaching(self, rows: list[Incoming]) -> int:
+        """`store.ingest`, retried each `RETRY_S` while the database cannot be reached.
+
+        Any other error is the rows' own and is raised.
+        """
         while True:
             try:
                 new = self.store.ingest(rows)
@@ -273,35 +291,16 @@ class Ingest:
                 self._stalled(exc)
                 time.sleep(RETRY_S)
                 continue
-            except Exception:  # noqa: BLE001 - one of the rows is at fault: find which
-                return self._one_by_one(rows, now)
             self._flowing()
-            return new, rows
+            return new
 
-    def _one_by_one(self, rows: list[Incoming], now: datetime) -> tuple[int, list[Incoming]]:
-        new, kept = 0, []
-        for row in rows:
-            while True:
-                try:
-                    new += self.store.ingest([row])
-                except UNREACHABLE as exc:
-                    self._stalled(exc)
-                    time.sleep(RETRY_S)
-                    continue
-                except Exception as exc:  # noqa: BLE001 - this message cannot be stored
-                    reason = f"the database refused it: {type(exc).__name__}: {exc}"
-                    self._log.warning("message_refused_by_database", msg_id=row.msg_id[:64])
-                    self.refused += 1
-                    topic = f"scale-agent/v1/{row.site}/{row.line}/{row.station}/{row.kind}"
-                    self._keep_refusal(
-                        Refusal(topic, printable(reason, 500), _excerpt((row.text or "").encode())),
-                        now,
-                    )
-                    break
-                self._flowing()
-                kept.append(row)
-                break
-        return new, kept
+    def _refused_by_database(self, row: Incoming, exc: Exception, now: datetime) -> None:
+        reason = f"the database refused it: {type(exc).__name__}: {exc}"
+        self._log.warning("message_refused_by_database", msg_id=row.msg_id[:64])
+        self.refused += 1
+        topic = f"scale-agent/v1/{row.site}/{row.line}/{row.station}/{row.kind}"
+        excerpt = _excerpt((row.text or "").encode())
+        self._keep_refusal(Refusal(topic, printable(reason, 500), excerpt), now)
 
     def _stalled(self, exc: BaseException) -> None:
         problem = f"database: {type(exc).__name__}: {exc}"[:300]
