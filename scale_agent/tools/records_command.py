@@ -33,13 +33,11 @@ def data_dir(args: argparse.Namespace) -> Path:
 
         demo = default_data_dir()
         if (demo / LEDGER_FILE).is_file():
-            if not getattr(args, "told_demo", False):
-                print(
-                    f"(reading the demo's ledger in {demo}: give --data-dir DIR or -c "
-                    "STATION.toml for a station's)",
-                    file=sys.stderr,
-                )
-                args.told_demo = True
+            print(
+                f"(reading the demo's ledger in {demo}: give --data-dir DIR or -c "
+                "STATION.toml for a station's)",
+                file=sys.stderr,
+            )
             return demo
         raise UsageError(
             "say where the ledger is: --data-dir DIR, or -c STATION.toml (a station's "
@@ -96,7 +94,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Run the chosen action against the ledger, opened read-only."""
-    ledger = records.open_ledger(data_dir(args))
+    folder = data_dir(args)
+    args.data_dir = str(folder)  # found once: the actions ask `data_dir` again, and get this
+    ledger = records.open_ledger(folder)
     try:
         code: int = args.action_handler(args, ledger)
     finally:
