@@ -15,12 +15,12 @@ import hashlib
 import json
 import os
 import sqlite3
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from scale_agent.errors import LedgerError
 from scale_agent.io.hashed_facts import INDEXED, altered_reason, from_hashed
+from scale_agent.io.outbox_table import OutboxRow, OutboxTable, Outgoing
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 LEDGER_FILE = "ledger.sqlite3"
 GENESIS_HASH = "0" * 64
 RECORD_COLUMNS = ("seq", *INDEXED, "body", "prev_hash", "hash")
+__all__ = ["GENESIS_HASH", "LEDGER_FILE", "ChainBreak", "Ledger", "OutboxRow", "Outgoing"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS verdicts (
@@ -68,19 +69,6 @@ CREATE TABLE IF NOT EXISTS seen_inbound (
     seen_at REAL NOT NULL
 );
 """
-SEEN_INBOUND_KEPT = 10_000
-
-
-@dataclass(frozen=True)
-class OutboxRow:
-    """A message still owed to the broker."""
-
-    id: int
-    msg_id: str
-    topic: str
-    payload: bytes
-    qos: int
-    retain: bool
 
 
 @dataclass(frozen=True)
@@ -89,16 +77,6 @@ class ChainBreak:
 
     seq: int
     reason: str
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """A message to put in the outbox with a verdict."""
-
-    msg_id: str
-    topic: str
-    payload: bytes
-    qos: int = 1
 
 
 def record_hash(prev_hash: str, body: str) -> str:
@@ -111,7 +89,7 @@ def canonical(body: dict[str, Any]) -> str:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-class Ledger:
+class Ledger(OutboxTable):
     """One connection to a station's ledger file."""
 
     def __init__(
@@ -186,89 +164,6 @@ class Ledger:
             db.execute("ROLLBACK") if db.in_transaction else None
             raise LedgerError(f"cannot record verdict in {self.path}: {exc}") from exc
         return int(cursor.lastrowid or 0)
-
-    def enqueue(self, message: Outgoing) -> None:
-        """Queue one message on its own (events, not verdicts)."""
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._enqueue(message)
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            self._db.execute("ROLLBACK") if self._db.in_transaction else None
-            raise LedgerError(f"cannot queue message in {self.path}: {exc}") from exc
-
-    def _enqueue(self, message: Outgoing) -> None:
-        self._db.execute(
-            "INSERT INTO outbox (msg_id, topic, payload, qos, created_at) VALUES (?, ?, ?, ?, ?)",
-            (message.msg_id, message.topic, message.payload, message.qos, time.time()),
-        )
-        # Bounded backlog: past the limit the oldest rows go, and the loss is counted (and
-        # reported in status) rather than letting the disk fill on a months-long outage.
-        dropped = self._db.execute(
-            "DELETE FROM outbox WHERE id <= (SELECT MAX(id) FROM outbox) - ?",
-            (self.max_outbox_rows,),
-        ).rowcount
-        if dropped:
-            self._db.execute(
-                "INSERT INTO counters VALUES ('outbox_dropped', ?) "
-                "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
-                (dropped,),
-            )
-
-    # -- outbox, for the publisher ----------------------------------------------------
-
-    def pending(self, limit: int, after_id: int = 0) -> list[OutboxRow]:
-        """The oldest messages still owed, with id above `after_id`."""
-        rows = self._db.execute(
-            "SELECT id, msg_id, topic, payload, qos, retain FROM outbox WHERE id > ?"
-            " ORDER BY id LIMIT ?",
-            (after_id, limit),
-        ).fetchall()
-        return [OutboxRow(r[0], r[1], r[2], bytes(r[3]), r[4], bool(r[5])) for r in rows]
-
-    def acknowledge(self, row_ids: list[int]) -> None:
-        """Forget messages the broker acknowledged, in one transaction (one disk sync)."""
-        if not row_ids:
-            return
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            # One statement per 500 ids rather than one per id: executemany costs a Python
-            # round trip and a statement step for every row, on the thread that also sends.
-            for start in range(0, len(row_ids), 500):
-                chunk = row_ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                self._db.execute(f"DELETE FROM outbox WHERE id IN ({marks})", chunk)  # noqa: S608 - marks only
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise LedgerError(f"cannot acknowledge messages in {self.path}: {exc}") from exc
-
-    def backlog(self) -> int:
-        """How many messages are still owed to the broker."""
-        return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
-
-    def first_sighting(self, msg_id: str, now: float) -> bool:
-        """Remember an inbound message id; False if it was seen before (a re-delivery)."""
-        try:
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO seen_inbound (msg_id, seen_at) VALUES (?, ?)", (msg_id, now)
-            )
-            if cursor.rowcount == 0:
-                return False
-            self._db.execute(
-                "DELETE FROM seen_inbound WHERE msg_id NOT IN "
-                "(SELECT msg_id FROM seen_inbound ORDER BY seen_at DESC LIMIT ?)",
-                (SEEN_INBOUND_KEPT,),
-            )
-        except sqlite3.Error as exc:
-            raise LedgerError(f"cannot note message {msg_id} in {self.path}: {exc}") from exc
-        return True
-
-    def dropped(self) -> int:
-        """How many messages the bounded outbox had to drop, ever."""
-        row = self._db.execute("SELECT value FROM counters WHERE name='outbox_dropped'").fetchone()
-        return int(row[0]) if row else 0
 
     # -- evidence ---------------------------------------------------------------------
 

@@ -19,11 +19,14 @@ from scale_agent.plugins import (
 from scale_agent.station.runtime import StationRuntime
 
 if TYPE_CHECKING:
+    from scale_agent.station.parts import StationParts
+
+if TYPE_CHECKING:
     from scale_agent.io.clock import Clock
     from scale_agent.io.config import StationConfig
 
 
-def make_publisher(runtime: StationRuntime) -> Publisher:
+def make_publisher(runtime: StationParts) -> Publisher:
     """The MQTT publisher for a runtime, subscribed to its job topic."""
     config = runtime.config
     station = config.agent.station
