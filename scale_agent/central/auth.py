@@ -5,8 +5,9 @@ Passwords are kept as argon2id hashes (argon2-cffi). The browser holds a signed 
 token back (a form field or the `X-CSRF-Token` header) and is refused without it. Scripts use
 the JSON API with a bearer token, whose SHA-256 alone is stored.
 
-Roles, each allowed what the one before it may: `viewer` reads; `supervisor` acknowledges
-alerts and sends stations commands; `admin` manages users.
+Roles, each allowed what the one before it may: `viewer` reads; `service` (customer service)
+reads the evidence and opens and decides cases; `supervisor` acknowledges alerts, sends stations
+commands and approves large decisions; `admin` manages users.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-Role = Literal["viewer", "supervisor", "admin"]
-ROLES: tuple[Role, ...] = ("viewer", "supervisor", "admin")
+Role = Literal["viewer", "service", "supervisor", "admin"]
+ROLES: tuple[Role, ...] = ("viewer", "service", "supervisor", "admin")
 SESSION_COOKIE = "central_session"
 SESSION_MAX_AGE_S = 12 * 3600  # one shift and then some
 

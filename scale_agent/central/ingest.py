@@ -31,6 +31,7 @@ import structlog
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
+from scale_agent.central.evidence_intake import EVIDENCE, evidence_incoming
 from scale_agent.central.store import CHAIN_HEAD, Incoming
 from scale_agent.domain.untrusted import MAX_PAYLOAD_BYTES, validation_reasons
 from scale_agent.errors import LedgerError
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from scale_agent.central.store import Store
     from scale_agent.io.mqtt.durable import Delivery
 
-KINDS = (*STATION_PAYLOADS, CHAIN_HEAD)
+KINDS = (*STATION_PAYLOADS, CHAIN_HEAD, EVIDENCE)
 HEAD_FIELD_CHARS = (
     128  # chain_heads.head_hash and .public_key  # what the monitor reads from each station
 )
@@ -93,6 +94,9 @@ def classify(  # noqa: PLR0911 - one return per reason to refuse
         return Refusal(
             topic, f"payload of {len(payload):,} bytes is over the limit", _excerpt(payload)
         )
+    if kind == EVIDENCE:
+        kept = evidence_incoming(payload, received_at, (site, line, station))
+        return Refusal(topic, kept, _excerpt(payload)) if isinstance(kept, str) else kept
     try:
         # orjson refuses NaN, infinities, invalid UTF-8 and nesting past 1,024 with an error
         # (no recursion to crash on), in a tenth of the time of the station's `load_json`:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -138,7 +139,7 @@ users = Table(
     metadata,
     Column("name", String(64), primary_key=True),
     Column("password_hash", String(255), nullable=False),  # argon2id
-    Column("role", String(16), nullable=False),  # viewer, supervisor, admin
+    Column("role", String(16), nullable=False),  # viewer, service, supervisor, admin
     Column("token_hash", String(64), unique=True),  # SHA-256 of the API token
 )
 
@@ -153,3 +154,71 @@ audit = Table(
     Column("detail", Text, nullable=False),  # JSON
 )
 Index("ix_audit_at", audit.c.at)
+
+# Every ledger record of every station, as it was hashed (`evidence` messages): the central's
+# copy outlives the bench PC. One row per (station, chain, seq); `hash_ok` says whether the body
+# matches its hash. The `*_key` columns are casefolded copies the case desk searches by prefix.
+evidence = Table(
+    "evidence",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("site", String(64), nullable=False),
+    Column("line", String(64), nullable=False),
+    Column("station", String(64), nullable=False),
+    Column("chain", String(64), nullable=False),  # the hash of the ledger's first record
+    Column("seq", BigInteger, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("hash_ok", Boolean, nullable=False),
+    Column("kind", String(32), nullable=False),  # PASS, UNDER, PHOTO, ROUTINE_TEST, ...
+    Column("order_id", String(128)),
+    Column("order_key", String(128)),
+    Column("reference_key", String(128)),  # the tracking number
+    Column("marketplace_key", String(64)),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("photo_sha256", String(64)),  # a photo record's photo, kept as a file by its hash
+    Column("photo_state", String(16)),  # kept, mismatch (bytes not as recorded), missing
+    Column("body", Text, nullable=False),
+    UniqueConstraint("site", "line", "station", "chain", "seq", name="uq_evidence_record"),
+)
+Index("ix_evidence_order_key", evidence.c.order_key)
+Index("ix_evidence_reference_key", evidence.c.reference_key)
+Index("ix_evidence_marketplace_key", evidence.c.marketplace_key)
+Index("ix_evidence_recorded", evidence.c.recorded_at)
+
+# How far the central has verified each station's chain: every record up to `verified_upto`
+# is here and linked; `problem` names the first thing that stops it (a fork, an edit).
+evidence_chains = Table(
+    "evidence_chains",
+    metadata,
+    Column("site", String(64), primary_key=True),
+    Column("line", String(64), primary_key=True),
+    Column("station", String(64), primary_key=True),
+    Column("chain", String(64), primary_key=True),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    Column("verified_upto", BigInteger, nullable=False),
+    Column("received_upto", BigInteger, nullable=False),  # the highest seq received
+    Column("problem", Text),
+)
+
+# Customer service's cases: a claim against one order, the record's assessment, the decision.
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("order_id", String(128), nullable=False),
+    Column("claim", String(16), nullable=False),  # missing, underweight, wrong_item, ...
+    Column("claim_detail", Text, nullable=False),  # JSON: sku, qty, grams, note
+    Column("finding", String(16), nullable=False),  # supported, contradicted, ...
+    Column("assessment", Text, nullable=False),  # JSON: numbers, the sentence, the record
+    Column("suggested", Text, nullable=False),  # JSON: the remedy the site's rule gives
+    Column("status", String(16), nullable=False),  # open, answered, appealed, closed
+    Column("language", String(8), nullable=False),  # the customer's, for the reply
+    Column("opened_by", String(64), nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("decision", Text),  # JSON: remedy, amount, reason, by, at, approved_by
+    Column("decided_at", DateTime(timezone=True)),
+)
+Index("ix_cases_order", cases.c.order_id)
+Index("ix_cases_opened", cases.c.opened_at)

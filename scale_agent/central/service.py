@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from scale_agent.central.auth import Sessions
+from scale_agent.central.evidence_intake import EVIDENCE
 from scale_agent.central.ingest import KINDS, Ingest
 from scale_agent.central.store import CHAIN_HEAD, Store
 from scale_agent.central.web import Feed, make_app
+from scale_agent.io.evidence_messages import EvidenceAck
 from scale_agent.io.messages import TOPIC_ROOT
 from scale_agent.io.mqtt.durable import DurableSubscription
 
@@ -42,6 +44,7 @@ class CentralService:
         self.config = config
         central = config.central
         self.store = Store(config.database)
+        self.store.photos = config.evidence_dir
         self.store.upgrade()
         self.feed = Feed()
         root = f"{TOPIC_ROOT}/{central.site or '+'}/+/+"
@@ -79,11 +82,37 @@ class CentralService:
     def _stored(self, rows: list[Incoming]) -> None:
         if any(row.kind == "alert" for row in rows):
             self.feed.notify()
+        chains = {
+            (row.site, row.line, row.station, str(row.payload["chain"]))
+            for row in rows
+            if row.kind == EVIDENCE
+        }
+        if chains:
+            self._confirm(chains)
+
+    def _confirm(self, chains: set[tuple[str, str, str, str]]) -> None:
+        """Tell each station how far the central holds its chain (it prunes nothing beyond)."""
+        try:
+            states = self.store.verify_chains(chains)
+        except Exception as exc:  # noqa: BLE001 - the records are stored; the next batch walks on
+            log.warning("evidence walk failed: %s", exc)
+            return
+        for state in states:
+            ack = EvidenceAck(
+                chain=state.chain,
+                upto=state.verified_upto,
+                sent_at=datetime.now(UTC),
+                problem=state.problem,
+            )
+            topic = f"{TOPIC_ROOT}/{state.site}/{state.line}/{state.station}/evidence_ack"
+            self.subscription.publish(topic, ack.model_dump_json().encode(), retain=True)
 
     def _prune(self) -> None:
         while not self._stop.wait(PRUNE_EVERY_S):
             try:
-                gone = self.store.prune(self.config.central.keep_days, datetime.now(UTC))
+                now = datetime.now(UTC)
+                gone = self.store.prune(self.config.central.keep_days, now)
+                self.store.prune_evidence(self.config.central.evidence_keep_days, now)
             except Exception as exc:  # noqa: BLE001 - retention must not end the service
                 log.warning("prune failed: %s", exc)
             else:

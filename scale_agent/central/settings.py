@@ -11,6 +11,8 @@ site = "sz"                       # only this site's stations (default: every si
 secret_file = "central-secret"    # signs session cookies; made on first start
 shifts = ["06:00", "14:00", "22:00"]  # when each shift starts, local time (the shift summary)
 language = "en"                   # pages' language unless the browser or the user picks another
+evidence_dir = "evidence"         # the stations' photos, as files named by their SHA-256
+evidence_keep_days = 1096         # records kept 3 years (China's E-commerce Law, art. 31)
 
 [mqtt]                            # the same keys as a station's [mqtt]
 url = "mqtt://127.0.0.1:1883"
@@ -46,6 +48,8 @@ class CentralSection(Section):
     secret_file: Path = Path("central-secret")
     session_expiry_s: int = Field(default=7 * 24 * 3600, ge=60)
     language: Literal["en", "zh_CN"] = "en"
+    evidence_dir: Path = Path("evidence")
+    evidence_keep_days: int = Field(default=1096, ge=1, le=36500)
     shifts: list[str] = Field(default=["06:00", "14:00", "22:00"], min_length=1, max_length=12)
 
     @field_validator("shifts")
@@ -97,6 +101,11 @@ class CentralConfig:
         """The database URL or the SQLite file's full path."""
         url = self.central.database
         return url if "://" in url else str(resolve(self.path, Path(url)))
+
+    @property
+    def evidence_dir(self) -> Path:
+        """The folder the stations' photos are kept in."""
+        return resolve(self.path, self.central.evidence_dir)
 
     @property
     def shift_starts(self) -> list[time]:

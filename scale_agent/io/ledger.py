@@ -28,7 +28,15 @@ if TYPE_CHECKING:
 LEDGER_FILE = "ledger.sqlite3"
 GENESIS_HASH = "0" * 64
 RECORD_COLUMNS = ("seq", *INDEXED, "body", "prev_hash", "hash")
-__all__ = ["GENESIS_HASH", "LEDGER_FILE", "ChainBreak", "Ledger", "OutboxRow", "Outgoing"]
+__all__ = [
+    "GENESIS_HASH",
+    "LEDGER_FILE",
+    "ChainBreak",
+    "Ledger",
+    "OutboxRow",
+    "Outgoing",
+    "RawRecord",
+]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS verdicts (
@@ -69,6 +77,19 @@ CREATE TABLE IF NOT EXISTS seen_inbound (
     seen_at REAL NOT NULL
 );
 """
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """A record as stored: the hashed body and its links (the columns only to route it)."""
+
+    seq: int
+    kind: str
+    order_id: str | None
+    recorded_at: str
+    body: str
+    prev_hash: str
+    hash: str
 
 
 @dataclass(frozen=True)
@@ -253,6 +274,15 @@ class Ledger(OutboxTable):
         rows = self._db.execute(query, [*kinds, limit])
         found = [from_hashed(dict(zip(RECORD_COLUMNS, row, strict=True))) for row in rows]
         return [record for record in found if record["verdict"] in kinds]
+
+    def raw_records(self, after_seq: int, limit: int) -> list[RawRecord]:
+        """Records after `after_seq` exactly as they were hashed, oldest first (to ship them)."""
+        rows = self._db.execute(
+            "SELECT seq, verdict, order_id, recorded_at, body, prev_hash, hash FROM verdicts"
+            " WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after_seq, limit),
+        )
+        return [RawRecord(*row) for row in rows]
 
     def hash_at(self, seq: int) -> str | None:
         """The hash of record number `seq`, or None when there is no such record."""

@@ -72,6 +72,8 @@ class Topics:
         self.orders = f"{self.root}/orders"
         self.catalog_audit = f"{self.root}/catalog_audit"
         self.chain_head = f"{self.root}/chain_head"
+        self.evidence = f"{self.root}/evidence"  # every ledger record, for the central to keep
+        self.evidence_ack = f"{self.root}/evidence_ack"  # what the central holds (retained)
 
 
 class Payload(StrictModel):

@@ -128,5 +128,39 @@ class OutboxTable:
 
     def dropped(self) -> int:
         """How many messages the bounded outbox had to drop, ever."""
-        row = self._db.execute("SELECT value FROM counters WHERE name='outbox_dropped'").fetchone()
+        return self.counter("outbox_dropped")
+
+    # -- counters: what survives restarts beside the outbox ------------------------------
+
+    def counter(self, name: str) -> int:
+        """A named counter (0 until set): `outbox_dropped`, `evidence_queued`, ..."""
+        row = self._db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
         return int(row[0]) if row else 0
+
+    def set_counter(self, name: str, value: int) -> None:
+        """Set a named counter (its own transaction)."""
+        try:
+            self._db.execute(
+                "INSERT INTO counters VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+        except sqlite3.Error as exc:
+            raise LedgerError(f"cannot set {name} in {self.path}: {exc}") from exc
+
+    def enqueue_counted(self, messages: list[Outgoing], name: str, value: int) -> None:
+        """Queue messages and set a counter in one transaction: a cursor never runs ahead."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            for message in messages:
+                self._enqueue(message)
+            self._db.execute(
+                "INSERT INTO counters VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise LedgerError(f"cannot queue messages in {self.path}: {exc}") from exc

@@ -40,6 +40,7 @@ def make_publisher(runtime: StationParts) -> Publisher:
         on_job=runtime.submit_job_data,
         on_command=runtime.submit_command_data,
         on_order=runtime.submit_order_push if runtime.order_cache is not None else None,
+        on_evidence_ack=runtime.submit_evidence_ack,
         log=runtime.log,
     )
 

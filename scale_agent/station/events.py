@@ -8,6 +8,7 @@ type check instead of being dropped at run time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from scale_agent.domain.jobs import Job
 from scale_agent.io.scale_link import CommandSent, LinkDown, LinkUp
@@ -17,27 +18,21 @@ from scale_agent.station.scale_inbox import ScaleWaiting
 from scale_agent.station.scan_desk import LookedUp
 from scale_agent.weights import Reading
 
-
-@dataclass(frozen=True)
-class IncomingJob:
-    """An order as raw bytes from an outside source, parsed in the station loop."""
-
-    data: bytes
-    source: str
+# What arrives as raw bytes: parsed in the station loop, never on the thread that received it.
+OutsideKind = Literal["job", "command", "order", "evidence_ack"]
 
 
 @dataclass(frozen=True)
-class IncomingCommand:
-    """A command as raw bytes (from the `command` topic), parsed in the station loop."""
+class FromOutside:
+    """Bytes from outside the station, parsed in the station loop.
 
+    An order to weigh (`job`), a `command`, an `order` pushed for scanning later, or the
+    central's `evidence_ack`; `source` says where an order came from (mqtt, http, ...).
+    """
+
+    kind: OutsideKind
     data: bytes
-
-
-@dataclass(frozen=True)
-class PushedOrder:
-    """An order pushed for the scanner (the `orders` topic), stored in the station loop."""
-
-    data: bytes
+    source: str = "mqtt"
 
 
 @dataclass(frozen=True)
@@ -56,8 +51,6 @@ Inbound = (
     | PhotoTaken  # the camera worker kept a photo
     | PhotoFailed
     | Job  # already parsed (the demo, tests)
-    | IncomingJob
-    | IncomingCommand
-    | PushedOrder
+    | FromOutside
     | Reload
 )

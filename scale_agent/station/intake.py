@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from scale_agent.io.messages import StationIdentity, Topics
     from scale_agent.io.mqtt import Publisher
     from scale_agent.io.order_sources import OrderCache
-    from scale_agent.station.events import IncomingJob, PushedOrder
+    from scale_agent.station.events import FromOutside
     from scale_agent.station.logic import StationLogic
     from scale_agent.station.recorder import Recorder
     from scale_agent.station.telemetry import Telemetry
@@ -61,7 +61,7 @@ class Intake:
         self._station = station
         self._next_weight = 0.0
 
-    def job(self, event: IncomingJob, now: float) -> list[Effect]:
+    def job(self, event: FromOutside, now: float) -> list[Effect]:
         """A job payload: refused with the reason, told as a duplicate, or loaded."""
         station = self._station
         try:
@@ -76,7 +76,7 @@ class Intake:
             return [Told("job_duplicate", reason, job.order_id)]
         return station.logic.on_job(job, now)
 
-    def pushed_order(self, event: PushedOrder) -> list[Effect]:
+    def pushed_order(self, event: FromOutside) -> list[Effect]:
         """An order the WMS pushed for scanning later: kept in the order cache."""
         station = self._station
         if station.order_cache is None:

@@ -29,7 +29,8 @@ from scale_agent.station.anchoring import HeadAnchor
 from scale_agent.station.assurance_desk import AssuranceDesk
 from scale_agent.station.carrying import EffectCarrier
 from scale_agent.station.commands import CommandDesk
-from scale_agent.station.events import Inbound, IncomingCommand, IncomingJob, PushedOrder
+from scale_agent.station.events import FromOutside, Inbound
+from scale_agent.station.evidence_sync import EvidenceSync
 from scale_agent.station.intake import Intake
 from scale_agent.station.logic import StationLogic
 from scale_agent.station.photo_desk import PhotoDesk
@@ -87,21 +88,7 @@ class StationParts:
             scale, self.clock, self.scale_inbox.put, self.log, self.scale_inbox.gather_s
         )
         self.outputs = Outputs(outputs, self.log)
-        self.scanner_link: ScannerLink | None = None
-        self.desk: ScanDesk | None = None
-        self.order_cache: OrderCache | None = None
-        if scanner is not None:
-            self.scanner_link = ScannerLink(scanner, self.clock, self.events.put, self.log)
-            orders = config.agent.orders
-            if orders.source == "cache":
-                self.order_cache = OrderCache(config.data_dir)
-            self.desk = ScanDesk(
-                config,
-                self.logic,
-                make_source(orders, config.data_dir, self.order_cache),
-                emit=self.events.put,
-                log=self.log,
-            )
+        self.scanner_link, self.desk, self.order_cache = self._scanning(config, scanner)
         self.commands = CommandDesk(lambda: self.config, self.logic, self.link.send, self.log)
         self.publisher = publisher_factory(self) if publisher_factory else None
         self.screen: ScreenFeed | None = None
@@ -128,6 +115,17 @@ class StationParts:
             copies=config.head_copies,
         )
         self.recorder.appended.append(self.anchor.recorded)
+        # With a broker, every record also leaves the bench for the central to keep.
+        self.evidence: EvidenceSync | None = None
+        if self.publisher is not None:
+            self.evidence = EvidenceSync(
+                lambda: self.ledger,
+                self.identity,
+                self.topics,
+                config.data_dir,
+                self.log,
+                wake=self.publisher.wake,
+            )
         self.assurance: AssuranceDesk | None = None
         if config.agent.assurance.enabled:
             agent = config.agent
@@ -165,6 +163,23 @@ class StationParts:
             assurance=self.assurance,
         )
 
+    def _scanning(
+        self, config: StationConfig, scanner: ScannerDriver | None
+    ) -> tuple[ScannerLink | None, ScanDesk | None, OrderCache | None]:
+        """A scanner's link, its desk and (for `orders.source = cache`) the pushed orders."""
+        if scanner is None:
+            return None, None, None
+        orders = config.agent.orders
+        cache = OrderCache(config.data_dir) if orders.source == "cache" else None
+        desk = ScanDesk(
+            config,
+            self.logic,
+            make_source(orders, config.data_dir, cache),
+            emit=self.events.put,
+            log=self.log,
+        )
+        return ScannerLink(scanner, self.clock, self.events.put, self.log), desk, cache
+
     # -- inputs from other threads --------------------------------------------------------
 
     def submit_job(self, job: Job) -> None:
@@ -173,19 +188,23 @@ class StationParts:
 
     def submit_job_data(self, data: bytes, source: str = "mqtt") -> None:
         """Queue an order as JSON bytes; it is validated in the station loop."""
-        self.events.put(IncomingJob(data, source))
+        self.events.put(FromOutside("job", data, source))
 
     def submit_order_push(self, data: bytes) -> None:
         """Queue an order the WMS pushed for later scanning (the `orders` topic)."""
-        self.events.put(PushedOrder(data))
+        self.events.put(FromOutside("order", data))
 
     def submit_scan(self, code: str) -> None:
         """Queue a code as if scanned (the demo's simulated scanner, tests)."""
         self.events.put(Scanned(code, self.clock.monotonic()))
 
+    def submit_evidence_ack(self, data: bytes) -> None:
+        """Queue the central's word on how far it holds this ledger (`evidence_ack`)."""
+        self.events.put(FromOutside("evidence_ack", data))
+
     def submit_command_data(self, data: bytes) -> None:
         """Queue a command as JSON bytes; it is validated in the station loop."""
-        self.events.put(IncomingCommand(data))
+        self.events.put(FromOutside("command", data))
 
     def stop(self) -> None:
         """Ask the station loop to finish."""

@@ -22,7 +22,7 @@ from scale_agent.io import systemd
 from scale_agent.io.scale_link import CommandSent, LinkDown, LinkUp
 from scale_agent.io.scanner_link import Scanned
 from scale_agent.station.effects import Effect, Show, Told
-from scale_agent.station.events import Inbound, IncomingCommand, IncomingJob, PushedOrder, Reload
+from scale_agent.station.events import FromOutside, Inbound, Reload
 from scale_agent.station.parts import StationParts
 from scale_agent.station.photo_desk import PhotoFailed, PhotoTaken
 from scale_agent.station.reloading import reload_config
@@ -129,6 +129,8 @@ class StationRuntime(StationParts):
         if self.screen is not None:
             self.screen.tick(now)
         self.anchor.tick(now)
+        if self.evidence is not None:
+            self.evidence.tick(now)
         if self.publisher is not None and now >= self._next_health:
             self._next_health = now + self.config.agent.mqtt.health_interval_s
             self.recorder.publish_live(self.topics.health, self.health(now), retain=True)
@@ -158,30 +160,39 @@ class StationRuntime(StationParts):
             case _:
                 return self._dispatch_input(event, now)
 
-    def _dispatch_input(  # noqa: PLR0911 - one return per kind of event
-        self,
-        event: Job | IncomingJob | IncomingCommand | Reload | PushedOrder | Scanned | LookedUp,
-        now: float,
+    def _dispatch_input(
+        self, event: Job | FromOutside | Reload | Scanned | LookedUp, now: float
     ) -> list[Effect]:
-        """Orders, commands, scans and look-ups: what people and the WMS send."""
+        """Orders, commands, scans and look-ups: what people, the WMS and the central send."""
         match event:
             case Job():
                 return self.logic.on_job(event, now)
-            case IncomingJob():
-                return self.intake.job(event, now)
-            case IncomingCommand():
-                return self.commands.on_data(event.data, now)
+            case FromOutside():
+                return self._from_outside(event, now)
             case Reload():
                 self._reload()
                 return []
-            case PushedOrder():
-                return self.intake.pushed_order(event)
             case Scanned():
                 return [] if self.desk is None else self.desk.on_scan(event, now)
             case LookedUp():
                 return [] if self.desk is None else self.desk.on_looked_up(event, now)
             case _:
                 assert_never(event)
+
+    def _from_outside(self, event: FromOutside, now: float) -> list[Effect]:
+        match event.kind:
+            case "job":
+                return self.intake.job(event, now)
+            case "command":
+                return self.commands.on_data(event.data, now)
+            case "order":
+                return self.intake.pushed_order(event)
+            case "evidence_ack":
+                if self.evidence is not None:
+                    self.evidence.acknowledged(event.data, now)
+                return []
+            case _:
+                assert_never(event.kind)
 
     def _reading(self, reading: Reading, now: float) -> list[Effect]:
         self.intake.reading(reading, now)

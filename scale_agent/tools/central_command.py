@@ -32,7 +32,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     user = actions.add_parser("user", help="add a user or change a password or role")
     user.add_argument("verb", choices=["add"])
     user.add_argument("name")
-    user.add_argument("--role", choices=["viewer", "supervisor", "admin"], default="viewer")
+    user.add_argument(
+        "--role", choices=["viewer", "service", "supervisor", "admin"], default="viewer"
+    )
     user.add_argument("-c", "--config", required=True, help="central.toml")
     user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     user.set_defaults(handler=add_user)

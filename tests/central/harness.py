@@ -20,8 +20,13 @@ if TYPE_CHECKING:
 
     from playwright.sync_api import Page
 
-PASSWORDS = {"li.wei": "supervisor-pass", "zhang.min": "viewer-pass-1", "root": "admin-pass-1"}
-ROLES = {"li.wei": "supervisor", "zhang.min": "viewer", "root": "admin"}
+PASSWORDS = {
+    "li.wei": "supervisor-pass",
+    "zhang.min": "viewer-pass-1",
+    "wang.fang": "service-pass-1",
+    "root": "admin-pass-1",
+}
+ROLES = {"li.wei": "supervisor", "zhang.min": "viewer", "wang.fang": "service", "root": "admin"}
 
 
 def write_central(folder: Path, database: str, broker_url: str, site: str, **keys: str) -> Path:

@@ -42,17 +42,18 @@ if TYPE_CHECKING:
     from sqlalchemy.sql.expression import Executable
 
 
+from scale_agent.central.evidence_intake import EVIDENCE
 from scale_agent.central.rows import Incoming, utc
 from scale_agent.central.store.base import (
     CHAIN_HEAD,
     MESSAGE_COLUMNS,
     STATION_COLUMNS,
     STATION_ROW,
-    StoreBase,
 )
+from scale_agent.central.store.evidence import EvidenceStore
 
 
-class Writing(StoreBase):
+class Writing(EvidenceStore):
     """Storing messages, chain heads, station rows, refusals; pruning."""
 
     def ingest(self, batch: Sequence[Incoming]) -> int:
@@ -60,6 +61,7 @@ class Writing(StoreBase):
         if not batch:
             return 0
         heads = [m for m in batch if m.kind == CHAIN_HEAD]
+        records = [m for m in batch if m.kind == EVIDENCE]
         rows = [
             {
                 "msg_id": m.msg_id,
@@ -79,10 +81,11 @@ class Writing(StoreBase):
                 or json.dumps(m.payload, ensure_ascii=False, separators=(",", ":")),
             }
             for m in batch
-            if m.kind != CHAIN_HEAD
+            if m.kind not in {CHAIN_HEAD, EVIDENCE}
         ]
         with self.engine.begin() as connection:
             new = self._heads(connection, heads) if heads else 0
+            new += self._keep_evidence(connection, records) if records else 0
             if rows and self.engine.dialect.name == "postgresql":
                 new += self._insert_copied(connection, rows)
             elif rows:

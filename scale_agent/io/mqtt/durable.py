@@ -110,9 +110,9 @@ class DurableSubscription(LinkState):
         self._client.disconnect()
         self._client.loop_stop()
 
-    def publish(self, topic: str, payload: bytes) -> bool:
-        """Publish one QoS 1 message (a command to a station); False when not connected."""
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> bool:
+        """Publish one QoS 1 message (a command, an evidence ack); False when not connected."""
         if not self.is_connected:
             return False
-        info = self._client.publish(topic, payload, qos=1)
+        info = self._client.publish(topic, payload, qos=1, retain=retain)
         return info.rc == 0

@@ -68,15 +68,21 @@ class Publisher(LinkState):
         on_job: Callable[[bytes], None] | None = None,
         on_command: Callable[[bytes], None] | None = None,
         on_order: Callable[[bytes], None] | None = None,
+        on_evidence_ack: Callable[[bytes], None] | None = None,
         log: Log | None = None,
     ) -> None:
         self.settings = settings
         self.topics = topics
         self.data_dir = data_dir
         self._status_payload = status_payload
-        self._on_job = on_job
-        self._on_command = on_command
-        self._on_order = on_order
+        # What the station subscribes to, and who is handed each message (the station loop).
+        inbound = {
+            topics.job: on_job,
+            topics.command: on_command,
+            topics.orders: on_order,
+            topics.evidence_ack: on_evidence_ack,
+        }
+        self._inbound = {topic: hand for topic, hand in inbound.items() if hand is not None}
         self._log = log
         # deque.append and popleft are atomic: paho's thread appends, the drain thread pops.
         self._facts: deque[tuple[str, int, int]] = deque()
@@ -190,12 +196,8 @@ class Publisher(LinkState):
         client.drop_out_messages()  # the outbox re-sends; avoid paho's double copies
         # Subscribe before saying "online": whoever sees online may rely on the session
         # holding the subscriptions (the broker handles a connection's packets in order).
-        if self._on_job is not None:
-            client.subscribe(self.topics.job, qos=1)
-        if self._on_command is not None:
-            client.subscribe(self.topics.command, qos=1)
-        if self._on_order is not None:
-            client.subscribe(self.topics.orders, qos=1)
+        for topic in self._inbound:
+            client.subscribe(topic, qos=1)
         client.publish(self.topics.status, self._status_payload("online"), qos=1, retain=True)
         self.has_connected = True
         self._connected()  # only now may the drain thread publish
@@ -231,12 +233,9 @@ class Publisher(LinkState):
     def _on_message(
         self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage
     ) -> None:
-        if self._on_job is not None and message.topic == self.topics.job:
-            self._on_job(bytes(message.payload))
-        elif self._on_command is not None and message.topic == self.topics.command:
-            self._on_command(bytes(message.payload))
-        elif self._on_order is not None and message.topic == self.topics.orders:
-            self._on_order(bytes(message.payload))
+        hand = self._inbound.get(message.topic)
+        if hand is not None:
+            hand(bytes(message.payload))
 
     # -- the drain thread -----------------------------------------------------------------
 

@@ -1,0 +1,107 @@
+"""What the case desk asks of the stations' records: find an order, all of its weighings.
+
+Search is by prefix and any case on the casefolded copies the ingest keeps (`*_key`): our order
+id, the carrier's tracking number, the marketplace's order number.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import and_, func, or_, select
+
+from scale_agent.central.schema import chain_heads, evidence, evidence_chains
+from scale_agent.central.store.base import StoreBase
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import RowMapping
+
+
+class DeskQueries(StoreBase):
+    """The case desk's reads."""
+
+    def find_parcels(self, text: str, limit: int = 20) -> list[RowMapping]:
+        """Orders whose id, tracking number or marketplace order starts with `text` (any case)."""
+        prefix = (
+            text.strip().casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        )
+        if not prefix:
+            return []
+        like = prefix + "%"
+        match = or_(
+            evidence.c.order_key.like(like, escape="\\"),
+            evidence.c.reference_key.like(like, escape="\\"),
+            evidence.c.marketplace_key.like(like, escape="\\"),
+        )
+        query = (
+            select(
+                evidence.c.order_id,
+                func.count().label("records"),
+                func.max(evidence.c.recorded_at).label("last_at"),
+                func.max(evidence.c.reference_key).label("reference"),
+                func.max(evidence.c.marketplace_key).label("marketplace_order"),
+            )
+            .where(match, evidence.c.order_id.is_not(None))
+            .group_by(evidence.c.order_id)
+            .order_by(func.max(evidence.c.recorded_at).desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).mappings())
+
+    def order_records(self, order_id: str) -> list[RowMapping]:
+        """Every record of one order (weighings and photos) from every station, in time order."""
+        query = (
+            select(evidence, evidence_chains.c.verified_upto, evidence_chains.c.problem)
+            .join(
+                evidence_chains,
+                and_(
+                    evidence_chains.c.site == evidence.c.site,
+                    evidence_chains.c.line == evidence.c.line,
+                    evidence_chains.c.station == evidence.c.station,
+                    evidence_chains.c.chain == evidence.c.chain,
+                ),
+            )
+            .where(evidence.c.order_id == order_id)
+            .order_by(evidence.c.recorded_at, evidence.c.seq)
+        )
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).mappings())
+
+    def signed_upto(self, site: str, line: str, station: str, chain: str) -> tuple[int, int]:
+        """(the highest record a signed head vouches for in this chain, keys that signed heads)."""
+        heads = select(
+            chain_heads.c.records, chain_heads.c.head_hash, chain_heads.c.public_key
+        ).where(
+            chain_heads.c.site == site, chain_heads.c.line == line, chain_heads.c.station == station
+        )
+        with self.engine.connect() as connection:
+            found = list(connection.execute(heads))
+            keys = len({row[2] for row in found})
+            best = 0
+            for records, head_hash, _ in sorted(found, reverse=True):
+                if records <= best:
+                    break
+                at = connection.execute(
+                    select(evidence.c.hash).where(
+                        evidence.c.site == site,
+                        evidence.c.line == line,
+                        evidence.c.station == station,
+                        evidence.c.chain == chain,
+                        evidence.c.seq == records,
+                    )
+                ).scalar()
+                if at == head_hash:
+                    best = int(records)
+        return best, keys
+
+    def chain_states(self) -> list[RowMapping]:
+        """Every chain the central holds, newest first per station."""
+        query = select(evidence_chains).order_by(
+            evidence_chains.c.site,
+            evidence_chains.c.line,
+            evidence_chains.c.station,
+            evidence_chains.c.first_seen_at.desc(),
+        )
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).mappings())
