@@ -21,6 +21,7 @@ from scale_agent.central.evidence_intake import EVIDENCE
 from scale_agent.central.ingest import KINDS, Ingest
 from scale_agent.central.store import CHAIN_HEAD, Store
 from scale_agent.central.web import Feed, make_app
+from scale_agent.domain.claims import RemedyRule, RemedySettings
 from scale_agent.io.evidence_messages import EvidenceAck
 from scale_agent.io.messages import TOPIC_ROOT
 from scale_agent.io.mqtt.durable import DurableSubscription
@@ -70,6 +71,8 @@ class CentralService:
             shifts=config.shift_starts,
             language=config.central.language,
             ingest=self.ingest.state,
+            remedy=RemedySettings(RemedyRule(central.remedy), currency=central.currency),
+            approval_above=central.approval_above,
         )
         self._stop = threading.Event()
         self._server: uvicorn.Server | None = None

@@ -12,6 +12,8 @@ secret_file = "central-secret"    # signs session cookies; made on first start
 shifts = ["06:00", "14:00", "22:00"]  # when each shift starts, local time (the shift summary)
 language = "en"                   # pages' language unless the browser or the user picks another
 evidence_dir = "evidence"         # the stations' photos, as files named by their SHA-256
+remedy = "refund"                 # the case desk's suggestion: refund, reship or voucher
+approval_above = 200              # a case decided for more than this needs a supervisor
 evidence_keep_days = 1096         # records kept 3 years (China's E-commerce Law, art. 31)
 
 [mqtt]                            # the same keys as a station's [mqtt]
@@ -26,6 +28,7 @@ import secrets
 import tomllib
 from dataclasses import dataclass
 from datetime import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -50,6 +53,9 @@ class CentralSection(Section):
     language: Literal["en", "zh_CN"] = "en"
     evidence_dir: Path = Path("evidence")
     evidence_keep_days: int = Field(default=1096, ge=1, le=36500)
+    remedy: Literal["refund", "reship", "voucher"] = "refund"
+    currency: str = Field(default="CNY", min_length=3, max_length=3)
+    approval_above: Decimal = Field(default=Decimal(200), ge=0)
     shifts: list[str] = Field(default=["06:00", "14:00", "22:00"], min_length=1, max_length=12)
 
     @field_validator("shifts")

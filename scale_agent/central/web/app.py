@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
-from scale_agent.central.web import alerts, pages, reports, stations
+from scale_agent.central.web import alerts, cases, pages, reports, stations
 from scale_agent.central.web.central import DEFAULT_SHIFTS, Central
+from scale_agent.domain.claims import RemedySettings
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -39,6 +41,8 @@ def make_app(
     language: str = "en",
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ingest: Callable[[], IngestState] | None = None,
+    remedy: RemedySettings | None = None,
+    approval_above: Decimal = Decimal(200),
 ) -> FastAPI:
     """The dashboard and API over `store`; `send(topic, payload)` publishes a command."""
     app = FastAPI(
@@ -49,7 +53,17 @@ def make_app(
         redoc_url=None,
     )
     app.state.central = Central(
-        store, sessions, zone, send, feed, shifts, language, clock=clock, ingest=ingest
+        store,
+        sessions,
+        zone,
+        send,
+        feed,
+        shifts,
+        language,
+        clock=clock,
+        ingest=ingest,
+        remedy=remedy or RemedySettings(),
+        approval_above=approval_above,
     )
     static = resources.files("scale_agent.central") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
@@ -62,6 +76,6 @@ def make_app(
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
 
-    for router in (stations.router, alerts.router, reports.router, pages.router):
+    for router in (stations.router, alerts.router, reports.router, cases.router, pages.router):
         app.include_router(router)
     return app

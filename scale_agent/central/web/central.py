@@ -10,6 +10,7 @@ import asyncio
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -34,6 +35,7 @@ from scale_agent.central.views import (
     instance_view,
     station_view,
 )
+from scale_agent.domain.claims import RemedySettings
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -92,6 +94,8 @@ class Central:
     language: str = "en"
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     ingest: Callable[[], IngestState] | None = None
+    remedy: RemedySettings = field(default_factory=RemedySettings)
+    approval_above: Decimal = Decimal(200)  # a decision worth more needs a supervisor
     _reports: dict[int, tuple[datetime, SkuReport]] = field(default_factory=dict)
     _reports_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -200,5 +204,6 @@ def texts_for(request: Request) -> Texts:
 
 CentralDep = Annotated[Central, Depends(central)]
 Viewer = Annotated[User, Depends(_needs("viewer"))]
+Service = Annotated[User, Depends(_needs("service"))]
 Supervisor = Annotated[User, Depends(_needs("supervisor"))]
 Language = Annotated[Texts, Depends(texts_for)]

@@ -1,0 +1,251 @@
+"""The case desk's API: find a parcel, its evidence and photos, open and decide a case.
+
+Customer service (`service`) reads evidence and opens and decides cases; a decision worth more
+than `[central] approval_above` needs a supervisor. Every change is audited and, from the page,
+needs the CSRF token (`Central.check`).
+"""
+
+import json
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+
+from scale_agent.central.desk import (
+    ChainFacts,
+    ClaimInput,
+    ClaimKind,
+    OrderEvidence,
+    assess_claim,
+    final_body,
+    order_evidence,
+)
+from scale_agent.central.web.central import Central, CentralDep, Service
+from scale_agent.errors import UsageError
+from scale_agent.io.translations import Translator
+
+router = APIRouter(prefix="/api", tags=["case desk"])
+
+CaseStatus = Literal["open", "answered", "appealed", "closed"]
+CaseNumber = Annotated[int, Path(ge=1, le=2**62, description="the case number")]
+
+
+class ParcelHit(BaseModel):
+    """An order the search found."""
+
+    order_id: str
+    records: int
+    last_at: str
+    tracking_number: str | None
+    marketplace_order: str | None
+
+
+class ClaimRequest(BaseModel):
+    """What the customer says, and in which language to answer."""
+
+    order_id: str = Field(max_length=128)
+    claim: ClaimKind
+    sku: str | None = Field(default=None, max_length=128)
+    qty: int = Field(default=1, ge=1, le=10_000)
+    grams: Decimal | None = Field(default=None, gt=0, le=1_000_000)
+    language: Literal["en", "zh_CN"] = "en"
+
+
+class DecisionRequest(BaseModel):
+    """The agent's decision: the remedy, the money, why, and the case's new status."""
+
+    remedy: Literal["refund", "reship", "voucher", "reject", "appeal"]
+    amount: Decimal | None = Field(default=None, ge=0, le=1_000_000)
+    reason: str = Field(min_length=3, max_length=1000)
+    status: CaseStatus = "answered"
+
+
+class CaseView(BaseModel):
+    """A case with the record's assessment, the suggested remedy and the reply to send."""
+
+    id: int
+    order_id: str
+    claim: str
+    claim_detail: dict[str, Any]
+    finding: str  # supported, contradicted, inconclusive, not_decidable
+    because: str
+    suggested: str
+    suggested_amount: str | None
+    reply: str  # to the customer, in their language
+    status: str
+    opened_by: str
+    opened_at: str
+    decision: dict[str, Any] | None
+
+
+@router.get("/evidence/search")
+def api_search(
+    _user: Service, central: CentralDep, q: Annotated[str, Query(min_length=2, max_length=128)]
+) -> list[ParcelHit]:
+    """Orders whose id, tracking number or marketplace order starts with `q` (any case)."""
+    return [
+        ParcelHit(
+            order_id=row["order_id"],
+            records=row["records"],
+            last_at=row["last_at"].astimezone(central.zone).isoformat(),
+            tracking_number=row["reference"],
+            marketplace_order=row["marketplace_order"],
+        )
+        for row in central.store.find_parcels(q)
+    ]
+
+
+@router.get("/evidence/orders/{order_id}")
+def api_order_evidence(
+    _user: Service, central: CentralDep, order_id: Annotated[str, Path(max_length=128)]
+) -> OrderEvidence:
+    """Every record of one order with its verification state; 404 when none is held."""
+    return evidence_of(central, order_id)
+
+
+@router.get("/evidence/photos/{sha256}")
+def api_photo(
+    _user: Service, central: CentralDep, sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")]
+) -> FileResponse:
+    """A kept photo, by its SHA-256 (its name is its proof)."""
+    path = central.store.photo_path(sha256)
+    if path is None or not path.is_file():
+        raise HTTPException(404, "no such photo")
+    return FileResponse(path, media_type="image/jpeg")
+
+
+@router.post("/cases", status_code=201)
+def api_open_case(user: Service, central: CentralDep, claim: ClaimRequest) -> CaseView:
+    """Open a case: the claim is assessed against the order's final record at once."""
+    rows = central.store.order_records(claim.order_id)
+    body = final_body(rows)
+    if body is None:
+        raise HTTPException(404, f"no weighing of order {claim.order_id} is held")
+    asked = ClaimInput(claim.claim, claim.sku, claim.qty, claim.grams)
+    try:
+        finding, because, offer, amount = assess_claim(asked, body, central.remedy)
+    except UsageError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    english = Translator("en")
+    number = central.store.open_case(
+        {
+            "order_id": claim.order_id,
+            "claim": claim.claim,
+            "claim_detail": json.dumps(
+                {"sku": claim.sku, "qty": claim.qty, "grams": _text(claim.grams)}
+            ),
+            "finding": str(finding),
+            "assessment": json.dumps(
+                {"because": english.render(because), "phrase": _data(because)}
+            ),
+            "suggested": json.dumps(
+                {"offer": english.render(offer), "phrase": _data(offer), "amount": _text(amount)}
+            ),
+            "language": claim.language,
+        },
+        user.name,
+        central.clock(),
+    )
+    return case_view(central, number)
+
+
+@router.get("/cases/{number}")
+def api_case(_user: Service, central: CentralDep, number: CaseNumber) -> CaseView:
+    """One case."""
+    return case_view(central, number)
+
+
+@router.post("/cases/{number}/decision")
+def api_decide(
+    user: Service, central: CentralDep, number: CaseNumber, decision: DecisionRequest
+) -> CaseView:
+    """Record the decision (who, when, why); above `approval_above` only a supervisor may."""
+    if central.store.case(number) is None:
+        raise HTTPException(404, "no such case")
+    amount = decision.amount or Decimal(0)
+    if amount > central.approval_above and not user.may("supervisor"):
+        raise HTTPException(
+            403, f"a decision above {central.approval_above} needs a supervisor's approval"
+        )
+    record = {
+        "remedy": decision.remedy,
+        "amount": _text(decision.amount),
+        "reason": decision.reason,
+        "by": user.name,
+        "at": central.clock().isoformat(),
+    }
+    central.store.decide_case(number, record, decision.status, user.name, central.clock())
+    return case_view(central, number)
+
+
+def evidence_of(central: Central, order_id: str) -> OrderEvidence:
+    """The order's evidence with each chain's facts, or 404."""
+    rows = central.store.order_records(order_id)
+    if not rows:
+        raise HTTPException(404, f"no record of order {order_id} is held")
+    chains: dict[tuple[str, ...], ChainFacts] = {}
+    for row in rows:
+        key = (row["site"], row["line"], row["station"], row["chain"])
+        if key not in chains:
+            signed, _keys = central.store.signed_upto(*key)
+            chains[key] = ChainFacts(int(row["verified_upto"]), row["problem"], signed)
+    return order_evidence(order_id, rows, chains)
+
+
+def case_view(central: Central, number: int) -> CaseView:
+    """A stored case as the API and the page show it."""
+    row = central.store.case(number)
+    if row is None:
+        raise HTTPException(404, "no such case")
+    assessment, suggested = json.loads(row["assessment"]), json.loads(row["suggested"])
+    reply = _reply(row["finding"], row["order_id"], Translator(row["language"]))
+    return CaseView(
+        id=row["id"],
+        order_id=row["order_id"],
+        claim=row["claim"],
+        claim_detail=json.loads(row["claim_detail"]),
+        finding=row["finding"],
+        because=assessment["because"],
+        suggested=suggested["offer"],
+        suggested_amount=suggested["amount"],
+        reply=reply,
+        status=row["status"],
+        opened_by=row["opened_by"],
+        opened_at=row["opened_at"].astimezone(central.zone).isoformat(),
+        decision=json.loads(row["decision"]) if row["decision"] else None,
+    )
+
+
+def _reply(finding: str, order_id: str, translator: Translator) -> str:
+    """The answer to copy to the customer, in their language (steps: communicate, verify...)."""
+    from scale_agent.domain.phrases import phrase  # noqa: PLC0415 - only the replies need it
+
+    texts = {
+        "supported": phrase(
+            "Thank you for telling us. Our packing record of order {order} confirms that the "
+            "parcel left us lighter than it should have: we are sorry, and we will make it right.",
+            order=order_id,
+        ),
+        "contradicted": phrase(
+            "Thank you for telling us. Our packing record of order {order} shows the parcel "
+            "was weighed and sealed complete, with a photo. We have asked the carrier to check "
+            "its handling and will come back to you.",
+            order=order_id,
+        ),
+    }
+    fallback = phrase(
+        "Thank you for telling us. We are checking the packing record and the photos of "
+        "order {order} and will come back to you within one working day.",
+        order=order_id,
+    )
+    return translator.render(texts.get(finding, fallback))
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _data(text: Any) -> dict[str, Any]:  # noqa: ANN401 - a Phrase, kept as its template
+    return {"template": getattr(text, "template", str(text))}

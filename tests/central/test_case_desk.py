@@ -1,0 +1,92 @@
+"""The case desk through its API: a complaint answered from headquarters, from a tracking number.
+
+A real station packs an order short, the packer fixes it and it passes; weeks later the shopper
+says an item was missing. Customer service finds the parcel by a prefix of the tracking number,
+sees both weighings (the red one and the final PASS), and the claim is judged against what the
+order finally shipped as: contradicted, with the numbers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from typing import TYPE_CHECKING
+
+import httpx
+
+from scale_agent.testing import wait_until
+from tests.central.harness import running_central, write_central
+from tests.central.test_evidence_transfer import _shipped
+from tests.central.test_service import short_parcel, station_files
+from tests.fakes.mt_sics_scale import FakeMtSicsScale
+from tests.fakes.recording_light import RecordingLight
+from tests.station_harness import running_station
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pytest
+
+    from tests.fakes.mosquitto import Mosquitto
+
+
+def test_a_claim_is_answered_from_the_final_record_with_its_numbers(
+    tmp_path: Path, broker: Mosquitto, database: str, request: pytest.FixtureRequest
+) -> None:
+    site = f"c{uuid.uuid4().hex[:8]}"
+    scale, light = FakeMtSicsScale(), RecordingLight()
+    request.addfinalizer(scale.close)
+    config = station_files(tmp_path / "station", scale, broker, site, "line-1")
+    data = config.parent / "data"
+    central_toml = write_central(tmp_path, database, broker.url, site, approval_above="50")
+    with running_central(central_toml) as (_central, url, tokens):
+        with running_station(config, light) as station:
+            short_parcel(station, light, scale, broker, "SO-C1", tracking_number="SF1402007919")
+            scale.set_weight("1.025")  # the packer adds the missing phone case: PASS
+            wait_until(lambda: _shipped(data)[0] == 2 and _shipped(data)[1] == 2, timeout=20)
+        clients = contextlib.ExitStack()
+        request.addfinalizer(clients.close)
+        service, viewer, boss = (
+            clients.enter_context(
+                httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tokens[name]}"})
+            )
+            for name in ("wang.fang", "zhang.min", "li.wei")
+        )
+        stranger = clients.enter_context(httpx.Client(base_url=url))
+        assert stranger.get("/api/evidence/search", params={"q": "sf14"}).status_code == 401
+        assert viewer.get("/api/evidence/search", params={"q": "sf14"}).status_code == 403
+        hits = service.get("/api/evidence/search", params={"q": "sf140200"}).json()
+        assert [hit["order_id"] for hit in hits] == ["SO-C1"]
+        evidence = service.get("/api/evidence/orders/SO-C1").json()
+        assert [w["kind"] for w in evidence["weighings"]] == ["MISSING_ITEM", "PASS"]
+        assert evidence["final"]["kind"] == "PASS"
+        assert all(w["verified"] for w in evidence["weighings"])
+        assert evidence["final"]["verification"].startswith("verified: record 2")
+
+        opened = service.post(
+            "/api/cases", json={"order_id": "SO-C1", "claim": "missing", "sku": "SKU-1023"}
+        )
+        assert opened.status_code == 201, opened.text
+        case = opened.json()
+        assert case["finding"] == "contradicted"
+        assert "within its limits" in case["because"]  # the numbers, from the final PASS
+        assert case["status"] == "open"
+
+        swapped = service.post(
+            "/api/cases", json={"order_id": "SO-C1", "claim": "wrong_item", "language": "zh_CN"}
+        ).json()
+        assert swapped["finding"] == "not_decidable"
+        assert "SO-C1" in swapped["reply"]
+
+        big = {"remedy": "refund", "amount": "80", "reason": "goodwill", "status": "closed"}
+        number = case["id"]
+        refused = service.post(f"/api/cases/{number}/decision", json=big)
+        assert refused.status_code == 403
+        assert "supervisor" in refused.json()["detail"]
+        decided = boss.post(f"/api/cases/{number}/decision", json=big).json()
+        assert decided["status"] == "closed"
+        assert decided["decision"]["by"] == "li.wei"
+        small = {"remedy": "reject", "reason": "record contradicts", "status": "answered"}
+        assert service.post(f"/api/cases/{swapped['id']}/decision", json=small).status_code == 200
+        assert viewer.post(f"/api/cases/{number}/decision", json=small).status_code == 403
+        assert service.get("/api/evidence/orders/SO-NONE").status_code == 404
