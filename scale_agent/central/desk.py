@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from scale_agent.central.rows import Row
 
 ClaimKind = Literal["missing", "underweight", "wrong_item", "empty", "damaged"]
+Checked = Literal["signed", "linked", "edited", "broken", "waiting"]
 NOT_BY_WEIGHT: frozenset[str] = frozenset({"wrong_item", "damaged"})
 # What is not a weighing: kept, shown beside the weighings, never judged as the parcel.
 NOT_WEIGHINGS = frozenset({"PHOTO", "ROUTINE_TEST", "SCALE_RELEASED"})
@@ -69,7 +71,9 @@ class Weighing(BaseModel):
     items: list[dict[str, Any]]
     photos: list[Photo]
     verified: bool
+    checked: Checked  # signed, linked (verified); edited, broken, waiting (not verified)
     verification: str  # in plain words (English; the page says it in its language)
+    problem: str | None  # what breaks the chain this record is in, if anything
     is_final: bool = False
 
 
@@ -101,7 +105,10 @@ class ChainFacts:
 
 
 def order_evidence(
-    order_id: str, rows: Sequence[Row], chains: Mapping[tuple[str, ...], ChainFacts]
+    order_id: str,
+    rows: Sequence[Row],
+    chains: Mapping[tuple[str, ...], ChainFacts],
+    zone: tzinfo = UTC,
 ) -> OrderEvidence:
     """The order's records as the desk shows them; photos hang under their weighing."""
     weighings: list[Weighing] = []
@@ -111,7 +118,7 @@ def order_evidence(
         if row["kind"] == "PHOTO":
             photos.append((str(body.get("of_parcel")), _photo(row, body)))
             continue
-        weighings.append(_weighing(row, body, chains[_chain_key(row)]))
+        weighings.append(_weighing(row, body, chains[_chain_key(row)], zone))
     parcel_ids = [
         json.loads(row["body"]).get("parcel_id") for row in rows if row["kind"] != "PHOTO"
     ]
@@ -148,11 +155,21 @@ def claim_of(claim: ClaimInput, parcel: PackedParcel, body: dict[str, Any]) -> C
     return Claim(claim.kind.replace("_", " "))
 
 
-def assess_claim(
-    claim: ClaimInput, body: dict[str, Any], settings: RemedySettings
-) -> tuple[Finding | Literal["not_decidable"], Phrase, Phrase, Decimal | None]:
-    """(finding, because, the suggested remedy, its amount) for a claim on the final record."""
+@dataclass(frozen=True)
+class ClaimAnswer:
+    """What the record says of a claim, and what the site's rule suggests."""
+
+    finding: Finding | Literal["not_decidable"]
+    because: Phrase
+    offer: Phrase
+    amount: Decimal | None
+    record: str  # the parcel id of the final weighing the claim was judged on
+
+
+def assess_claim(claim: ClaimInput, body: dict[str, Any], settings: RemedySettings) -> ClaimAnswer:
+    """The answer to a claim on the order's final record (`body`)."""
     parcel = packed_parcel(body)
+    record = str(body.get("parcel_id") or "")
     if claim.kind in NOT_BY_WEIGHT:
         because = phrase(
             "A weight cannot tell a wrong or damaged item from the right one of the same weight: "
@@ -161,32 +178,32 @@ def assess_claim(
             lower=Grams(parcel.lower_g),
             upper=Grams(parcel.upper_g),
         )
-        return "not_decidable", because, phrase("Decide from the photos and the item."), None
+        return ClaimAnswer(
+            "not_decidable", because, phrase("Decide from the photos and the item."), None, record
+        )
     domain_claim = claim_of(claim, parcel, body)
     found: Assessment = assess(domain_claim, parcel)
     remedy = suggest(domain_claim, found, parcel, settings)
-    return found.finding, found.because, remedy.offer, remedy.amount
+    return ClaimAnswer(found.finding, found.because, remedy.offer, remedy.amount, record)
 
 
-def verification_words(row: Row, chain: ChainFacts) -> tuple[bool, str]:
-    """(verified, what the central could check of this record), in plain words."""
+def verification_words(row: Row, chain: ChainFacts) -> tuple[Checked, str]:
+    """(how far this record is checked, the same in plain English words)."""
     seq = int(row["seq"])
     if not row["hash_ok"]:
-        return False, "NOT verified: its content does not match its hash (edited)"
+        return "edited", "NOT verified: its content does not match its hash (edited)"
     if seq <= chain.verified_upto:
-        signed = (
-            f"; a head the station signed covers it (record {chain.signed_upto})"
-            if chain.signed_upto >= seq
-            else "; no signed head covers it yet"
-        )
-        return True, f"verified: record {seq}, linked to every record before it{signed}"
+        if chain.signed_upto >= seq:
+            words = f"a head the station signed covers it (record {chain.signed_upto})"
+            return "signed", f"verified: record {seq}, linked to every record before it; {words}"
+        return "linked", f"verified: record {seq}, linked to every record before it"
     if chain.problem:
-        return False, f"NOT verified: {chain.problem}"
-    return False, f"waiting: records before {seq} have not reached the central yet"
+        return "broken", f"NOT verified: {chain.problem}"
+    return "waiting", f"waiting: records before {seq} have not reached the central yet"
 
 
-def _weighing(row: Row, body: dict[str, Any], chain: ChainFacts) -> Weighing:
-    verified, words = verification_words(row, chain)
+def _weighing(row: Row, body: dict[str, Any], chain: ChainFacts, zone: tzinfo) -> Weighing:
+    checked, words = verification_words(row, chain)
     order = body.get("order") or {}
     override = body.get("override") or None
     return Weighing(
@@ -194,7 +211,7 @@ def _weighing(row: Row, body: dict[str, Any], chain: ChainFacts) -> Weighing:
         chain=str(row["chain"]),
         seq=int(row["seq"]),
         kind=str(row["kind"]),
-        recorded_at=row["recorded_at"].isoformat(),
+        recorded_at=row["recorded_at"].astimezone(zone).isoformat(),
         measured_g=_grams(body.get("measured")),
         expected_g=_grams(body.get("expected")),
         lower_g=_grams(body.get("lower_limit")),
@@ -211,8 +228,10 @@ def _weighing(row: Row, body: dict[str, Any], chain: ChainFacts) -> Weighing:
             for line in order.get("lines") or []
         ],
         photos=[],
-        verified=verified,
+        verified=checked in {"signed", "linked"},
+        checked=checked,
         verification=words,
+        problem=chain.problem,
     )
 
 

@@ -65,12 +65,21 @@ CODES = (
     "fault",
     "open",
     "viewer",
+    "service",
     "supervisor",
     "admin",
     "passed",
     "warning",
     "failed",
     "due",
+    "answered",
+    "appealed",
+    "closed",
+    "reject",
+    "refund",
+    "reship",
+    "voucher",
+    "appeal",
 )
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
-from scale_agent.central.web import alerts, cases, pages, reports, stations
+from scale_agent.central.web import alerts, cases, desk_pages, pages, reports, stations
 from scale_agent.central.web.central import DEFAULT_SHIFTS, Central
 from scale_agent.domain.claims import RemedySettings
 
@@ -76,6 +76,7 @@ def make_app(
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
 
-    for router in (stations.router, alerts.router, reports.router, cases.router, pages.router):
-        app.include_router(router)
+    routers = (stations, alerts, reports, cases, pages, desk_pages)
+    for module in routers:
+        app.include_router(module.router)
     return app

@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
+from scale_agent.central.auth import User
 from scale_agent.central.desk import (
     ChainFacts,
     ClaimInput,
@@ -119,36 +120,41 @@ def api_photo(
 @router.post("/cases", status_code=201)
 def api_open_case(user: Service, central: CentralDep, claim: ClaimRequest) -> CaseView:
     """Open a case: the claim is assessed against the order's final record at once."""
-    rows = central.store.order_records(claim.order_id)
-    body = final_body(rows)
+    return case_view(central, open_case(central, claim, user.name))
+
+
+def open_case(central: Central, claim: ClaimRequest, user: str) -> int:
+    """Assess the claim against the order's final record and store the case; its number."""
+    body = final_body(central.store.order_records(claim.order_id))
     if body is None:
         raise HTTPException(404, f"no weighing of order {claim.order_id} is held")
     asked = ClaimInput(claim.claim, claim.sku, claim.qty, claim.grams)
     try:
-        finding, because, offer, amount = assess_claim(asked, body, central.remedy)
+        found = assess_claim(asked, body, central.remedy)
     except UsageError as exc:
         raise HTTPException(422, str(exc)) from exc
     english = Translator("en")
-    number = central.store.open_case(
+    return central.store.open_case(
         {
             "order_id": claim.order_id,
             "claim": claim.claim,
             "claim_detail": json.dumps(
                 {"sku": claim.sku, "qty": claim.qty, "grams": _text(claim.grams)}
             ),
-            "finding": str(finding),
+            "finding": str(found.finding),
+            # The record judged, and the sentences as first said (the page says them again
+            # in its own language from the same record).
             "assessment": json.dumps(
-                {"because": english.render(because), "phrase": _data(because)}
+                {"because": english.render(found.because), "record": found.record}
             ),
             "suggested": json.dumps(
-                {"offer": english.render(offer), "phrase": _data(offer), "amount": _text(amount)}
+                {"offer": english.render(found.offer), "amount": _text(found.amount)}
             ),
             "language": claim.language,
         },
-        user.name,
+        user,
         central.clock(),
     )
-    return case_view(central, number)
 
 
 @router.get("/cases/{number}")
@@ -162,6 +168,12 @@ def api_decide(
     user: Service, central: CentralDep, number: CaseNumber, decision: DecisionRequest
 ) -> CaseView:
     """Record the decision (who, when, why); above `approval_above` only a supervisor may."""
+    decide(central, user, number, decision)
+    return case_view(central, number)
+
+
+def decide(central: Central, user: User, number: int, decision: DecisionRequest) -> None:
+    """Record a decision; above `approval_above` only a supervisor may (HTTP 403)."""
     if central.store.case(number) is None:
         raise HTTPException(404, "no such case")
     amount = decision.amount or Decimal(0)
@@ -177,7 +189,6 @@ def api_decide(
         "at": central.clock().isoformat(),
     }
     central.store.decide_case(number, record, decision.status, user.name, central.clock())
-    return case_view(central, number)
 
 
 def evidence_of(central: Central, order_id: str) -> OrderEvidence:
@@ -191,26 +202,35 @@ def evidence_of(central: Central, order_id: str) -> OrderEvidence:
         if key not in chains:
             signed, _keys = central.store.signed_upto(*key)
             chains[key] = ChainFacts(int(row["verified_upto"]), row["problem"], signed)
-    return order_evidence(order_id, rows, chains)
+    return order_evidence(order_id, rows, chains, central.zone)
 
 
-def case_view(central: Central, number: int) -> CaseView:
-    """A stored case as the API and the page show it."""
+def case_view(central: Central, number: int, language: str = "en") -> CaseView:
+    """A stored case as the API (English) and the page (its language) show it."""
     row = central.store.case(number)
     if row is None:
         raise HTTPException(404, "no such case")
-    assessment, suggested = json.loads(row["assessment"]), json.loads(row["suggested"])
-    reply = _reply(row["finding"], row["order_id"], Translator(row["language"]))
+    suggested = json.loads(row["suggested"])
+    because, offer = json.loads(row["assessment"])["because"], suggested["offer"]
+    if language != "en":  # said again in that language, from the same final record
+        detail = json.loads(row["claim_detail"])
+        body = final_body(central.store.order_records(row["order_id"]))
+        if body is not None:
+            grams = None if detail.get("grams") is None else Decimal(detail["grams"])
+            asked = ClaimInput(row["claim"], detail.get("sku"), int(detail.get("qty") or 1), grams)
+            found = assess_claim(asked, body, central.remedy)
+            translator = Translator(language)
+            because, offer = translator.render(found.because), translator.render(found.offer)
     return CaseView(
         id=row["id"],
         order_id=row["order_id"],
         claim=row["claim"],
         claim_detail=json.loads(row["claim_detail"]),
         finding=row["finding"],
-        because=assessment["because"],
-        suggested=suggested["offer"],
+        because=because,
+        suggested=offer,
         suggested_amount=suggested["amount"],
-        reply=reply,
+        reply=_reply(row["finding"], row["order_id"], Translator(row["language"])),
         status=row["status"],
         opened_by=row["opened_by"],
         opened_at=row["opened_at"].astimezone(central.zone).isoformat(),
@@ -245,7 +265,3 @@ def _reply(finding: str, order_id: str, translator: Translator) -> str:
 
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
-
-
-def _data(text: Any) -> dict[str, Any]:  # noqa: ANN401 - a Phrase, kept as its template
-    return {"template": getattr(text, "template", str(text))}
