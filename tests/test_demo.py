@@ -96,6 +96,7 @@ def test_demo_beside_the_central_monitor_shows_its_parcels_to_a_supervisor(
             )
             assert found is not None
             url, password = found.group(1), found.group(2)
+            assert "try SF1402007919" in line_with("case desk: ")
             line_with("all parcels packed; the monitor stays up")
             with httpx.Client(base_url=url, timeout=10) as client:
                 signed_in = client.post("/login", data={"name": "supervisor", "password": password})
@@ -113,6 +114,26 @@ def test_demo_beside_the_central_monitor_shows_its_parcels_to_a_supervisor(
                 summary = client.get("/api/summary").json()
                 assert summary["parcels"] >= 4  # and each re-pack of a flagged one
                 assert summary["alerts"] >= 1
+                # The case desk: the re-packed parcel by its tracking number, photos included.
+                wait_until(
+                    lambda: (
+                        client.get("/api/evidence/search", params={"q": "SF1402007919"}).json()
+                        != []
+                    )
+                )
+                wait_until(
+                    lambda: (
+                        all(
+                            photo["state"] == "kept"
+                            for w in client.get("/api/evidence/orders/SO-1002").json()["weighings"]
+                            for photo in w["photos"]
+                        )
+                        and len(client.get("/api/evidence/orders/SO-1002").json()["weighings"]) == 2
+                    )
+                )
+                evidence = client.get("/api/evidence/orders/SO-1002").json()
+                assert [w["kind"] for w in evidence["weighings"]] == ["MISSING_ITEM", "PASS"]
+                assert all(len(w["photos"]) == 1 for w in evidence["weighings"])
         finally:
             process.send_signal(signal.SIGINT)
             process.wait(timeout=30)

@@ -8,6 +8,7 @@ what lands on the platter, and the station judges it exactly as it would a real 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import random
@@ -86,6 +87,7 @@ def demo_config(
     screen: bool = True,
     language: str = "en",
     publish_verdicts: bool = False,
+    camera: bool = False,
 ) -> StationConfig:
     """The embedded demo station, with the options given on the command line."""
     station = resources.files("scale_agent") / "data" / "demo-station.toml"
@@ -100,6 +102,8 @@ def demo_config(
         # Beside a monitor, every verdict: its shift summary then counts parcels and pass rates.
         data["mqtt"]["publish_verdicts"] = publish_verdicts
     data["screen"] = {**data.get("screen", {}), "enabled": screen, "language": language}
+    if camera:  # a drawn bench: the photos go the real way, to the report and the case desk
+        data["camera"] = {"driver": "simulated"}
     return validate_config(data, Path(str(station)))
 
 
@@ -266,6 +270,8 @@ def _start_monitor(
         out.write(f"monitor: the broker {mqtt_url} is not answering; the monitor keeps trying\n")
     out.write(
         f"monitor: {monitor.url} (sign in as {demo_monitor.USER}, password {monitor.password})\n"
+        f"case desk: {monitor.url}cases"
+        " (try SF1402007919: parcel 2, packed one short, then re-packed)\n"
     )
     return monitor
 
@@ -291,8 +297,14 @@ def run_demo(
     central: bool = False,
 ) -> int:
     """Run the demo (beside a central monitor with `central`); returns the exit code."""
+    camera = central and importlib.util.find_spec("PIL") is not None  # the camera extra
     config = demo_config(
-        mqtt_url, data_dir, screen=screen, language=language, publish_verdicts=central
+        mqtt_url,
+        data_dir,
+        screen=screen,
+        language=language,
+        publish_verdicts=central,
+        camera=camera,
     )
     monitor = _start_monitor(config, mqtt_url, data_dir, language, out) if central else None
     fifo = data_dir / SCANNER_FIFO
