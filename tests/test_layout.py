@@ -251,7 +251,7 @@ def test_the_circle_check_would_notice_one() -> None:
 
 # The central's pure parts: what the pages show, computed from plain rows, with no database,
 # web framework or broker (they are tested as functions, like the station's domain/).
-CENTRAL_PURE = ("rows", "views", "summary", "skus", "charts", "language", "desk")
+CENTRAL_PURE = ("rows", "views", "summary", "skus", "charts", "language", "desk", "problems")
 CENTRAL_IO = {"sqlalchemy", "alembic", "psycopg", "fastapi", "starlette", "uvicorn", "paho"}
 CENTRAL_SHELL = ("store", "web", "ingest", "service", "settings", "schema", "migrations")
 

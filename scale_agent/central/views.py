@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel
 
 from scale_agent.central.language import ENGLISH, Texts
+from scale_agent.central.problems import chain_problems, storage_problems
 from scale_agent.central.rows import ChainStatus, Outcome, station_key, utc
 from scale_agent.io.chain_head import fingerprint
 from scale_agent.text import spreadsheet_cell
@@ -116,7 +117,7 @@ def station_view(
         for device in [*health.get("outputs", []), health.get("scanner"), health.get("camera")]
         if isinstance(device, dict) and device.get("state") == "fault"
     ]
-    problems += _chain_problems(chain, texts)
+    problems += chain_problems(chain, texts) + storage_problems(health.get("storage"), texts)
     test = json.loads(scale_test["payload"]).get("event", "") if scale_test else ""
     test = test.removeprefix("routine_test_") or None
     if test == "failed":
@@ -150,24 +151,6 @@ def station_view(
         scale_test=test,
         scale_test_at=local(scale_test["sent_at"], zone) if scale_test else None,
     )
-
-
-def _chain_problems(chain: ChainStatus | None, texts: Texts) -> list[str]:
-    """What the signed heads give away: records deleted from the ledger, or a new key."""
-    if chain is None:
-        return []
-    problems = []
-    if chain.records < chain.most_records:
-        problems.append(
-            texts(
-                "its ledger went back from {most} to {now} records: records were deleted",
-                most=chain.most_records,
-                now=chain.records,
-            )
-        )
-    if chain.keys > 1:
-        problems.append(texts("its heads were signed by {n} different keys", n=chain.keys))
-    return problems
 
 
 def _item(sku: str, names: Mapping[str, str]) -> str:

@@ -43,6 +43,9 @@ class StationSection(Section):
     # stick): a copy the station's own data folder cannot take back.
     head_copies: list[Path] = Field(default_factory=list, max_length=8)
     item_by_item: bool = False  # each scanned item must show up on the platter by weight
+    # Below this much free space on the data folder's disk, `health` and the dashboard warn:
+    # before the ledger cannot write (then the station shows FAULT and judges nothing).
+    disk_warn_free_mb: int = Field(default=500, ge=0, le=10_000_000)
 
 
 class DriverSection(BaseModel):

@@ -17,7 +17,7 @@ central has not confirmed this way.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -32,6 +32,7 @@ MAX_PHOTO_B64 = 780_000  # about 585 kB of photo: with its record, within the 1 
 class EvidencePayload(Payload):
     """One ledger record as it was hashed, and a photo record's photo."""
 
+    schema_id: Literal["scale-agent/evidence/1"] = "scale-agent/evidence/1"
     chain: Hash  # the hash of the ledger's first record
     seq: int = Field(ge=1)
     prev_hash: Hash
@@ -47,6 +48,7 @@ class EvidencePayload(Payload):
 class EvidenceAck(StrictModel):
     """What the central holds of one chain: every record up to `upto`, linked."""
 
+    schema_id: Literal["scale-agent/evidence_ack/1"] = "scale-agent/evidence_ack/1"
     chain: Hash
     upto: int = Field(ge=0)
     sent_at: datetime

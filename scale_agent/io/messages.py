@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Annotated, Literal, TypedDict
 from uuid import uuid4
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from scale_agent.domain.jobs import References
 from scale_agent.domain.verifier import Expectation, Verdict, VerdictKind
+from scale_agent.io.storage_health import StorageHealth
 from scale_agent.models import StrictModel
 
 if TYPE_CHECKING:
@@ -330,6 +331,7 @@ class HealthPayload(Payload):
     outputs: list[OutputHealth] = Field(default_factory=list)
     scanner: OutputHealth | None = None
     camera: OutputHealth | None = None  # the parcel camera, when one is set up
+    storage: StorageHealth | None = None  # the disk, the ledger, what the central lacks
 
 
 class WeightPayload(Payload):
@@ -380,20 +382,3 @@ def station_topic(
         return None
     site, line, station, kind = match.groups()
     return site, line, station, kind
-
-
-def json_schemas() -> dict[str, dict[str, Any]]:
-    """The JSON Schema of every payload, by file name (written by `scale-agent schema`)."""
-    from scale_agent.domain.jobs import OrderPayload  # noqa: PLC0415 - jobs is not needed otherwise
-
-    models: dict[str, type[BaseModel]] = {
-        "status": StatusPayload,
-        "verdict": VerdictPayload,  # also the `alert` payload
-        "event": EventPayload,
-        "health": HealthPayload,
-        "weight": WeightPayload,
-        "command": CommandPayload,
-        "job": OrderPayload,
-        "catalog_audit": CatalogAuditPayload,
-    }
-    return {f"{name}.schema.json": model.model_json_schema() for name, model in models.items()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, assert_never
 
+from scale_agent.errors import LedgerError
 from scale_agent.io import systemd
 from scale_agent.plugins import ScaleCommand
 from scale_agent.station.effects import (
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from scale_agent.io.scale_link import ScaleLink
     from scale_agent.io.translations import Translator
     from scale_agent.station.assurance_desk import AssuranceDesk
+    from scale_agent.station.logic import StationLogic
     from scale_agent.station.photo_desk import PhotoDesk
     from scale_agent.station.recorder import Recorder
     from scale_agent.station.screen_feed import ScreenFeed
@@ -42,6 +44,7 @@ class EffectCarrier:
     def __init__(
         self,
         *,
+        logic: StationLogic,
         recorder: Recorder,
         outputs: Outputs,
         translator: Translator,
@@ -52,22 +55,25 @@ class EffectCarrier:
         photos: PhotoDesk | None,
         assurance: AssuranceDesk | None,
     ) -> None:
+        self.logic = logic
         self.recorder, self.outputs, self.translator = recorder, outputs, translator
         self.link, self.clock, self.log = link, clock, log
         self.screen, self.photos, self.assurance = screen, photos, assurance
         self.shown_signal = ""  # the light's signal as last shown (status.json, systemd)
 
     def carry_out(self, effects: list[Effect]) -> None:
-        """Each effect in turn; the screen is sent what changed once the list is done."""
+        """Each effect in turn; the screen is sent what changed once the list is done.
+
+        A verdict the ledger refuses is never shown: the rest of the list (its light) is
+        dropped and the station shows FAULT until the ledger writes again.
+        """
         for effect in effects:
             match effect:
                 case Record():
-                    self._record(effect)
+                    if not self._record(effect):
+                        return
                 case Show():
-                    self.outputs.show(effect.guidance.indication(self.translator))
-                    if self.screen is not None:
-                        self.screen.shown(effect.guidance)
-                    self._tell_systemd(effect)
+                    self._show(effect)
                 case ZeroScale():
                     self.log.warning("zero_drift_corrected", drift_g=str(effect.drift_g))
                     self.link.send(ScaleCommand.ZERO)
@@ -82,11 +88,24 @@ class EffectCarrier:
         if self.screen is not None:
             self.screen.flush(self.clock.monotonic())
 
-    def _record(self, effect: Record) -> None:
-        """The verdict into the ledger; then, beside the loop, its photo."""
-        moment = self.recorder.record(effect)
+    def _show(self, effect: Show) -> None:
+        """The lights, the screen and systemd's status line."""
+        self.outputs.show(effect.guidance.indication(self.translator))
+        if self.screen is not None:
+            self.screen.shown(effect.guidance)
+        self._tell_systemd(effect)
+
+    def _record(self, effect: Record) -> bool:
+        """The verdict into the ledger; then, beside the loop, its photo. False if refused."""
+        try:
+            moment = self.recorder.record(effect)
+        except LedgerError as exc:
+            self.log.error("verdict_not_recorded", reason=str(exc))  # noqa: TRY400 - said in full
+            self.carry_out(self.logic.ledger_failed(str(exc)))
+            return False
         if self.photos is not None:
             self.photos.ask(moment)
+        return True
 
     def _tell(self, effect: Refused | Told) -> None:
         """An `event` for the supervisors: a refusal (job or command) or news."""

@@ -53,6 +53,7 @@ class Guided(Protocol):
     """What `guide` reads of the state machine (`StationLogic` has all of it)."""
 
     scale_lock: str | None
+    ledger_problem: str | None
     test_prompt: Phrase | None
     last_verdict: Verdict | None
     expectation: Expectation | None
@@ -164,15 +165,8 @@ def guide(  # noqa: PLR0911 - one return per state
         since = health.faulted_at
         wall = wall_time(since) if wall_time is not None and since is not None else None
         return fault(health.fault_reason, wall)
-    if logic.scale_lock is not None:
-        return Guidance(
-            Signal.FAULT,
-            phrase("SCALE OUT OF TOLERANCE"),
-            phrase("Scale out of tolerance: call maintenance; no parcel is judged until then"),
-            detail=logic.scale_lock,
-        )
-    if logic.test_prompt is not None:
-        return Guidance(Signal.READY, phrase("SCALE TEST"), logic.test_prompt)
+    if (held := _held(logic)) is not None:
+        return held
     if logic.state.value == "judged" and logic.override is not None:
         override = logic.override
         return Guidance(
@@ -206,6 +200,27 @@ def guide(  # noqa: PLR0911 - one return per state
             )
         return Guidance(Signal.READY, phrase("PLACE PARCEL"), instruction)
     return Guidance(Signal.IDLE, phrase("SCAN ORDER"), phrase("Scan the next order"))
+
+
+def _held(logic: Guided) -> Guidance | None:
+    """What stops judging: a ledger that cannot write, a scale out of tolerance, a test."""
+    if logic.ledger_problem is not None:
+        return Guidance(
+            Signal.FAULT,
+            phrase("RECORDS NOT KEPT"),
+            phrase("The station cannot keep its records (disk full?): call maintenance"),
+            detail=logic.ledger_problem,
+        )
+    if logic.scale_lock is not None:
+        return Guidance(
+            Signal.FAULT,
+            phrase("SCALE OUT OF TOLERANCE"),
+            phrase("Scale out of tolerance: call maintenance; no parcel is judged until then"),
+            detail=logic.scale_lock,
+        )
+    if logic.test_prompt is not None:
+        return Guidance(Signal.READY, phrase("SCALE TEST"), logic.test_prompt)
+    return None
 
 
 # Verdicts whose guidance needs nothing from the verdict: (headline, instruction).

@@ -192,6 +192,26 @@ class StationLogic(ParcelFlow):
             return self._start_settling(now)
         return [self._show()]
 
+    # -- a ledger that cannot write -----------------------------------------------------------
+
+    def ledger_failed(self, reason: str) -> list[Effect]:
+        """The ledger refused the verdict just judged: shown as FAULT, never as that verdict.
+
+        What the ledger did not keep did not happen: the verdict is forgotten, the parcel on
+        the platter is judged again once the ledger writes (`ledger_recovered`).
+        """
+        self.ledger_problem = reason
+        self.last_verdict, self.override = None, None
+        if self.state in {State.SETTLING, State.JUDGED}:
+            self.state = State.WAITING if self.job is not None else State.IDLE
+            self.weighing.stop()
+        return [self._show()]
+
+    def ledger_recovered(self, now: float) -> list[Effect]:
+        """The ledger writes again: judging resumes (the parcel on the platter first)."""
+        self.ledger_problem = None
+        return self._resume(now)
+
     # -- routine scale tests ----------------------------------------------------------------
 
     def is_free_for_test(self) -> bool:

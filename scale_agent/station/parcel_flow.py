@@ -101,6 +101,8 @@ class ParcelFlow:
         # runs, nor while a failed one holds the scale out of tolerance.
         self.test_prompt: Phrase | None = None
         self.scale_lock: str | None = None
+        # The ledger refused a record (a full disk): nothing is judged until it writes again.
+        self.ledger_problem: str | None = None
         self.packing_note: Phrase = phrase("Scan the next item")
         # Maps a monotonic time to wall-clock seconds, for "fault since 14:02" (the runtime's).
         self.wall_time = wall_time
@@ -174,8 +176,9 @@ class ParcelFlow:
 
     @property
     def is_holding_loads(self) -> bool:
-        """Loads are not judged now: items being packed, a scale test, a failed test."""
-        return self.is_packing or self.test_prompt is not None or self.scale_lock is not None
+        """Loads are not judged now: packing, a scale test, a failed test, a ledger that fails."""
+        holds = (self.test_prompt, self.scale_lock, self.ledger_problem)
+        return self.is_packing or any(hold is not None for hold in holds)
 
     # -- internals ------------------------------------------------------------------------
 

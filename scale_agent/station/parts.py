@@ -9,6 +9,7 @@ itself, and what it does with each event, is `StationRuntime` (`station/runtime.
 from __future__ import annotations
 
 import queue
+import shutil
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ from scale_agent.io.order_sources import OrderCache, make_source
 from scale_agent.io.outputs import Outputs
 from scale_agent.io.scale_link import ScaleLink
 from scale_agent.io.scanner_link import Scanned, ScannerLink
+from scale_agent.io.storage_health import StorageHealth
 from scale_agent.io.translations import Translator
 from scale_agent.station.anchoring import HeadAnchor
 from scale_agent.station.assurance_desk import AssuranceDesk
@@ -150,8 +152,10 @@ class StationParts:
         self._ledger: Ledger | None = None
         self._next_health = 0.0
         self._next_status = 0.0
+        self._next_ledger_probe = 0.0
 
         self.carrier = EffectCarrier(
+            logic=self.logic,
             recorder=self.recorder,
             outputs=self.outputs,
             translator=self.translator,
@@ -251,6 +255,22 @@ class StationParts:
             ledger=self.ledger,
             interval_s=self.config.agent.mqtt.health_interval_s,
             photos=self.photos,
+            storage=self.storage(),
+        )
+
+    def storage(self) -> StorageHealth:
+        """The data folder's free space against its threshold, the ledger, the central's copy."""
+        warn = self.config.agent.station.disk_warn_free_mb * 1_000_000
+        try:
+            free = shutil.disk_usage(self.config.data_dir).free
+        except OSError:
+            free = 0
+        return StorageHealth(
+            free_bytes=free,
+            warn_below_bytes=warn,
+            is_low=free < warn,
+            ledger_problem=self.logic.ledger_problem,
+            unconfirmed_records=None if self.evidence is None else self.evidence.unconfirmed(),
         )
 
     def _write_status(self, now: float, *, stopped: bool = False) -> None:

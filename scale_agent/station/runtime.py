@@ -18,6 +18,7 @@ import queue
 from typing import TYPE_CHECKING, assert_never
 
 from scale_agent.domain.jobs import Job
+from scale_agent.errors import LedgerError
 from scale_agent.io import systemd
 from scale_agent.io.scale_link import CommandSent, LinkDown, LinkUp
 from scale_agent.io.scanner_link import Scanned
@@ -40,6 +41,7 @@ TICK_S = 0.05
 # the loop at once (`station.scale_inbox`). Fewer wake-ups are most of an idle station's cost.
 IDLE_TICK_S = 0.25
 STATUS_EVERY_S = 2.0  # `scale-agent status` calls a status older than 5 s stale
+LEDGER_PROBE_S = 5.0  # a ledger that refused a record is tried this often
 
 
 class StationRuntime(StationParts):
@@ -124,11 +126,18 @@ class StationRuntime(StationParts):
         if event is not None:
             self.carrier.carry_out(self._dispatch(event, now))
         self.carrier.carry_out(self.logic.on_tick(now))
+        self._timers(now)
+
+    def _timers(self, now: float) -> None:
+        """What runs on the clock: tests, screen, head, ledger probe, evidence, health, status."""
         if self.assurance is not None:
             self.carrier.carry_out(self.assurance.on_tick(now, self.clock.time()))
         if self.screen is not None:
             self.screen.tick(now)
         self.anchor.tick(now)
+        if self.logic.ledger_problem is not None and now >= self._next_ledger_probe:
+            self._next_ledger_probe = now + LEDGER_PROBE_S
+            self._probe_ledger(now)
         if self.evidence is not None:
             self.evidence.tick(now)
         if self.publisher is not None and now >= self._next_health:
@@ -218,6 +227,15 @@ class StationRuntime(StationParts):
                 self.clock.monotonic(),
             )
         )
+
+    def _probe_ledger(self, now: float) -> None:
+        """After a refused record: does the ledger write again (space freed)? Then resume."""
+        try:
+            self.ledger.set_counter("ledger_probe", int(self.clock.time()))
+        except LedgerError:
+            return
+        self.log.info("ledger_writes_again")
+        self.carrier.carry_out(self.logic.ledger_recovered(now))
 
     def _reload(self) -> None:
         """Apply a changed station file; a broken one is refused and the old one kept."""

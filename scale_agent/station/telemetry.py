@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from scale_agent.io.outputs import Outputs
     from scale_agent.io.scale_link import ScaleLink
     from scale_agent.io.scanner_link import ScannerLink
+    from scale_agent.io.storage_health import StorageHealth
     from scale_agent.station.logic import StationLogic
     from scale_agent.station.photo_desk import PhotoDesk
     from scale_agent.weights import Reading
@@ -75,6 +76,7 @@ class Telemetry:
         ledger: Ledger,
         interval_s: float,
         photos: PhotoDesk | None = None,
+        storage: StorageHealth | None = None,
     ) -> HealthPayload:
         """What `health` reports: the scale as last seen, the backlog, the station's state."""
         identity = link.identity
@@ -110,6 +112,7 @@ class Telemetry:
             camera=None
             if photos is None
             else OutputHealth.of(photos.camera.device, photos.problem),
+            storage=storage,
         )
 
     def write_status(

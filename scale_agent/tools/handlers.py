@@ -127,7 +127,7 @@ def demo(args: argparse.Namespace) -> int:
 
 def schema(args: argparse.Namespace) -> int:
     """`schema`: write the JSON Schemas of the MQTT payloads."""
-    from scale_agent.io.messages import json_schemas  # noqa: PLC0415
+    from scale_agent.io.schemas import json_schemas  # noqa: PLC0415
 
     folder = Path(args.out)
     folder.mkdir(parents=True, exist_ok=True)
