@@ -73,6 +73,9 @@ class PhotoStore:
         self.data_dir = data_dir
         self.quota_bytes = quota_bytes
         self.keep_s = keep_days * 86_400
+        # With a central: photos taken after this moment (epoch s) are not yet confirmed as
+        # held there and are never pruned, whatever the quota (None: no central, prune freely).
+        self.confirmed_until: float | None = None
 
     def save(self, data: bytes, name: str, at: float) -> Photo:
         """Write one photo whole, then prune."""
@@ -88,7 +91,12 @@ class PhotoStore:
         return Photo(path.relative_to(self.data_dir).as_posix(), digest(data), len(data))
 
     def prune(self, now: float) -> list[Path]:
-        """Remove photos older than the retention, then the oldest until under the quota."""
+        """Remove photos older than the retention, then the oldest until under the quota.
+
+        Never one the central has not confirmed (`confirmed_until`): past the quota such
+        photos fill the disk, and the station warns (`[station] disk_warn_free_mb`).
+        """
+        confirmed_until = self.confirmed_until
         # One stat per photo (this runs after every capture), oldest first.
         photos = sorted(
             ((path.stat(), path) for path in self.root.glob("*/*.jpg")),
@@ -99,6 +107,8 @@ class PhotoStore:
         for info, path in photos:
             if now - info.st_mtime <= self.keep_s and total <= self.quota_bytes:
                 break
+            if confirmed_until is not None and info.st_mtime > confirmed_until:
+                break  # oldest first: every photo from here on waits for the central
             total -= info.st_size
             path.unlink(missing_ok=True)
             removed.append(path)

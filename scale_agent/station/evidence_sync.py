@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -40,6 +41,7 @@ BATCH = 200  # records queued per turn: a backlog of months drains without stall
 EVERY_S = 1.0
 RESEND_AFTER_S = 60.0
 MAX_PHOTO_BYTES = MAX_PHOTO_B64 * 3 // 4
+CONFIRMED_MARGIN_S = 60.0
 
 
 class EvidenceSync:
@@ -55,6 +57,7 @@ class EvidenceSync:
         *,
         wake: Callable[[], None] = lambda: None,
         resend_after_s: float = RESEND_AFTER_S,
+        confirmed_until: Callable[[float], None] = lambda _at: None,
     ) -> None:
         self._ledger = ledger
         self._identity = identity
@@ -62,6 +65,7 @@ class EvidenceSync:
         self._data_dir = data_dir
         self._log = log
         self._wake = wake
+        self._confirmed_until = confirmed_until  # told when (epoch s) the central holds up to
         self.resend_after_s = resend_after_s
         self._next_at = 0.0
         self._progress_at: float | None = None
@@ -120,6 +124,19 @@ class EvidenceSync:
         if upto > ledger.counter(CONFIRMED):
             ledger.set_counter(CONFIRMED, upto)
             self._progress_at = now
+        self._tell_confirmed(ledger)
+
+    def _tell_confirmed(self, ledger: Ledger) -> None:
+        """When the central's copy ends, as a moment: photos older than it may be pruned.
+
+        A minute early: a photo is saved a moment before its record, and nothing the central
+        does not hold may be taken for confirmed.
+        """
+        confirmed = ledger.counter(CONFIRMED)
+        record = ledger.raw_records(confirmed - 1, 1) if confirmed else []
+        if record:
+            at = datetime.fromisoformat(record[0].recorded_at).timestamp()
+            self._confirmed_until(at - CONFIRMED_MARGIN_S)
 
     def _message(self, chain: str, record: RawRecord) -> Outgoing:
         photo, problem = self._photo(record) if record.kind == "PHOTO" else (None, None)

@@ -117,17 +117,6 @@ class StationParts:
             copies=config.head_copies,
         )
         self.recorder.appended.append(self.anchor.recorded)
-        # With a broker, every record also leaves the bench for the central to keep.
-        self.evidence: EvidenceSync | None = None
-        if self.publisher is not None:
-            self.evidence = EvidenceSync(
-                lambda: self.ledger,
-                self.identity,
-                self.topics,
-                config.data_dir,
-                self.log,
-                wake=self.publisher.wake,
-            )
         self.assurance: AssuranceDesk | None = None
         if config.agent.assurance.enabled:
             agent = config.agent
@@ -144,6 +133,20 @@ class StationParts:
                 emit=self.events.put,
                 log=self.log,
             )
+        # With a broker, every record also leaves the bench for the central to keep.
+        self.evidence: EvidenceSync | None = None
+        if self.publisher is not None:
+            self.evidence = EvidenceSync(
+                lambda: self.ledger,
+                self.identity,
+                self.topics,
+                config.data_dir,
+                self.log,
+                wake=self.publisher.wake,
+                confirmed_until=self._photos_confirmed_until,
+            )
+            if self.photos is not None:  # nothing is pruned before the central confirms it
+                self.photos.store.confirmed_until = float("-inf")
         self.last_loop_at = self.clock.monotonic()
         self.on_started: Callable[[], object] | None = None
         self._stop = threading.Event()
@@ -166,6 +169,10 @@ class StationParts:
             photos=self.photos,
             assurance=self.assurance,
         )
+
+    def _photos_confirmed_until(self, at: float) -> None:
+        if self.photos is not None:
+            self.photos.store.confirmed_until = at
 
     def _scanning(
         self, config: StationConfig, scanner: ScannerDriver | None
