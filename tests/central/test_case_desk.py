@@ -9,7 +9,10 @@ order finally shipped as: contradicted, with the numbers.
 from __future__ import annotations
 
 import contextlib
+import io
+import subprocess
 import uuid
+import zipfile
 from typing import TYPE_CHECKING
 
 import httpx
@@ -52,6 +55,7 @@ def test_a_claim_is_answered_from_the_final_record_with_its_numbers(
             )
             for name in ("wang.fang", "zhang.min", "li.wei")
         )
+        _report_from_the_centrals_copy(service, tmp_path)
         stranger = clients.enter_context(httpx.Client(base_url=url))
         assert stranger.get("/api/evidence/search", params={"q": "sf14"}).status_code == 401
         assert viewer.get("/api/evidence/search", params={"q": "sf14"}).status_code == 403
@@ -90,3 +94,20 @@ def test_a_claim_is_answered_from_the_final_record_with_its_numbers(
         assert service.post(f"/api/cases/{swapped['id']}/decision", json=small).status_code == 200
         assert viewer.post(f"/api/cases/{number}/decision", json=small).status_code == 403
         assert service.get("/api/evidence/orders/SO-NONE").status_code == 404
+
+
+def _report_from_the_centrals_copy(service: httpx.Client, tmp_path: Path) -> None:
+    """The report and the appeal archive, built at the central from its own copy."""
+    report = service.get("/api/evidence/orders/SO-C1/report.pdf", params={"language": "zh_CN"})
+    assert report.status_code == 200
+    assert report.headers["content-type"] == "application/pdf"
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(report.content)
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "SO-C1" in text
+    assert "合格" in text  # the final PASS, in the report's language
+    appeal = service.get("/api/evidence/orders/SO-C1/appeal.zip")
+    names = zipfile.ZipFile(io.BytesIO(appeal.content)).namelist()
+    assert names == ["SO-C1/report-SO-C1.pdf"]  # this station has no camera

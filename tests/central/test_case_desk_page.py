@@ -8,7 +8,9 @@ final PASS (contradicted) and records the decision. Screenshots in build/screens
 
 from __future__ import annotations
 
+import io
 import uuid
+import zipfile
 from typing import TYPE_CHECKING
 
 from scale_agent.testing import wait_until
@@ -84,6 +86,12 @@ def test_customer_service_answers_a_claim_on_the_page_in_both_languages(
                 page.wait_for_selector("p.decision")
                 assert "Decided by wang.fang: reject" in page.inner_text("p.decision")
                 page.screenshot(path=str(shots / "en-decision.png"), full_page=True)
+                appeal = page.request.get(url + (page.get_attribute("#appeal-zip", "href") or ""))
+                names = zipfile.ZipFile(io.BytesIO(appeal.body())).namelist()
+                assert names[0] == "SO-D1/report-SO-D1.pdf"
+                assert len([n for n in names if n.endswith(".jpg")]) == 1  # the final PASS's
+                report = page.request.get(url + (page.get_attribute("#report-pdf", "href") or ""))
+                (shots / "en-report.pdf").write_bytes(report.body())
             else:
                 assert "记录否定了该投诉" in text
                 assert "出库结果" in text

@@ -105,3 +105,24 @@ class DeskQueries(StoreBase):
         )
         with self.engine.connect() as connection:
             return list(connection.execute(query).mappings())
+
+    def heads_of(self, site: str, line: str, station: str) -> list[RowMapping]:
+        """Every signed head the central holds of one station."""
+        query = select(chain_heads).where(
+            chain_heads.c.site == site, chain_heads.c.line == line, chain_heads.c.station == station
+        )
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).mappings())
+
+    def hash_at(self, site: str, line: str, station: str, chain: str, seq: int) -> str | None:
+        """The hash of record `seq` of a chain, as the central holds it (None: not held)."""
+        query = select(evidence.c.hash).where(
+            evidence.c.site == site,
+            evidence.c.line == line,
+            evidence.c.station == station,
+            evidence.c.chain == chain,
+            evidence.c.seq == seq,
+        )
+        with self.engine.connect() as connection:
+            found = connection.execute(query).scalar()
+        return None if found is None else str(found)

@@ -8,9 +8,10 @@ needs the CSRF token (`Central.check`).
 import json
 from decimal import Decimal
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Path, Query
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
 from scale_agent.central.auth import User
@@ -23,9 +24,11 @@ from scale_agent.central.desk import (
     final_body,
     order_evidence,
 )
+from scale_agent.central.report_copy import appeal_archive, central_facts
 from scale_agent.central.web.central import Central, CentralDep, Service
 from scale_agent.errors import UsageError
 from scale_agent.io.translations import Translator
+from scale_agent.tools.report.facts import PhotoFact
 
 router = APIRouter(prefix="/api", tags=["case desk"])
 
@@ -104,6 +107,44 @@ def api_order_evidence(
 ) -> OrderEvidence:
     """Every record of one order with its verification state; 404 when none is held."""
     return evidence_of(central, order_id)
+
+
+@router.get(
+    "/evidence/orders/{order_id}/report.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def api_report(
+    _user: Service,
+    central: CentralDep,
+    order_id: Annotated[str, Path(max_length=128)],
+    language: Literal["en", "zh_CN"] = "en",
+) -> Response:
+    """The order's report PDF, built from the central's copy with the central's verification."""
+    pdf, _photos = report_of(central, order_id, language)
+    name = quote(f"report-{order_id}.pdf")
+    headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{name}"}
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+@router.get(
+    "/evidence/orders/{order_id}/appeal.zip",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+def api_appeal(
+    _user: Service,
+    central: CentralDep,
+    order_id: Annotated[str, Path(max_length=128)],
+    language: Literal["en", "zh_CN"] = "en",
+) -> Response:
+    """For a marketplace appeal: the report PDF and every photo of the parcel, in one ZIP."""
+    pdf, photos = report_of(central, order_id, language)
+    name = quote(f"appeal-{order_id}.zip")
+    headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{name}"}
+    return Response(
+        appeal_archive(order_id, pdf, photos), media_type="application/zip", headers=headers
+    )
 
 
 @router.get("/evidence/photos/{sha256}")
@@ -189,6 +230,29 @@ def decide(central: Central, user: User, number: int, decision: DecisionRequest)
         "at": central.clock().isoformat(),
     }
     central.store.decide_case(number, record, decision.status, user.name, central.clock())
+
+
+def report_of(central: Central, order_id: str, language: str) -> tuple[bytes, list[PhotoFact]]:
+    """The report PDF of an order from the central's copy, and its photos; 404 without one."""
+    from scale_agent.tools.report import pdf  # noqa: PLC0415 - fpdf2 only when a report is asked
+
+    rows = central.store.order_records(order_id)
+    judged = [row for row in rows if row["kind"] != "PHOTO"]
+    if not judged:
+        raise HTTPException(404, f"no weighing of order {order_id} is held")
+    where = (judged[-1]["site"], judged[-1]["line"], judged[-1]["station"])
+    facts = central_facts(
+        order_id,
+        rows,
+        central.store.heads_of(*where),
+        hash_at=lambda chain, seq: central.store.hash_at(*where, chain, seq),
+        photos_dir=central.store.photos,
+        zone=central.zone,
+        remedy=central.remedy,
+    )
+    if facts is None:
+        raise HTTPException(404, f"no weighing of order {order_id} is held")
+    return pdf.render(facts, Translator(language)), list(facts.photos)
 
 
 def evidence_of(central: Central, order_id: str) -> OrderEvidence:

@@ -194,14 +194,14 @@ def gather(
         prev_hash=str(final["prev_hash"]),
         at=datetime.fromisoformat(str(final["recorded_at"])).astimezone(zone),
         lines=claims.packed_lines(body),
-        weighings=tuple(_weighing(r, zone) for r in found),
+        weighings=tuple(weighing_of(r, zone) for r in found),
         chain=records.chain_proof(ledger),
         anchor=None
         if anchor is None
         else Anchor(anchor, check_anchor(ledger, anchor, pinned_key), anchor_source),
         answer=answer,
         photos=tuple(_photos(of_order, str(final["parcel_id"]), data_dir, zone)),
-        superseded_by=None if shipped is final else _weighing(shipped, zone),
+        superseded_by=None if shipped is final else weighing_of(shipped, zone),
         altered=tuple(final.get("altered") or ()),
     )
 
@@ -222,14 +222,14 @@ def _photos(
                 file,
                 sha,
                 str(body.get("moment")),
-                _local(str(body.get("taken_at")), zone),
+                local_time(str(body.get("taken_at")), zone),
                 check(data_dir, file, sha),
             )
         )
     return photos
 
 
-def _local(moment: str, zone: ZoneInfo) -> str:
+def local_time(moment: str, zone: ZoneInfo) -> str:
     """An ISO UTC time as the report shows times (its zone, to the second)."""
     try:
         return datetime.fromisoformat(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
@@ -237,7 +237,8 @@ def _local(moment: str, zone: ZoneInfo) -> str:
         return moment
 
 
-def _weighing(record: dict[str, Any], zone: ZoneInfo) -> Weighing:
+def weighing_of(record: dict[str, Any], zone: ZoneInfo) -> Weighing:
+    """A verdict record as the report's table of weighings shows it."""
     body = json.loads(record["body"])
     return Weighing(
         int(record["seq"]),
