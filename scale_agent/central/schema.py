@@ -219,6 +219,16 @@ cases = Table(
     Column("opened_at", DateTime(timezone=True), nullable=False),
     Column("decision", Text),  # JSON: remedy, amount, reason, by, at, approved_by
     Column("decided_at", DateTime(timezone=True)),
+    Column("batch", String(36)),  # the bulk import that opened it, if one did
 )
 Index("ix_cases_order", cases.c.order_id)
 Index("ix_cases_opened", cases.c.opened_at)
+Index("ix_cases_batch", cases.c.batch)
+
+# The desk's remembered choices (the bulk file's column mapping), one JSON value per name.
+desk_settings = Table(
+    "desk_settings",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)

@@ -26,27 +26,38 @@ from tests.fakes.recording_light import RecordingLight
 from tests.station_harness import running_station
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
     import pytest
 
+    from scale_agent.central.service import CentralService
     from tests.fakes.mosquitto import Mosquitto
 
 
-def test_a_claim_is_answered_from_the_final_record_with_its_numbers(
+@contextlib.contextmanager
+def one_order_at_the_central(
     tmp_path: Path, broker: Mosquitto, database: str, request: pytest.FixtureRequest
-) -> None:
+) -> Iterator[tuple[CentralService, str, dict[str, str]]]:
+    """A central holding order SO-C1 (tracking SF1402007919): packed short, then fixed."""
     site = f"c{uuid.uuid4().hex[:8]}"
     scale, light = FakeMtSicsScale(), RecordingLight()
     request.addfinalizer(scale.close)
     config = station_files(tmp_path / "station", scale, broker, site, "line-1")
     data = config.parent / "data"
     central_toml = write_central(tmp_path, database, broker.url, site, approval_above="50")
-    with running_central(central_toml) as (_central, url, tokens):
+    with running_central(central_toml) as (central, url, tokens):
         with running_station(config, light) as station:
             short_parcel(station, light, scale, broker, "SO-C1", tracking_number="SF1402007919")
             scale.set_weight("1.025")  # the packer adds the missing phone case: PASS
             wait_until(lambda: _shipped(data)[0] == 2 and _shipped(data)[1] == 2, timeout=20)
+        yield central, url, tokens
+
+
+def test_a_claim_is_answered_from_the_final_record_with_its_numbers(
+    tmp_path: Path, broker: Mosquitto, database: str, request: pytest.FixtureRequest
+) -> None:
+    with one_order_at_the_central(tmp_path, broker, database, request) as (_central, url, tokens):
         clients = contextlib.ExitStack()
         request.addfinalizer(clients.close)
         service, viewer, boss = (

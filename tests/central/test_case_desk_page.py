@@ -54,6 +54,29 @@ def _desk(page: Page, url: str, shots: Path, language: str) -> None:
     page.screenshot(path=str(shots / f"{language}-claim.png"), full_page=True)
 
 
+def _bulk(page: Page, url: str, shots: Path, folder: Path, language: str) -> None:
+    """The after-sales list from the page: a bad row refuses the file, a good one is a table."""
+    bad = folder / "bad.csv"
+    bad.write_text("订单号,售后类型,数量\nSF1402007919,少件,two\n", encoding="utf-8")
+    page.goto(f"{url}/cases")
+    page.set_input_files("#bulk-form input[type=file]", str(bad))
+    page.click("#bulk-form button")
+    assert "row 2" in page.inner_text("#bulk-error")
+    good = folder / "list.csv"
+    good.write_text(
+        "订单号,售后类型,商品编码,数量\nSF1402007919,少件,SKU-1023,1\nSO-NOPE,破损,,\n",
+        encoding="gb18030",
+    )
+    page.goto(f"{url}/cases")
+    page.set_input_files("#bulk-form input[type=file]", str(good))
+    page.click("#bulk-form button")
+    page.wait_for_selector("#bulk-lines")
+    assert page.locator("#bulk-lines tr.finding-contradicted").count() == 1
+    assert page.locator("#bulk-lines tr.finding-not_found").count() == 1
+    assert page.locator("#bulk-appeals").count() == 1
+    page.screenshot(path=str(shots / f"{language}-bulk.png"), full_page=True)
+
+
 def test_customer_service_answers_a_claim_on_the_page_in_both_languages(
     tmp_path: Path, broker: Mosquitto, browser: Browser, request: pytest.FixtureRequest
 ) -> None:
@@ -92,7 +115,9 @@ def test_customer_service_answers_a_claim_on_the_page_in_both_languages(
                 assert len([n for n in names if n.endswith(".jpg")]) == 1  # the final PASS's
                 report = page.request.get(url + (page.get_attribute("#report-pdf", "href") or ""))
                 (shots / "en-report.pdf").write_bytes(report.body())
+                _bulk(page, url, shots, tmp_path, "en")
             else:
+                _bulk(page, url, shots, tmp_path, "zh_CN")
                 assert "记录否定了该投诉" in text
                 assert "出库结果" in text
                 assert "手机壳" in text or "SKU-1023" in text

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from scale_agent.central.rows import utc
-from scale_agent.central.schema import cases
+from scale_agent.central.schema import cases, desk_settings
 from scale_agent.central.store.people import People
 
 if TYPE_CHECKING:
@@ -60,3 +60,24 @@ class Cases(People):
                 )
             )
             self._audit(connection, user, "case_decided", f"case {number}", decision, at)
+
+    def cases_of_batch(self, batch: str) -> list[RowMapping]:
+        """The cases one bulk import opened, in its rows' order."""
+        query = select(cases).where(cases.c.batch == batch).order_by(cases.c.id)
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).mappings())
+
+    def desk_setting(self, name: str) -> Any:  # noqa: ANN401 - a JSON value
+        """A remembered desk choice (None when never set)."""
+        query = select(desk_settings.c.value).where(desk_settings.c.name == name)
+        with self.engine.connect() as connection:
+            found = connection.execute(query).scalar()
+        return None if found is None else json.loads(found)
+
+    def remember(self, name: str, value: Any, user: str, at: datetime) -> None:  # noqa: ANN401
+        """Remember a desk choice (audited)."""
+        text = json.dumps(value, ensure_ascii=False)
+        with self.engine.begin() as connection:
+            connection.execute(desk_settings.delete().where(desk_settings.c.name == name))
+            connection.execute(desk_settings.insert().values(name=name, value=text))
+            self._audit(connection, user, "desk_setting", name, {"value": value}, at)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
-from scale_agent.central.web import alerts, cases, desk_pages, pages, reports, stations
+from scale_agent.central.web import alerts, bulk, cases, desk_pages, pages, reports, stations
 from scale_agent.central.web.central import DEFAULT_SHIFTS, Central
 from scale_agent.domain.claims import RemedySettings
 
@@ -76,7 +76,7 @@ def make_app(
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
 
-    routers = (stations, alerts, reports, cases, pages, desk_pages)
+    routers = (stations, alerts, reports, cases, bulk, pages, desk_pages)
     for module in routers:
         app.include_router(module.router)
     return app

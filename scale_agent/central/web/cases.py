@@ -164,7 +164,7 @@ def api_open_case(user: Service, central: CentralDep, claim: ClaimRequest) -> Ca
     return case_view(central, open_case(central, claim, user.name))
 
 
-def open_case(central: Central, claim: ClaimRequest, user: str) -> int:
+def open_case(central: Central, claim: ClaimRequest, user: str, batch: str | None = None) -> int:
     """Assess the claim against the order's final record and store the case; its number."""
     body = final_body(central.store.order_records(claim.order_id))
     if body is None:
@@ -192,6 +192,7 @@ def open_case(central: Central, claim: ClaimRequest, user: str) -> int:
                 {"offer": english.render(found.offer), "amount": _text(found.amount)}
             ),
             "language": claim.language,
+            "batch": batch,
         },
         user,
         central.clock(),

@@ -8,12 +8,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from scale_agent.central.auth import User, csrf_matches
 from scale_agent.central.desk import ClaimKind
 from scale_agent.central.language import Texts
+from scale_agent.central.web.bulk import assess_list
 from scale_agent.central.web.cases import (
     ClaimRequest,
     DecisionRequest,
@@ -114,6 +115,33 @@ def decide_page(
     return RedirectResponse(
         f"/cases?order={quote(found['order_id'])}#case-{number}", status_code=303
     )
+
+
+@router.post("/cases/bulk")
+def bulk_page(
+    request: Request,
+    central: CentralDep,
+    file: Annotated[UploadFile, File()],
+    *,
+    csrf: Annotated[str, Form(max_length=128)],
+    order: Annotated[str, Form(max_length=64)] = "",
+    claim: Annotated[str, Form(max_length=64)] = "",
+    sku: Annotated[str, Form(max_length=64)] = "",
+    qty: Annotated[str, Form(max_length=64)] = "",
+    grams: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """The after-sales list from the page: the table of findings, or why the file was refused."""
+    user = _signed_in(central, request, csrf)
+    texts = texts_for(request)
+    given = {"order": order, "claim": claim, "sku": sku, "qty": qty, "grams": grams}
+    try:
+        result, error = assess_list(central, file, given, texts.language, user.name), ""
+    except HTTPException as exc:
+        result, error = None, str(exc.detail)
+    body = render(
+        central, "cases_bulk.html", texts, "/cases", user=user, result=result, error=error
+    )
+    return HTMLResponse(body, status_code=200 if result else 422)
 
 
 def _signed_in(central: Central, request: Request, csrf: str) -> User:

@@ -18,7 +18,7 @@ NAME = sa.String(64)
 
 
 def upgrade() -> None:
-    """Create the evidence, evidence_chains and cases tables."""
+    """Create the evidence, evidence_chains, cases and desk_settings tables."""
     op.create_table(
         "evidence",
         sa.Column("id", KEY, primary_key=True, autoincrement=True),
@@ -65,13 +65,21 @@ def upgrade() -> None:
         sa.Column("opened_at", WHEN, nullable=False),
         sa.Column("decision", sa.Text()),
         sa.Column("decided_at", WHEN),
+        sa.Column("batch", sa.String(36)),
     )
     op.create_index("ix_cases_order", "cases", ["order_id"])
     op.create_index("ix_cases_opened", "cases", ["opened_at"])
+    op.create_index("ix_cases_batch", "cases", ["batch"])
+    op.create_table(
+        "desk_settings",
+        sa.Column("name", NAME, primary_key=True),
+        sa.Column("value", sa.Text(), nullable=False),
+    )
 
 
 def downgrade() -> None:
     """Drop them."""
+    op.drop_table("desk_settings")
     op.drop_table("cases")
     op.drop_table("evidence_chains")
     op.drop_table("evidence")
