@@ -9,7 +9,7 @@ central could verify it, in plain words. A claim is judged with the verifier's o
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
@@ -164,6 +164,7 @@ class ClaimAnswer:
     offer: Phrase
     amount: Decimal | None
     record: str  # the parcel id of the final weighing the claim was judged on
+    claimed: Decimal | None = None  # what granting the claim would cost (refund avoided if not)
 
 
 def assess_claim(claim: ClaimInput, body: dict[str, Any], settings: RemedySettings) -> ClaimAnswer:
@@ -184,7 +185,9 @@ def assess_claim(claim: ClaimInput, body: dict[str, Any], settings: RemedySettin
     domain_claim = claim_of(claim, parcel, body)
     found: Assessment = assess(domain_claim, parcel)
     remedy = suggest(domain_claim, found, parcel, settings)
-    return ClaimAnswer(found.finding, found.because, remedy.offer, remedy.amount, record)
+    granted = replace(found, finding=Finding.SUPPORTED)  # as if the record had not answered
+    claimed = suggest(domain_claim, granted, parcel, RemedySettings()).amount
+    return ClaimAnswer(found.finding, found.because, remedy.offer, remedy.amount, record, claimed)
 
 
 def verification_words(row: Row, chain: ChainFacts) -> tuple[Checked, str]:

@@ -105,6 +105,14 @@ def test_a_claim_is_answered_from_the_final_record_with_its_numbers(
         assert service.post(f"/api/cases/{swapped['id']}/decision", json=small).status_code == 200
         assert viewer.post(f"/api/cases/{number}/decision", json=small).status_code == 403
         assert service.get("/api/evidence/orders/SO-NONE").status_code == 404
+        taught = service.get("/api/cases/lessons").json()
+        assert taught["cases"] == 2
+        assert taught["by_cause"] == {
+            "contradicted by the record": 1,
+            "undecidable by weight": 1,
+        }
+        assert taught["by_carrier"] == {"SF": 2}
+        assert [week["granted"] for week in taught["money"]] == ["80"]
 
 
 def _report_from_the_centrals_copy(service: httpx.Client, tmp_path: Path) -> None:

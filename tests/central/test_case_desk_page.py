@@ -118,6 +118,9 @@ def test_customer_service_answers_a_claim_on_the_page_in_both_languages(
                 _bulk(page, url, shots, tmp_path, "en")
             else:
                 _bulk(page, url, shots, tmp_path, "zh_CN")
+                page.goto(f"{url}/cases")  # the desk's front page: what the cases teach
+                assert "记录否定" in page.inner_text("#lessons")
+                page.screenshot(path=str(shots / "zh_CN-lessons.png"), full_page=True)
                 assert "记录否定了该投诉" in text
                 assert "出库结果" in text
                 assert "手机壳" in text or "SKU-1023" in text

@@ -61,6 +61,12 @@ class Cases(People):
             )
             self._audit(connection, user, "case_decided", f"case {number}", decision, at)
 
+    def cases_since(self, since: datetime) -> list[RowMapping]:
+        """The cases opened since a moment (what the lessons count)."""
+        query = select(cases).where(cases.c.opened_at >= utc(since)).order_by(cases.c.id)
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).mappings())
+
     def cases_of_batch(self, batch: str) -> list[RowMapping]:
         """The cases one bulk import opened, in its rows' order."""
         query = select(cases).where(cases.c.batch == batch).order_by(cases.c.id)

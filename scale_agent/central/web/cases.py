@@ -6,6 +6,7 @@ needs the CSRF token (`Central.check`).
 """
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -24,6 +25,7 @@ from scale_agent.central.desk import (
     final_body,
     order_evidence,
 )
+from scale_agent.central.lessons import Lessons, carrier_of, lessons
 from scale_agent.central.report_copy import appeal_archive, central_facts
 from scale_agent.central.web.central import Central, CentralDep, Service
 from scale_agent.errors import UsageError
@@ -186,7 +188,16 @@ def open_case(central: Central, claim: ClaimRequest, user: str, batch: str | Non
             # The record judged, and the sentences as first said (the page says them again
             # in its own language from the same record).
             "assessment": json.dumps(
-                {"because": english.render(found.because), "record": found.record}
+                {
+                    "because": english.render(found.because),
+                    "record": found.record,
+                    # What the lessons count by: who packed it where, the item, the carrier.
+                    "packer": body.get("packer"),
+                    "station": f"{body.get('site')}/{body.get('line')}/{body.get('station')}",
+                    "carrier": carrier_of(body.get("tracking_number")),
+                    "sku": claim.sku,
+                    "claimed": _text(found.claimed),
+                }
             ),
             "suggested": json.dumps(
                 {"offer": english.render(found.offer), "amount": _text(found.amount)}
@@ -197,6 +208,14 @@ def open_case(central: Central, claim: ClaimRequest, user: str, batch: str | Non
         user,
         central.clock(),
     )
+
+
+@router.get("/cases/lessons")
+def api_lessons(
+    _user: Service, central: CentralDep, days: Annotated[int, Query(ge=1, le=3660)] = 90
+) -> Lessons:
+    """What the cases of the last `days` teach: by cause, packer, item, station, carrier; money."""
+    return lessons(central.store.cases_since(central.clock() - timedelta(days=days)), central.zone)
 
 
 @router.get("/cases/{number}")

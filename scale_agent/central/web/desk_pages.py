@@ -4,6 +4,7 @@ Server-rendered like the other pages; its two forms post here with the page's CS
 come back to the order (`/cases?order=...`), a refusal said in words at the top.
 """
 
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -14,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from scale_agent.central.auth import User, csrf_matches
 from scale_agent.central.desk import ClaimKind
 from scale_agent.central.language import Texts
+from scale_agent.central.lessons import lessons
 from scale_agent.central.web.bulk import assess_list
 from scale_agent.central.web.cases import (
     ClaimRequest,
@@ -27,6 +29,7 @@ from scale_agent.central.web.central import Central, CentralDep, texts_for
 from scale_agent.central.web.pages import page, render
 
 router = APIRouter(include_in_schema=False)
+LESSON_DAYS = 90
 
 
 @router.get("/cases")
@@ -44,6 +47,9 @@ def desk(
         hits = central.store.find_parcels(q) if len(q.strip()) >= 2 else []  # noqa: PLR2004
         chosen = order or (hits[0]["order_id"] if len(hits) == 1 else "")
         shown: dict[str, Any] = {"q": q, "hits": hits, "error": error[:300], "order": chosen}
+        if not chosen and not q:  # the desk's front page: what the last 90 days taught
+            since = central.clock() - timedelta(days=LESSON_DAYS)
+            shown["lessons"] = lessons(central.store.cases_since(since), central.zone)
         if chosen:
             try:
                 shown["evidence"] = evidence_of(central, chosen[:128])
