@@ -182,9 +182,14 @@ evidence = Table(
     Column("body", Text, nullable=False),
     UniqueConstraint("site", "line", "station", "chain", "seq", name="uq_evidence_record"),
 )
-Index("ix_evidence_order_key", evidence.c.order_key)
-Index("ix_evidence_reference_key", evidence.c.reference_key)
-Index("ix_evidence_marketplace_key", evidence.c.marketplace_key)
+# The desk searches by prefix (LIKE 'sf14020%'): on PostgreSQL only a pattern_ops index serves
+# a prefix under a non-C collation; SQLite ignores the option.
+for _key in ("order_key", "reference_key", "marketplace_key"):
+    Index(
+        f"ix_evidence_{_key}",
+        evidence.c[_key],
+        postgresql_ops={_key: "varchar_pattern_ops"},
+    )
 Index("ix_evidence_recorded", evidence.c.recorded_at)
 
 # How far the central has verified each station's chain: every record up to `verified_upto`

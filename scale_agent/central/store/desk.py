@@ -62,6 +62,8 @@ class DeskQueries(StoreBase):
                     evidence_chains.c.chain == evidence.c.chain,
                 ),
             )
+            # By the casefolded copy's index, then exactly: the case of an id is its own.
+            .where(evidence.c.order_key == order_id.casefold()[:128])
             .where(evidence.c.order_id == order_id)
             .order_by(evidence.c.recorded_at, evidence.c.seq)
         )

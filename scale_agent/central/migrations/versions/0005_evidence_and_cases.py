@@ -39,8 +39,13 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.UniqueConstraint("site", "line", "station", "chain", "seq", name="uq_evidence_record"),
     )
-    for column in ("order_key", "reference_key", "marketplace_key"):
-        op.create_index(f"ix_evidence_{column}", "evidence", [column])
+    for column in ("order_key", "reference_key", "marketplace_key"):  # prefix search: pattern ops
+        op.create_index(
+            f"ix_evidence_{column}",
+            "evidence",
+            [column],
+            postgresql_ops={column: "varchar_pattern_ops"},
+        )
     op.create_index("ix_evidence_recorded", "evidence", ["recorded_at"])
     op.create_table(
         "evidence_chains",
