@@ -15,13 +15,27 @@ from scale_agent.central.store.base import StoreBase
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import RowMapping
+    from sqlalchemy.sql.elements import ColumnElement
 
 
 class DeskQueries(StoreBase):
     """The case desk's reads."""
 
-    def find_parcels(self, text: str, limit: int = 20) -> list[RowMapping]:
-        """Orders whose id, tracking number or marketplace order starts with `text` (any case)."""
+    def find_parcels(self, text: str, limit: int = 20, *, exact: bool = False) -> list[RowMapping]:
+        """Orders whose id, tracking number or marketplace order starts with `text` (any case).
+
+        `exact`: is `text` (any case), as a bulk list names an order.
+        """
+        if exact:
+            key = text.strip().casefold()
+            return self._parcels(
+                or_(
+                    evidence.c.order_key == key,
+                    evidence.c.reference_key == key,
+                    evidence.c.marketplace_key == key,
+                ),
+                limit,
+            )
         prefix = (
             text.strip().casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         )
@@ -33,6 +47,9 @@ class DeskQueries(StoreBase):
             evidence.c.reference_key.like(like, escape="\\"),
             evidence.c.marketplace_key.like(like, escape="\\"),
         )
+        return self._parcels(match, limit)
+
+    def _parcels(self, match: ColumnElement[bool], limit: int) -> list[RowMapping]:
         query = (
             select(
                 evidence.c.order_id,

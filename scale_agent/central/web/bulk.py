@@ -18,9 +18,10 @@ from pydantic import BaseModel
 
 from scale_agent.central.bulk import BulkRow, bulk_rows, read_table
 from scale_agent.central.report_copy import appeal_archive
-from scale_agent.central.web.cases import ClaimRequest, case_view, open_case, report_of
+from scale_agent.central.web.cases import ClaimRequest, open_case, report_of
 from scale_agent.central.web.central import Central, CentralDep, Service
 from scale_agent.errors import UsageError
+from scale_agent.io.translations import Translator
 
 router = APIRouter(prefix="/api", tags=["case desk"])
 
@@ -133,35 +134,34 @@ def api_batch_appeals(
 
 
 def _assess(central: Central, row: BulkRow, batch: str, language: str, user: str) -> BulkLine:
-    found = _order_of(central, row.order)
-    if found is None:
+    order_id = _order_of(central, row.order)
+    if order_id is None:
         return BulkLine(
             line=row.line, order=row.order, order_id=None, claim=row.claim,
             finding="not_found", because=None, case_id=None,
         )  # fmt: skip
     asked = ClaimRequest(
-        order_id=found, claim=row.claim, sku=row.sku, qty=row.qty, grams=row.grams,
+        order_id=order_id, claim=row.claim, sku=row.sku, qty=row.qty, grams=row.grams,
         language="zh_CN" if language == "zh_CN" else "en",
     )  # fmt: skip
     try:
-        number = open_case(central, asked, user, batch=batch)
+        number, found = open_case(central, asked, user, batch=batch)
     except HTTPException as exc:  # the record cannot judge it (an item not in the order...)
         return BulkLine(
-            line=row.line, order=row.order, order_id=found, claim=row.claim,
+            line=row.line, order=row.order, order_id=order_id, claim=row.claim,
             finding="not_decidable", because=str(exc.detail), case_id=None,
         )  # fmt: skip
-    case = case_view(central, number, language)
     return BulkLine(
-        line=row.line, order=row.order, order_id=found, claim=row.claim,
-        finding=case.finding,  # one of the assessed findings (pydantic checks it)
-        because=case.because, case_id=number,
+        line=row.line, order=row.order, order_id=order_id, claim=row.claim,
+        finding=str(found.finding),  # one of the assessed findings (pydantic checks it)
+        because=Translator(language).render(found.because), case_id=number,
     )  # fmt: skip
 
 
 def _order_of(central: Central, text: str) -> str | None:
     """The order a list names, by exact order id, tracking number or marketplace order."""
     key = text.strip().casefold()
-    for hit in central.store.find_parcels(text, limit=50):
+    for hit in central.store.find_parcels(text, limit=5, exact=True):
         names = (str(hit["order_id"]).casefold(), hit["reference"], hit["marketplace_order"])
         if key in names:
             return str(hit["order_id"])

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from scale_agent.central.auth import User
 from scale_agent.central.desk import (
     ChainFacts,
+    ClaimAnswer,
     ClaimInput,
     ClaimKind,
     OrderEvidence,
@@ -163,10 +164,12 @@ def api_photo(
 @router.post("/cases", status_code=201)
 def api_open_case(user: Service, central: CentralDep, claim: ClaimRequest) -> CaseView:
     """Open a case: the claim is assessed against the order's final record at once."""
-    return case_view(central, open_case(central, claim, user.name))
+    return case_view(central, open_case(central, claim, user.name)[0])
 
 
-def open_case(central: Central, claim: ClaimRequest, user: str, batch: str | None = None) -> int:
+def open_case(
+    central: Central, claim: ClaimRequest, user: str, batch: str | None = None
+) -> tuple[int, ClaimAnswer]:
     """Assess the claim against the order's final record and store the case; its number."""
     body = final_body(central.store.order_records(claim.order_id))
     if body is None:
@@ -177,7 +180,7 @@ def open_case(central: Central, claim: ClaimRequest, user: str, batch: str | Non
     except UsageError as exc:
         raise HTTPException(422, str(exc)) from exc
     english = Translator("en")
-    return central.store.open_case(
+    number = central.store.open_case(
         {
             "order_id": claim.order_id,
             "claim": claim.claim,
@@ -208,6 +211,7 @@ def open_case(central: Central, claim: ClaimRequest, user: str, batch: str | Non
         user,
         central.clock(),
     )
+    return number, found
 
 
 @router.get("/cases/lessons")

@@ -88,7 +88,7 @@ def claim(
             grams=_decimal(grams),
             language="zh_CN" if language == "zh_CN" else "en",
         )
-        number = open_case(central, asked, user.name)
+        number, _answer = open_case(central, asked, user.name)
     except (HTTPException, ValueError) as exc:
         return _back(order_id, _why(exc))
     return RedirectResponse(f"/cases?order={quote(order_id)}#case-{number}", status_code=303)
