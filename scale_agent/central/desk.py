@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from scale_agent.central.rows import Row
 
 ClaimKind = Literal["missing", "underweight", "wrong_item", "empty", "damaged"]
-Checked = Literal["signed", "linked", "edited", "broken", "waiting"]
+Checked = Literal["signed", "linked", "rekeyed", "edited", "broken", "waiting"]
 NOT_BY_WEIGHT: frozenset[str] = frozenset({"wrong_item", "damaged"})
 # What is not a weighing: kept, shown beside the weighings, never judged as the parcel.
 NOT_WEIGHINGS = frozenset({"PHOTO", "ROUTINE_TEST", "SCALE_RELEASED"})
@@ -71,7 +71,7 @@ class Weighing(BaseModel):
     items: list[dict[str, Any]]
     photos: list[Photo]
     verified: bool
-    checked: Checked  # signed, linked (verified); edited, broken, waiting (not verified)
+    checked: Checked  # signed, linked (verified); rekeyed, edited, broken, waiting (not)
     verification: str  # in plain words (English; the page says it in its language)
     problem: str | None  # what breaks the chain this record is in, if anything
     is_final: bool = False
@@ -102,6 +102,7 @@ class ChainFacts:
     verified_upto: int
     problem: str | None
     signed_upto: int
+    rekeyed: bool = False  # heads of this chain signed by a key other than the pinned one
 
 
 def order_evidence(
@@ -196,6 +197,11 @@ def verification_words(row: Row, chain: ChainFacts) -> tuple[Checked, str]:
     if not row["hash_ok"]:
         return "edited", "NOT verified: its content does not match its hash (edited)"
     if seq <= chain.verified_upto:
+        if chain.rekeyed and chain.signed_upto < seq:
+            return "rekeyed", (
+                f"linked: record {seq}, but the heads covering it are signed by a NEW key, not "
+                "the one this chain was pinned to: ask an administrator"
+            )
         if chain.signed_upto >= seq:
             words = f"a head the station signed covers it (record {chain.signed_upto})"
             return "signed", f"verified: record {seq}, linked to every record before it; {words}"

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import paho.mqtt.publish as mqtt_publish
 
 from scale_agent.central.evidence_intake import evidence_incoming
+from scale_agent.io.chain_head import KEY_FILE, PUBLIC_KEY_FILE
 from scale_agent.io.evidence_messages import EvidencePayload
 from scale_agent.io.ledger import GENESIS_HASH, Ledger, canonical, record_hash
 from scale_agent.station.evidence_sync import CONFIRMED
@@ -166,3 +167,31 @@ def test_a_photo_is_kept_only_when_its_bytes_match_the_record() -> None:
     forged = evidence_incoming(good, datetime.now(UTC), ("s", "line-1", "bench-2"))
     assert forged == "the record says it is from s/line-1/bench-1"
     assert json.loads(kept.payload["body"])["kind"] == "photo"
+
+
+def test_a_station_re_keyed_mid_chain_is_shown_not_trusted_silently(
+    tmp_path: Path, broker: Mosquitto, database: str, request: pytest.FixtureRequest
+) -> None:
+    site = f"r{uuid.uuid4().hex[:8]}"
+    scale, light = FakeMtSicsScale(), RecordingLight()
+    request.addfinalizer(scale.close)
+    config = station_files(tmp_path / "station", scale, broker, site, "line-1")
+    data = config.parent / "data"
+    with running_central(write_central(tmp_path, database, broker.url, site)) as (central, _, _):
+        with running_station(config, light) as station:
+            short_parcel(station, light, scale, broker, "SO-KEY1")
+            wait_until(lambda: _all_confirmed(data), timeout=20)
+        # Someone replaces the station's signing key but keeps its ledger (the same chain).
+        (data / KEY_FILE).unlink()
+        (data / PUBLIC_KEY_FILE).unlink()
+        scale.set_weight("0.000")
+        with running_station(config, light) as station:
+            wait_until(lambda: station.logic.state.value == "waiting")  # SO-KEY1 held again
+            scale.set_weight("1.025")  # fixed: PASS, under a head of the new key
+            wait_until(lambda: len(central.store.order_records("SO-KEY1")) == 2, timeout=20)
+            wait_until(lambda: _all_confirmed(data), timeout=20)
+        chain = str(central.store.order_records("SO-KEY1")[0]["chain"])
+        wait_until(lambda: central.store.signed_upto(site, "line-1", "bench-1", chain)[1])
+        signed, rekeyed = central.store.signed_upto(site, "line-1", "bench-1", chain)
+        assert rekeyed
+        assert signed == 1  # only the first key's head counts

@@ -87,32 +87,41 @@ class DeskQueries(StoreBase):
         with self.engine.connect() as connection:
             return list(connection.execute(query).mappings())
 
-    def signed_upto(self, site: str, line: str, station: str, chain: str) -> tuple[int, int]:
-        """(the highest record a signed head vouches for in this chain, keys that signed heads)."""
-        heads = select(
-            chain_heads.c.records, chain_heads.c.head_hash, chain_heads.c.public_key
-        ).where(
-            chain_heads.c.site == site, chain_heads.c.line == line, chain_heads.c.station == station
+    def signed_upto(self, site: str, line: str, station: str, chain: str) -> tuple[int, bool]:
+        """(the highest record a head signed by the chain's pinned key vouches for, re-keyed).
+
+        A head belongs to this chain when the central holds its record with its hash. The key
+        of the first such head received is the chain's pinned key; a head of the same chain
+        signed by another key is not counted, and says the chain was re-keyed: an alert for
+        an administrator, never a silent switch.
+        """
+        query = (
+            select(chain_heads.c.records, chain_heads.c.public_key)
+            .join(
+                evidence,
+                and_(
+                    evidence.c.site == chain_heads.c.site,
+                    evidence.c.line == chain_heads.c.line,
+                    evidence.c.station == chain_heads.c.station,
+                    evidence.c.chain == chain,
+                    evidence.c.seq == chain_heads.c.records,
+                    evidence.c.hash == chain_heads.c.head_hash,
+                ),
+            )
+            .where(
+                chain_heads.c.site == site,
+                chain_heads.c.line == line,
+                chain_heads.c.station == station,
+            )
+            .order_by(chain_heads.c.id)
         )
         with self.engine.connect() as connection:
-            found = list(connection.execute(heads))
-            keys = len({row[2] for row in found})
-            best = 0
-            for records, head_hash, _ in sorted(found, reverse=True):
-                if records <= best:
-                    break
-                at = connection.execute(
-                    select(evidence.c.hash).where(
-                        evidence.c.site == site,
-                        evidence.c.line == line,
-                        evidence.c.station == station,
-                        evidence.c.chain == chain,
-                        evidence.c.seq == records,
-                    )
-                ).scalar()
-                if at == head_hash:
-                    best = int(records)
-        return best, keys
+            heads = list(connection.execute(query))
+        if not heads:
+            return 0, False
+        pinned = heads[0][1]
+        best = max(int(records) for records, key in heads if key == pinned)
+        return best, any(key != pinned for _, key in heads)
 
     def chain_states(self) -> list[RowMapping]:
         """Every chain the central holds, newest first per station."""

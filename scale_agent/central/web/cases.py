@@ -288,8 +288,8 @@ def evidence_of(central: Central, order_id: str) -> OrderEvidence:
     for row in rows:
         key = (row["site"], row["line"], row["station"], row["chain"])
         if key not in chains:
-            signed, _keys = central.store.signed_upto(*key)
-            chains[key] = ChainFacts(int(row["verified_upto"]), row["problem"], signed)
+            signed, rekeyed = central.store.signed_upto(*key)
+            chains[key] = ChainFacts(int(row["verified_upto"]), row["problem"], signed, rekeyed)
     return order_evidence(order_id, rows, chains, central.zone)
 
 
