@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -27,6 +25,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 from fastapi.testclient import TestClient
 
+from bench._postgres import fresh_database
 from scale_agent.central.auth import Sessions, hash_password, new_token, token_hash
 from scale_agent.central.evidence_intake import evidence_incoming
 from scale_agent.central.store import Store
@@ -39,7 +38,6 @@ from scale_agent.tools.report import pdf
 from scale_agent.tools.report.facts import gather
 from tests.fakes.history import write_history
 
-POSTGRES = os.environ.get("SCALE_AGENT_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 ZONE = ZoneInfo("Asia/Shanghai")
 
 
@@ -50,12 +48,8 @@ def main() -> None:
     args = options.parse_args()
     folder = Path(tempfile.mkdtemp()) / "data"
     write_history(folder, args.parcels, synchronous="NORMAL")
-    name = f"bench_bulk_{uuid.uuid4().hex[:8]}"
-    base = POSTGRES.rsplit("/", 1)[0]
-    with psycopg.connect(POSTGRES, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        store = Store(f"{base}/{name}")
+    with fresh_database("bench_bulk") as url:
+        store = Store(url)
         store.upgrade()
         orders = _send(folder, store)
         token = new_token()
@@ -70,7 +64,7 @@ def main() -> None:
         bulk_s = time.perf_counter() - started
         assert answer.status_code == 200, answer.text
         counts = answer.json()["counts"]
-        reference_s = _reference(f"{base}/{name}", rows)
+        reference_s = _reference(url, rows)
         order = rows[0][0]
         cold = _seconds(lambda: client.get(f"/api/evidence/orders/{order}/report.pdf"))
         warm = min(
@@ -79,9 +73,6 @@ def main() -> None:
         )
         station = _station_report(folder, order)
         store.close()
-    finally:
-        with psycopg.connect(POSTGRES, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     print(f"{args.parcels:,} parcels' records at the central; a list of {args.rows:,} claims")
     print(f"reference, the domain alone on bodies from bare SQL: {reference_s:.2f} s")
     print(

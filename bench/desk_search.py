@@ -12,17 +12,15 @@ Run: .venv/bin/python -m bench.desk_search [--parcels 1000000]
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import time
-import uuid
 
 import psycopg
 
+from bench._postgres import fresh_database
 from scale_agent.central.store import Store
 
-POSTGRES = os.environ.get("SCALE_AGENT_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 QUERIES = 200
 FILL = """
 INSERT INTO evidence (site, line, station, chain, seq, prev_hash, hash, hash_ok, kind,
@@ -40,15 +38,11 @@ def main() -> None:
     options = argparse.ArgumentParser()
     options.add_argument("--parcels", type=int, default=1_000_000)
     args = options.parse_args()
-    name = f"bench_desk_{uuid.uuid4().hex[:8]}"
-    base = POSTGRES.rsplit("/", 1)[0]
-    with psycopg.connect(POSTGRES, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        store = Store(f"{base}/{name}")
+    with fresh_database("bench_desk") as url:
+        store = Store(url)
         store.upgrade()
         started = time.perf_counter()
-        with psycopg.connect(f"{base}/{name}", autocommit=True) as db:
+        with psycopg.connect(url, autocommit=True) as db:
             db.execute(FILL, {"parcels": args.parcels})
             db.execute(
                 "INSERT INTO evidence_chains SELECT DISTINCT site, line, station, chain, now(),"
@@ -61,7 +55,7 @@ def main() -> None:
         searched = _timed(store.find_parcels, prefixes)
         found = [f"SO-{n}" for n in picks]
         orders = _timed(store.order_records, found)
-        with psycopg.connect(f"{base}/{name}") as db:
+        with psycopg.connect(url) as db:
             exact = _timed(
                 lambda p: db.execute(
                     "SELECT order_id FROM evidence WHERE reference_key = %s", (p.lower(),)
@@ -69,9 +63,6 @@ def main() -> None:
                 [f"SF{1402000000 + n * 7}" for n in picks],
             )
         store.close()
-    finally:
-        with psycopg.connect(POSTGRES, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     for label, (p50, p99) in (
         ("reference, bare psycopg exact match on the index", exact),
         ("desk search by a 12-character prefix, any case", searched),

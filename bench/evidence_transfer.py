@@ -19,7 +19,6 @@ import argparse
 import contextlib
 import hashlib
 import multiprocessing
-import os
 import queue
 import secrets
 import tempfile
@@ -32,11 +31,11 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
-import psycopg
 import structlog
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from bench._broker import BenchBroker, Counter
+from bench._postgres import fresh_database
 from scale_agent.io.config import MqttSection
 from scale_agent.io.ledger import Ledger
 from scale_agent.io.messages import StationIdentity, Topics
@@ -46,7 +45,6 @@ from scale_agent.station.evidence_sync import CONFIRMED, EvidenceSync
 if TYPE_CHECKING:
     from scale_agent.central.service import CentralService
 
-POSTGRES = os.environ.get("SCALE_AGENT_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 SITE = "ev"
 PHOTO_BYTES = 300_000
 
@@ -57,19 +55,18 @@ def main() -> None:
     options.add_argument("--parcels", type=int, default=30)
     args = options.parse_args()
     broker = BenchBroker()
-    database, admin_url = _database()
     photos = Path(tempfile.mkdtemp())
-    central = _central(broker.url, database, photos)
     folders = [_station_ledger(number, args.parcels) for number in range(args.stations)]
-    try:
-        ours = _run(_ship, broker.url, folders)
-        counter = Counter(broker.url, f"bench/raw-{SITE}/#")
-        raw = _run(_raw, broker.url, folders)
-        counter.close()
-    finally:
-        central.stop()
-        broker.stop()
-        _drop(admin_url, database)
+    with fresh_database("bench_ev") as database:
+        central = _central(broker.url, database, photos)
+        try:
+            ours = _run(_ship, broker.url, folders)
+            counter = Counter(broker.url, f"bench/raw-{SITE}/#")
+            raw = _run(_raw, broker.url, folders)
+            counter.close()
+        finally:
+            central.stop()
+            broker.stop()
     held = sum(1 for _ in photos.rglob("*.jpg"))
     parcels = args.stations * args.parcels
     megabytes = parcels * PHOTO_BYTES / 1e6
@@ -202,19 +199,6 @@ def _central(url: str, database: str, photos: Path) -> CentralService:
     while not service.subscription.is_subscribed and time.monotonic() < deadline:
         time.sleep(0.05)
     return service
-
-
-def _database() -> tuple[str, str]:
-    name = f"bench_ev_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(POSTGRES, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return f"{POSTGRES.rsplit('/', 1)[0]}/{name}", POSTGRES
-
-
-def _drop(admin_url: str, name_url: str) -> None:
-    name = name_url.rsplit("/", 1)[1]
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -139,13 +139,9 @@ def _anchor(
 def _photos(
     records: list[dict[str, Any]], parcel_id: str, photos_dir: Path | None, zone: ZoneInfo
 ) -> list[PhotoFact]:
+    """The parcel's photos as this central keeps them: files named by their SHA-256."""
     found = []
-    for record in records:
-        if record["verdict"] != "PHOTO":
-            continue
-        body = json.loads(record["body"])
-        if body.get("of_parcel") != parcel_id:
-            continue
+    for body in report_facts.photo_bodies(records, parcel_id):
         sha = str(body.get("sha256"))
         name = f"{sha[:2]}/{sha}.jpg"
         checked = (
@@ -153,13 +149,5 @@ def _photos(
             if photos_dir is not None
             else PhotoCheck(PhotoState.GONE, f"photo {name} is not kept at this central")
         )
-        found.append(
-            PhotoFact(
-                name,
-                sha,
-                str(body.get("moment")),
-                report_facts.local_time(str(body.get("taken_at")), zone),
-                checked,
-            )
-        )
+        found.append(report_facts.photo_fact(body, name, checked, zone))
     return found

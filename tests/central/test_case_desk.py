@@ -19,10 +19,8 @@ import httpx
 
 from scale_agent.testing import wait_until
 from tests.central.harness import running_central, write_central
-from tests.central.test_evidence_transfer import _shipped
-from tests.central.test_service import short_parcel, station_files
-from tests.fakes.mt_sics_scale import FakeMtSicsScale
-from tests.fakes.recording_light import RecordingLight
+from tests.central.test_evidence_transfer import _shipped, bench
+from tests.central.test_service import short_parcel
 from tests.station_harness import running_station
 
 if TYPE_CHECKING:
@@ -41,10 +39,7 @@ def one_order_at_the_central(
 ) -> Iterator[tuple[CentralService, str, dict[str, str]]]:
     """A central holding order SO-C1 (tracking SF1402007919): packed short, then fixed."""
     site = f"c{uuid.uuid4().hex[:8]}"
-    scale, light = FakeMtSicsScale(), RecordingLight()
-    request.addfinalizer(scale.close)
-    config = station_files(tmp_path / "station", scale, broker, site, "line-1")
-    data = config.parent / "data"
+    scale, light, config, data = bench(tmp_path, broker, site, request)
     central_toml = write_central(tmp_path, database, broker.url, site, approval_above="50")
     with running_central(central_toml) as (central, url, tokens):
         with running_station(config, light) as station:

@@ -56,14 +56,21 @@ def _all_confirmed(data: Path) -> bool:
     return records > 0 and confirmed == records
 
 
+def bench(
+    tmp_path: Path, broker: Mosquitto, site: str, request: pytest.FixtureRequest
+) -> tuple[FakeMtSicsScale, RecordingLight, Path, Path]:
+    """A station of `site` on the test broker: (scale, light, station file, data folder)."""
+    scale, light = FakeMtSicsScale(), RecordingLight()
+    request.addfinalizer(scale.close)
+    config = station_files(tmp_path / "station", scale, broker, site, "line-1")
+    return scale, light, config, config.parent / "data"
+
+
 def test_every_record_reaches_the_central_and_is_confirmed_back(
     tmp_path: Path, broker: Mosquitto, database: str, request: pytest.FixtureRequest
 ) -> None:
     site = f"e{uuid.uuid4().hex[:8]}"
-    scale, light = FakeMtSicsScale(), RecordingLight()
-    request.addfinalizer(scale.close)
-    config = station_files(tmp_path / "station", scale, broker, site, "line-1")
-    data = config.parent / "data"
+    scale, light, config, data = bench(tmp_path, broker, site, request)
     with running_central(write_central(tmp_path, database, broker.url, site)) as (central, _, _):
         with running_station(config, light) as station:
             short_parcel(station, light, scale, broker, "SO-E1", tracking_number="SF1402007919")
@@ -92,10 +99,7 @@ def test_a_station_wiped_and_reinstalled_starts_a_visibly_new_chain(
     tmp_path: Path, broker: Mosquitto, database: str, request: pytest.FixtureRequest
 ) -> None:
     site = f"w{uuid.uuid4().hex[:8]}"
-    scale, light = FakeMtSicsScale(), RecordingLight()
-    request.addfinalizer(scale.close)
-    config = station_files(tmp_path / "station", scale, broker, site, "line-1")
-    data = config.parent / "data"
+    scale, light, config, data = bench(tmp_path, broker, site, request)
     with running_central(write_central(tmp_path, database, broker.url, site)) as (central, _, _):
         with running_station(config, light) as station:
             short_parcel(station, light, scale, broker, "SO-OLD")
@@ -173,10 +177,7 @@ def test_a_station_re_keyed_mid_chain_is_shown_not_trusted_silently(
     tmp_path: Path, broker: Mosquitto, database: str, request: pytest.FixtureRequest
 ) -> None:
     site = f"r{uuid.uuid4().hex[:8]}"
-    scale, light = FakeMtSicsScale(), RecordingLight()
-    request.addfinalizer(scale.close)
-    config = station_files(tmp_path / "station", scale, broker, site, "line-1")
-    data = config.parent / "data"
+    scale, light, config, data = bench(tmp_path, broker, site, request)
     with running_central(write_central(tmp_path, database, broker.url, site)) as (central, _, _):
         with running_station(config, light) as station:
             short_parcel(station, light, scale, broker, "SO-KEY1")

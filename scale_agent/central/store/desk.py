@@ -14,6 +14,7 @@ from scale_agent.central.schema import chain_heads, evidence, evidence_chains
 from scale_agent.central.store.base import StoreBase
 
 if TYPE_CHECKING:
+    from sqlalchemy import Table
     from sqlalchemy.engine import RowMapping
     from sqlalchemy.sql.elements import ColumnElement
 
@@ -73,9 +74,7 @@ class DeskQueries(StoreBase):
             .join(
                 evidence_chains,
                 and_(
-                    evidence_chains.c.site == evidence.c.site,
-                    evidence_chains.c.line == evidence.c.line,
-                    evidence_chains.c.station == evidence.c.station,
+                    *_same_station(evidence_chains, evidence),
                     evidence_chains.c.chain == evidence.c.chain,
                 ),
             )
@@ -100,9 +99,7 @@ class DeskQueries(StoreBase):
             .join(
                 evidence,
                 and_(
-                    evidence.c.site == chain_heads.c.site,
-                    evidence.c.line == chain_heads.c.line,
-                    evidence.c.station == chain_heads.c.station,
+                    *_same_station(evidence, chain_heads),
                     evidence.c.chain == chain,
                     evidence.c.seq == chain_heads.c.records,
                     evidence.c.hash == chain_heads.c.head_hash,
@@ -154,3 +151,8 @@ class DeskQueries(StoreBase):
         with self.engine.connect() as connection:
             found = connection.execute(query).scalar()
         return None if found is None else str(found)
+
+
+def _same_station(one: Table, other: Table) -> list[ColumnElement[bool]]:
+    """Rows of two tables that name the same station."""
+    return [one.c[name] == other.c[name] for name in ("site", "line", "station")]

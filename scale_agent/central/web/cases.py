@@ -112,22 +112,27 @@ def api_order_evidence(
     return evidence_of(central, order_id)
 
 
+OrderId = Annotated[str, Path(max_length=128)]
+ReportLanguage = Literal["en", "zh_CN"]
+
+
+def _file(content: bytes, media_type: str, name: str) -> dict[str, Any]:
+    """A download's response: its bytes, their type, and the name to save it as."""
+    headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"}
+    return {"content": content, "media_type": media_type, "headers": headers}
+
+
 @router.get(
     "/evidence/orders/{order_id}/report.pdf",
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
 def api_report(
-    _user: Service,
-    central: CentralDep,
-    order_id: Annotated[str, Path(max_length=128)],
-    language: Literal["en", "zh_CN"] = "en",
+    _user: Service, central: CentralDep, order_id: OrderId, language: ReportLanguage = "en"
 ) -> Response:
     """The order's report PDF, built from the central's copy with the central's verification."""
     pdf, _photos = report_of(central, order_id, language)
-    name = quote(f"report-{order_id}.pdf")
-    headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{name}"}
-    return Response(pdf, media_type="application/pdf", headers=headers)
+    return Response(**_file(pdf, "application/pdf", f"report-{order_id}.pdf"))
 
 
 @router.get(
@@ -136,18 +141,12 @@ def api_report(
     responses={200: {"content": {"application/zip": {}}}},
 )
 def api_appeal(
-    _user: Service,
-    central: CentralDep,
-    order_id: Annotated[str, Path(max_length=128)],
-    language: Literal["en", "zh_CN"] = "en",
+    _user: Service, central: CentralDep, order_id: OrderId, language: ReportLanguage = "en"
 ) -> Response:
     """For a marketplace appeal: the report PDF and every photo of the parcel, in one ZIP."""
     pdf, photos = report_of(central, order_id, language)
-    name = quote(f"appeal-{order_id}.zip")
-    headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{name}"}
-    return Response(
-        appeal_archive(order_id, pdf, photos), media_type="application/zip", headers=headers
-    )
+    archive = appeal_archive(order_id, pdf, photos)
+    return Response(**_file(archive, "application/zip", f"appeal-{order_id}.zip"))
 
 
 @router.get("/evidence/photos/{sha256}")

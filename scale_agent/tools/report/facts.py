@@ -209,24 +209,24 @@ def gather(
 def _photos(
     records: list[dict[str, Any]], parcel_id: str, data_dir: Path, zone: ZoneInfo
 ) -> list[PhotoFact]:
-    photos = []
-    for record in records:
-        if record["verdict"] != "PHOTO":
-            continue
-        body = json.loads(record["body"])
-        if body.get("of_parcel") != parcel_id:
-            continue
-        file, sha = str(body["file"]), str(body["sha256"])
-        photos.append(
-            PhotoFact(
-                file,
-                sha,
-                str(body.get("moment")),
-                local_time(str(body.get("taken_at")), zone),
-                check(data_dir, file, sha),
-            )
+    return [
+        photo_fact(
+            body, str(body["file"]), check(data_dir, str(body["file"]), str(body["sha256"])), zone
         )
-    return photos
+        for body in photo_bodies(records, parcel_id)
+    ]
+
+
+def photo_bodies(records: list[dict[str, Any]], parcel_id: str) -> list[dict[str, Any]]:
+    """The bodies of the photo records of one parcel, in the chain's order."""
+    bodies = (json.loads(r["body"]) for r in records if r["verdict"] == "PHOTO")
+    return [body for body in bodies if body.get("of_parcel") == parcel_id]
+
+
+def photo_fact(body: dict[str, Any], file: str, checked: PhotoCheck, zone: ZoneInfo) -> PhotoFact:
+    """A photo record as the report shows it: where, its hash, when, and what became of it."""
+    taken_at = local_time(str(body.get("taken_at")), zone)
+    return PhotoFact(file, str(body["sha256"]), str(body.get("moment")), taken_at, checked)
 
 
 def local_time(moment: str, zone: ZoneInfo) -> str:
