@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+UNCONFIRMED_WARN = 500  # records a station may owe the central before its tile says so
+
 if TYPE_CHECKING:
     from scale_agent.central.language import Texts
     from scale_agent.central.rows import ChainStatus
@@ -18,6 +20,9 @@ def storage_problems(storage: object, texts: Texts) -> list[str]:
         problems.append(
             texts("cannot keep its records: {problem}", problem=storage["ledger_problem"])
         )
+    unconfirmed = int(storage.get("unconfirmed_records") or 0)
+    if unconfirmed > UNCONFIRMED_WARN:
+        problems.append(texts("{n} records not yet held by the central", n=unconfirmed))
     if storage.get("is_low"):
         free_mb = int(storage.get("free_bytes") or 0) // 1_000_000
         problems.append(texts("disk nearly full: {free} MB free", free=free_mb))

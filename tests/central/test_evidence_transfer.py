@@ -10,14 +10,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import shutil
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.publish as mqtt_publish
 
 from scale_agent.central.evidence_intake import evidence_incoming
+from scale_agent.central.language import ENGLISH
+from scale_agent.central.problems import storage_problems
+from scale_agent.central.store import Store
 from scale_agent.io.chain_head import KEY_FILE, PUBLIC_KEY_FILE
 from scale_agent.io.evidence_messages import EvidencePayload
 from scale_agent.io.ledger import GENESIS_HASH, Ledger, canonical, record_hash
@@ -34,7 +38,6 @@ if TYPE_CHECKING:
 
     import pytest
 
-    from scale_agent.central.store import Store
     from tests.fakes.mosquitto import Mosquitto
 
 
@@ -196,3 +199,32 @@ def test_a_station_re_keyed_mid_chain_is_shown_not_trusted_silently(
         signed, rekeyed = central.store.signed_upto(site, "line-1", "bench-1", chain)
         assert rekeyed
         assert signed == 1  # only the first key's head counts
+
+
+def test_retention_forgets_old_records_and_their_photo_files(tmp_path: Path) -> None:
+    photo = b"\xff\xd8 an old parcel \xff\xd9"
+    sha = hashlib.sha256(photo).hexdigest()
+    body = {"kind": "photo", "sha256": sha, "file": "p.jpg", "indexed": {"order_id": "SO-OLD"}}
+    message = _message("s", 1, GENESIS_HASH, body, photo=base64.b64encode(photo).decode())
+    row = evidence_incoming(message, datetime.now(UTC), ("s", "line-1", "bench-1"))
+    assert not isinstance(row, str)
+    store = Store(str(tmp_path / "central.sqlite3"))
+    store.upgrade()
+    store.photos = tmp_path / "photos"
+    store.ingest([row])
+    kept = store.photo_path(sha)
+    assert kept is not None
+    assert kept.is_file()
+    later = datetime.now(UTC) + timedelta(days=40)
+    os.utime(kept, (later.timestamp() - 35 * 86_400,) * 2)  # kept 35 days before `later`
+    store.prune_evidence(30, later)
+    assert not kept.exists()
+    assert store.order_records("SO-OLD") == []
+    store.close()
+
+
+def test_a_station_owing_many_records_says_so_on_its_tile() -> None:
+    storage = {"free_bytes": 10**10, "warn_below_bytes": 0, "is_low": False}
+    assert storage_problems({**storage, "unconfirmed_records": 20}, ENGLISH) == []
+    owed = storage_problems({**storage, "unconfirmed_records": 900}, ENGLISH)
+    assert owed == ["900 records not yet held by the central"]

@@ -12,6 +12,8 @@ is one file, and a file's name is its own proof.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -91,8 +93,11 @@ class EvidenceStore(StoreBase):
         if self.photos is None:
             return False
         path = self.photo_path(str(fact["photo_sha256"]))
-        if path is None or path.exists():
-            return path is not None
+        if path is None:
+            return False
+        if path.exists():
+            os.utime(path)  # held again by a newer record: retention counts from now
+            return True
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".part")
         partial.write_bytes(fact["photo"])
@@ -224,7 +229,13 @@ class EvidenceStore(StoreBase):
         return ChainState(site, line, station, chain, walked, int(state["received_upto"]), problem)
 
     def prune_evidence(self, keep_days: int, now: datetime) -> int:
-        """Forget records (not chains) older than the retention; photos stay to a sweep."""
+        """Forget records (not chains) and photo files older than the retention."""
+        if self.photos is not None:
+            oldest = (utc(now) - timedelta(days=keep_days)).timestamp()
+            for path in self.photos.glob("*/*.jpg"):
+                with contextlib.suppress(OSError):  # gone meanwhile: nothing to do
+                    if path.stat().st_mtime < oldest:
+                        path.unlink()
         with self.engine.begin() as connection:
             gone = connection.execute(
                 evidence.delete().where(
