@@ -9,7 +9,6 @@ itself, and what it does with each event, is `StationRuntime` (`station/runtime.
 from __future__ import annotations
 
 import queue
-import shutil
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -25,7 +24,7 @@ from scale_agent.io.order_sources import OrderCache, make_source
 from scale_agent.io.outputs import Outputs
 from scale_agent.io.scale_link import ScaleLink
 from scale_agent.io.scanner_link import Scanned, ScannerLink
-from scale_agent.io.storage_health import StorageHealth
+from scale_agent.io.storage_health import StorageHealth, storage_of
 from scale_agent.io.translations import Translator
 from scale_agent.station.anchoring import HeadAnchor
 from scale_agent.station.assurance_desk import AssuranceDesk
@@ -267,17 +266,11 @@ class StationParts:
 
     def storage(self) -> StorageHealth:
         """The data folder's free space against its threshold, the ledger, the central's copy."""
-        warn = self.config.agent.station.disk_warn_free_mb * 1_000_000
-        try:
-            free = shutil.disk_usage(self.config.data_dir).free
-        except OSError:
-            free = 0
-        return StorageHealth(
-            free_bytes=free,
-            warn_below_bytes=warn,
-            is_low=free < warn,
-            ledger_problem=self.logic.ledger_problem,
-            unconfirmed_records=None if self.evidence is None else self.evidence.unconfirmed(),
+        return storage_of(
+            self.config.data_dir,
+            self.config.agent.station.disk_warn_free_mb * 1_000_000,
+            self.logic.ledger_problem,
+            None if self.evidence is None else self.evidence.unconfirmed(),
         )
 
     def _write_status(self, now: float, *, stopped: bool = False) -> None:
