@@ -79,7 +79,13 @@ def read_table(data: bytes, filename: str) -> list[list[str]]:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        return [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
+        if "\x00" in text:  # a binary file, or text PostgreSQL could not hold
+            raise UsageError("the file holds NUL characters: not a CSV list")
+        try:
+            rows = list(csv.reader(io.StringIO(text)))
+        except csv.Error as exc:
+            raise UsageError(f"not a readable CSV file: {exc}") from exc
+        return [row for row in rows if any(cell.strip() for cell in row)]
     raise UsageError("the file is neither UTF-8 nor GB18030 text, nor an XLSX workbook")
 
 
@@ -170,7 +176,7 @@ def _xlsx(data: bytes) -> list[list[str]]:
         raise UsageError(f"not a readable XLSX workbook: {type(exc).__name__}") from exc
     sheet = book.worksheets[0]
     table = [
-        ["" if value is None else str(value).strip() for value in row]
+        ["" if value is None else str(value).strip().replace("\x00", "") for value in row]
         for row in sheet.iter_rows(values_only=True)
     ]
     book.close()

@@ -113,20 +113,19 @@ def order_evidence(
 ) -> OrderEvidence:
     """The order's records as the desk shows them; photos hang under their weighing."""
     weighings: list[Weighing] = []
+    by_parcel: dict[str, Weighing] = {}
     photos: list[tuple[str, Photo]] = []
     for row in rows:
         body = json.loads(row["body"])
         if row["kind"] == "PHOTO":
             photos.append((str(body.get("of_parcel")), _photo(row, body)))
             continue
-        weighings.append(_weighing(row, body, chains[_chain_key(row)], zone))
-    parcel_ids = [
-        json.loads(row["body"]).get("parcel_id") for row in rows if row["kind"] != "PHOTO"
-    ]
-    for parcel_id, photo in photos:
-        for weighing, own in zip(weighings, parcel_ids, strict=True):
-            if own == parcel_id:
-                weighing.photos.append(photo)
+        weighing = _weighing(row, body, chains[_chain_key(row)], zone)
+        weighings.append(weighing)
+        by_parcel[str(body.get("parcel_id"))] = weighing
+    for parcel_id, photo in photos:  # a photo hangs under the weighing it was taken for
+        if (taken_for := by_parcel.get(parcel_id)) is not None:
+            taken_for.photos.append(photo)
     judged = [w for w in weighings if w.kind not in NOT_WEIGHINGS]
     final = judged[-1] if judged else None
     if final is not None:

@@ -64,6 +64,8 @@ def test_a_list_is_assessed_row_by_row_and_a_bad_one_opens_nothing(
         assert refused.status_code == 422
         assert refused.json()["detail"].startswith("row 5, column '数量': 'two'")
         assert len(central.store.cases_of("SO-C1")) == opened  # nothing half done
+        binary = {"file": ("x.csv", b"order,claim\nSO-C1\x00,missing\n", "text/csv")}
+        assert "NUL" in service.post("/api/cases/bulk", files=binary).json()["detail"]
 
         workbook = _xlsx(
             [["Waybill No.", "Issue", "Item", "Pieces"], ["SF1402007919", "missing", "SKU-1023", 1]]

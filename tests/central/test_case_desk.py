@@ -100,6 +100,9 @@ def test_a_claim_is_answered_from_the_final_record_with_its_numbers(
         assert service.post(f"/api/cases/{swapped['id']}/decision", json=small).status_code == 200
         assert viewer.post(f"/api/cases/{number}/decision", json=small).status_code == 403
         assert service.get("/api/evidence/orders/SO-NONE").status_code == 404
+        # NUL (which PostgreSQL text cannot hold) is refused with a reason, never a 500.
+        assert service.get("/api/evidence/search", params={"q": "SF\x00"}).status_code == 422
+        assert service.get("/cases", params={"q": "SF14\x00"}).status_code == 200
         taught = service.get("/api/cases/lessons").json()
         assert taught["cases"] == 2
         assert taught["by_cause"] == {

@@ -228,3 +228,23 @@ def test_a_station_owing_many_records_says_so_on_its_tile() -> None:
     assert storage_problems({**storage, "unconfirmed_records": 20}, ENGLISH) == []
     owed = storage_problems({**storage, "unconfirmed_records": 900}, ENGLISH)
     assert owed == ["900 records not yet held by the central"]
+
+
+def test_a_second_record_with_the_same_number_is_a_fork_not_an_overwrite(tmp_path: Path) -> None:
+    where = ("s", "line-1", "bench-1")
+    first = {"verdict": "PASS", "indexed": {"order_id": "SO-A", "verdict": "PASS"}}
+    other = {"verdict": "PASS", "indexed": {"order_id": "SO-B", "verdict": "PASS"}}
+    rows = [
+        evidence_incoming(_message("s", 1, GENESIS_HASH, body), datetime.now(UTC), where)
+        for body in (first, other)
+    ]
+    store = Store(str(tmp_path / "central.sqlite3"))
+    store.upgrade()
+    store.ingest([rows[0]])  # type: ignore[list-item]
+    store.ingest([rows[1]])  # type: ignore[list-item]
+    [chain] = [dict(row) for row in store.chain_states()]
+    assert chain["problem"] == (
+        "fork at record 1: the station sent a different record with the same number"
+    )
+    assert store.order_records("SO-B") == []  # the first record stays; the fork is not stored
+    store.close()

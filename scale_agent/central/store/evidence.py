@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 
 from scale_agent.central.rows import utc
 from scale_agent.central.schema import evidence, evidence_chains
@@ -73,15 +73,18 @@ class EvidenceStore(StoreBase):
             if fact["photo_state"] == "kept" and not self._keep_photo(fact):
                 row["photo_state"] = "not kept"
             rows.append(row)
-        for key in {_key(row) for row in rows}:
-            self._chain_row(connection, key, rows)
-        for fork in self._forks(connection, rows):
-            self._chain_problem(
-                connection,
-                _key(fork),
-                f"fork at record {fork['seq']}: the "
-                "station sent a different record with the same number",
-            )
+        by_chain: dict[ChainKey, list[dict[str, Any]]] = {}
+        for row in rows:
+            by_chain.setdefault(_key(row), []).append(row)
+        for key, of_chain in by_chain.items():
+            self._chain_row(connection, key, of_chain)
+            for fork in self._forks(connection, key, of_chain):
+                self._chain_problem(
+                    connection,
+                    key,
+                    f"fork at record {fork['seq']}: the "
+                    "station sent a different record with the same number",
+                )
         statement = (
             self._insert(evidence)
             .on_conflict_do_nothing(index_elements=["site", "line", "station", "chain", "seq"])
@@ -111,9 +114,10 @@ class EvidenceStore(StoreBase):
         return self.photos / sha256[:2] / f"{sha256}.jpg"
 
     def _chain_row(self, connection: Connection, key: ChainKey, rows: list[dict[str, Any]]) -> None:
+        """The chain's row: first seen, and the highest record received (`rows`: this chain's)."""
         site, line, station, chain = key
-        highest = max(int(row["seq"]) for row in rows if _key(row) == key)
-        first = min(row["received_at"] for row in rows if _key(row) == key)
+        highest = max(int(row["seq"]) for row in rows)
+        first = min(row["received_at"] for row in rows)
         insert = self._insert(evidence_chains).values(
             site=site,
             line=line,
@@ -134,36 +138,23 @@ class EvidenceStore(StoreBase):
             )
         )
 
-    def _forks(self, connection: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The rows whose (station, chain, seq) is stored with another hash."""
-        if not rows:
-            return []
-        wanted = or_(
-            *(
-                and_(
-                    evidence.c.site == r["site"],
-                    evidence.c.line == r["line"],
-                    evidence.c.station == r["station"],
-                    evidence.c.chain == r["chain"],
-                    evidence.c.seq == r["seq"],
+    def _forks(
+        self, connection: Connection, key: ChainKey, rows: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """This chain's rows whose sequence number is stored with another hash."""
+        site, line, station, chain = key
+        stored = dict(
+            connection.execute(
+                select(evidence.c.seq, evidence.c.hash).where(
+                    evidence.c.site == site,
+                    evidence.c.line == line,
+                    evidence.c.station == station,
+                    evidence.c.chain == chain,
+                    evidence.c.seq.in_([int(row["seq"]) for row in rows]),
                 )
-                for r in rows
-            )
+            ).all()  # (seq, hash) rows: a result object itself looks like a mapping to dict()
         )
-        stored = {
-            (*_key(row), int(row["seq"])): row["hash"]
-            for row in connection.execute(
-                select(
-                    evidence.c.site,
-                    evidence.c.line,
-                    evidence.c.station,
-                    evidence.c.chain,
-                    evidence.c.seq,
-                    evidence.c.hash,
-                ).where(wanted)
-            ).mappings()
-        }
-        return [r for r in rows if stored.get((*_key(r), int(r["seq"])), r["hash"]) != r["hash"]]
+        return [r for r in rows if stored.get(int(r["seq"]), r["hash"]) != r["hash"]]
 
     def _chain_problem(self, connection: Connection, key: ChainKey, problem: str) -> None:
         site, line, station, chain = key

@@ -29,13 +29,18 @@ from scale_agent.central.desk import (
 from scale_agent.central.lessons import Lessons, carrier_of, lessons
 from scale_agent.central.report_copy import appeal_archive, central_facts
 from scale_agent.central.web.central import Central, CentralDep, Service
+from scale_agent.domain.phrases import phrase
 from scale_agent.errors import UsageError
+from scale_agent.io.messages import NO_NUL
 from scale_agent.io.translations import Translator
 from scale_agent.tools.report.facts import PhotoFact
 
 router = APIRouter(prefix="/api", tags=["case desk"])
 
 CaseStatus = Literal["open", "answered", "appealed", "closed"]
+# Text from outside reaches PostgreSQL, whose text cannot hold NUL: refused here with a reason.
+OrderId = Annotated[str, Path(max_length=128, pattern=NO_NUL)]
+ReportLanguage = Literal["en", "zh_CN"]
 CaseNumber = Annotated[int, Path(ge=1, le=2**62, description="the case number")]
 
 
@@ -52,9 +57,9 @@ class ParcelHit(BaseModel):
 class ClaimRequest(BaseModel):
     """What the customer says, and in which language to answer."""
 
-    order_id: str = Field(max_length=128)
+    order_id: str = Field(max_length=128, pattern=NO_NUL)
     claim: ClaimKind
-    sku: str | None = Field(default=None, max_length=128)
+    sku: str | None = Field(default=None, max_length=128, pattern=NO_NUL)
     qty: int = Field(default=1, ge=1, le=10_000)
     grams: Decimal | None = Field(default=None, gt=0, le=1_000_000)
     language: Literal["en", "zh_CN"] = "en"
@@ -65,7 +70,7 @@ class DecisionRequest(BaseModel):
 
     remedy: Literal["refund", "reship", "voucher", "reject", "appeal"]
     amount: Decimal | None = Field(default=None, ge=0, le=1_000_000)
-    reason: str = Field(min_length=3, max_length=1000)
+    reason: str = Field(min_length=3, max_length=1000, pattern=NO_NUL)
     status: CaseStatus = "answered"
 
 
@@ -89,7 +94,9 @@ class CaseView(BaseModel):
 
 @router.get("/evidence/search")
 def api_search(
-    _user: Service, central: CentralDep, q: Annotated[str, Query(min_length=2, max_length=128)]
+    _user: Service,
+    central: CentralDep,
+    q: Annotated[str, Query(min_length=2, max_length=128, pattern=NO_NUL)],
 ) -> list[ParcelHit]:
     """Orders whose id, tracking number or marketplace order starts with `q` (any case)."""
     return [
@@ -105,15 +112,9 @@ def api_search(
 
 
 @router.get("/evidence/orders/{order_id}")
-def api_order_evidence(
-    _user: Service, central: CentralDep, order_id: Annotated[str, Path(max_length=128)]
-) -> OrderEvidence:
+def api_order_evidence(_user: Service, central: CentralDep, order_id: OrderId) -> OrderEvidence:
     """Every record of one order with its verification state; 404 when none is held."""
     return evidence_of(central, order_id)
-
-
-OrderId = Annotated[str, Path(max_length=128)]
-ReportLanguage = Literal["en", "zh_CN"]
 
 
 def _file(content: bytes, media_type: str, name: str) -> dict[str, Any]:
@@ -327,8 +328,6 @@ def case_view(central: Central, number: int, language: str = "en") -> CaseView:
 
 def _reply(finding: str, order_id: str, translator: Translator) -> str:
     """The answer to copy to the customer, in their language (steps: communicate, verify...)."""
-    from scale_agent.domain.phrases import phrase  # noqa: PLC0415 - only the replies need it
-
     texts = {
         "supported": phrase(
             "Thank you for telling us. Our packing record of order {order} confirms that the "

@@ -113,13 +113,17 @@ class Central:
         row = self.store.user(session[0])
         return None if row is None else User(row["name"], row["role"], csrf=session[1])
 
-    def check(self, request: Request, role: Role) -> User:
-        """The user, if signed in with `role` or above (and the CSRF token for a change)."""
+    def check(self, request: Request, role: Role, csrf: str | None = None) -> User:
+        """The user, if signed in with `role` or above (and the CSRF token for a change).
+
+        The token comes in the `X-CSRF-Token` header, or as `csrf` from a page's form.
+        """
         user = self.who(request)
         if user is None:
             raise HTTPException(401, "sign in, or send a bearer token")
+        token = csrf if csrf is not None else request.headers.get("x-csrf-token")
         is_cookie_change = request.method in UNSAFE and user.csrf is not None
-        if is_cookie_change and not csrf_matches(user.csrf, request.headers.get("x-csrf-token")):
+        if is_cookie_change and not csrf_matches(user.csrf, token):
             raise HTTPException(403, "missing or wrong CSRF token")
         if not user.may(role):
             raise HTTPException(403, f"{user.role} may not do this: needs {role}")

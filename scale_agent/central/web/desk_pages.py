@@ -12,7 +12,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from scale_agent.central.auth import User, csrf_matches
 from scale_agent.central.desk import ClaimKind
 from scale_agent.central.language import Texts
 from scale_agent.central.lessons import lessons
@@ -25,7 +24,7 @@ from scale_agent.central.web.cases import (
     evidence_of,
     open_case,
 )
-from scale_agent.central.web.central import Central, CentralDep, texts_for
+from scale_agent.central.web.central import CentralDep, texts_for
 from scale_agent.central.web.pages import page, render
 
 router = APIRouter(include_in_schema=False)
@@ -42,6 +41,9 @@ def desk(
         texts = texts_for(request)
         body = render(central, "cases.html", texts, "/cases", user=user, forbidden=True)
         return HTMLResponse(body, status_code=403)
+
+    # Typed text reaches PostgreSQL, whose text cannot hold NUL: dropped, not an error page.
+    q, order = q.replace("\x00", ""), order.replace("\x00", "")
 
     def values(texts: Texts) -> dict[str, Any]:
         hits = central.store.find_parcels(q) if len(q.strip()) >= 2 else []  # noqa: PLR2004
@@ -78,7 +80,7 @@ def claim(
     grams: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     """Open a case from the form; back to the order."""
-    user = _signed_in(central, request, csrf)
+    user = central.check(request, "service", csrf)
     try:
         asked = ClaimRequest(
             order_id=order_id,
@@ -107,7 +109,7 @@ def decide_page(
     amount: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     """Record a decision from the form; back to the order."""
-    user = _signed_in(central, request, csrf)
+    user = central.check(request, "service", csrf)
     found = central.store.case(number) if 1 <= number <= 2**62 else None
     if found is None:
         raise HTTPException(404, "no such case")
@@ -137,7 +139,7 @@ def bulk_page(
     grams: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """The after-sales list from the page: the table of findings, or why the file was refused."""
-    user = _signed_in(central, request, csrf)
+    user = central.check(request, "service", csrf)
     texts = texts_for(request)
     given = {"order": order, "claim": claim, "sku": sku, "qty": qty, "grams": grams}
     try:
@@ -148,17 +150,6 @@ def bulk_page(
         central, "cases_bulk.html", texts, "/cases", user=user, result=result, error=error
     )
     return HTMLResponse(body, status_code=200 if result else 422)
-
-
-def _signed_in(central: Central, request: Request, csrf: str) -> User:
-    user = central.who(request)
-    if user is None:
-        raise HTTPException(401, "sign in")
-    if user.csrf is None or not csrf_matches(user.csrf, csrf):
-        raise HTTPException(403, "missing or wrong CSRF token")
-    if not user.may("service"):
-        raise HTTPException(403, f"{user.role} may not do this: needs service")
-    return user
 
 
 def _decimal(text: str) -> Decimal | None:
